@@ -386,7 +386,8 @@ class _Connection:
                 raise RuntimeError(f"unexpected h11 event {event!r}")
 
     def send_error_response(self, exc: h11.RemoteProtocolError) -> None:
-        if self.h11.our_state is not h11.SEND_RESPONSE:
+        # h11 lets a server answer an unparseable request even from the IDLE state.
+        if self.h11.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
         body = _json.dumps({"error": str(exc), "code": "bad_request"}).encode()
         status = exc.error_status_hint
