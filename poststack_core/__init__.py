@@ -5,7 +5,7 @@ It builds requests, parses responses and decides retries as a state machine
 own: drivers pass those in. Any runtime can embed it.
 """
 
-from ._call import Call, Done, Fail, Send, State, Wait
+from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
     AttemptTimedOut,
@@ -27,6 +27,7 @@ from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
+    "EVENTS",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "NO_BODY",
