@@ -27,9 +27,9 @@ from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
-    "EVENTS",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "EVENTS",
     "NO_BODY",
     "QUOTA_CODES",
     "SIGNATURE_HEADER",

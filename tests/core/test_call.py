@@ -301,7 +301,8 @@ def test_call_properties(
     # The outcome reflects the last thing that happened.
     assert last is not None
     if isinstance(action, Done):
-        assert isinstance(last, Reply) and 200 <= last.status < 300
+        assert isinstance(last, Reply)
+        assert 200 <= last.status < 300
         assert call.state is State.DONE
     else:
         assert isinstance(action, Fail)
