@@ -83,7 +83,9 @@ def test_missing_key_is_a_clear_error_at_construction(
         ({"api_key": 123}, TypeError, "api_key"),
     ],
 )
-def test_bad_settings_fail_clearly(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+def test_bad_settings_fail_clearly(
+    kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
     kwargs.setdefault("api_key", "sk_test_x")
     with pytest.raises(error, match=match):
         PostStack(**kwargs)
@@ -219,7 +221,14 @@ def test_errors_survive_pickling() -> None:
 
     error = PostStackError(429, "slow", "rate_limit_exceeded", "req_1", {"retry-after": "3"}, 3.0)
     copy = pickle.loads(pickle.dumps(error))
-    assert (copy.status_code, copy.error, copy.code, copy.request_id, copy.headers, copy.retry_after) == (
+    assert (
+        copy.status_code,
+        copy.error,
+        copy.code,
+        copy.request_id,
+        copy.headers,
+        copy.retry_after,
+    ) == (
         429,
         "slow",
         "rate_limit_exceeded",
