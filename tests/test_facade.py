@@ -250,3 +250,14 @@ def test_import_poststack_loads_no_transport_library() -> None:
 
 def test_version() -> None:
     assert poststack.__version__
+
+
+def test_tls_verification_is_on_by_default() -> None:
+    import ssl
+
+    from poststack.transports.httpx import _ssl_context
+
+    context = _ssl_context()
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.cert_store_stats()["x509_ca"] > 0
