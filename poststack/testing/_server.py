@@ -70,14 +70,11 @@ class HTTPServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.create_server((host, port), family=family, backlog=128)
         self._listener.setblocking(False)
+        self.port: int = self._listener.getsockname()[1]
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._accept_thread = threading.Thread(
             target=self._accept_loop, name="poststack-sandbox-accept", daemon=True
         )
-
-    @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
 
     def start(self) -> None:
         self._accept_thread.start()
