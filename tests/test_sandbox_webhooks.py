@@ -221,3 +221,18 @@ def test_stop_with_a_pending_delivery_is_fast(client: httpx.Client, sb: Sandbox)
         client.post("/emails", json=MESSAGE)
     sb.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith("poststack-sandbox")]
+
+
+def test_stop_aborts_a_hanging_receiver(client: httpx.Client, sb: Sandbox) -> None:
+    import socket
+    import time
+
+    with socket.create_server(("127.0.0.1", 0)) as hanging:  # accepts, never answers
+        register(client, f"http://127.0.0.1:{hanging.getsockname()[1]}/", ["email.sent"])
+        client.post("/emails", json=MESSAGE)
+        conn, _ = hanging.accept()
+        with conn:
+            started = time.monotonic()
+            sb.stop()
+            assert time.monotonic() - started < 1.0
+    assert not [t for t in threading.enumerate() if t.name.startswith("poststack-sandbox")]

@@ -8,6 +8,7 @@ Records are mutable and private; the public snapshots live in ``_models``.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -30,13 +31,23 @@ def isoformat(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+_FRACTION = re.compile(r"(T\d{2}:\d{2}:\d{2})[.,](\d+)", re.IGNORECASE)
+_COMPACT_OFFSET = re.compile(r"(T[\d:.,]+[+-]\d{2})(\d{2})$", re.IGNORECASE)
+
+
 def parse_timestamp(value: str) -> datetime | None:
-    """Parse an ISO 8601 date or date-time; naive values are taken as UTC."""
+    """Parse an ISO 8601 date or date-time; naive values are taken as UTC.
+
+    Normalises what Python 3.10's ``fromisoformat`` rejects: a ``Z`` suffix,
+    fractions of other than 3 or 6 digits, and ``+hhmm`` offsets.
+    """
     text = value.strip()
     if not text or len(text) > 64:
         return None
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: f"{m[1]}.{(m[2] + '000000')[:6]}", text)
+    text = _COMPACT_OFFSET.sub(r"\1:\2", text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

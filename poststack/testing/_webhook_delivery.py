@@ -7,7 +7,8 @@ queue order with :mod:`http.client`, signing each body with the webhook's
 secret (API §5): ``X-PostStack-Signature: sha256=<hex HMAC-SHA256(body)>``.
 
 A receiver that does not answer 2xx is retried a couple of times with a short
-backoff (waiting on the stop event, so ``stop()`` is never held up). URLs whose
+backoff (waiting on the stop event, so ``stop()`` is never held up; an attempt
+in progress when the sandbox stops is aborted by shutting its socket down). URLs whose
 host is not a loopback address are never contacted: the delivery is recorded as
 failed with ``attempts == 0``. Every delivery, successful or not, ends up in
 ``Sandbox.webhook_deliveries`` once it is finished.
@@ -15,12 +16,14 @@ failed with ``attempts == 0``. Every delivery, successful or not, ends up in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import json
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +85,8 @@ class WebhookDispatcher:
         self._backoff = backoff
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._in_flight: http.client.HTTPConnection | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -90,8 +95,13 @@ class WebhookDispatcher:
         self._thread.start()
 
     def close(self, timeout: float) -> None:
-        """Stop after the delivery in progress (the stop event must already be set)."""
+        """Abort the attempt in progress and end the thread (the stop event is already set)."""
         self._queue.put(None)
+        with self._lock:
+            sock = self._in_flight.sock if self._in_flight is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -172,6 +182,8 @@ class WebhookDispatcher:
         connection = http.client.HTTPConnection(
             parts.hostname or "", parts.port, timeout=self._timeout
         )
+        with self._lock:
+            self._in_flight = connection
         try:
             connection.request(
                 "POST",
@@ -190,7 +202,9 @@ class WebhookDispatcher:
         except (OSError, http.client.HTTPException) as exc:
             return None, f"{type(exc).__name__}: {exc}"
         finally:
-            connection.close()
+            with self._lock:
+                self._in_flight = None
+                connection.close()
         if 200 <= response.status < 300:
             return response.status, None
         return response.status, f"receiver answered {response.status}"
