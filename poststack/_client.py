@@ -6,25 +6,41 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-if TYPE_CHECKING:
-    import inspect
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
     ClientConfig,
     Operation,
+    Plan,
     RetryPolicy,
     validate_max_retries,
 )
-from poststack_core._pagination import PageWalk
+from poststack_core._pagination import PagedCall
 
 from ._driving import run_async, run_sync
-from ._resource import Async, Sync, wraps_build
+from ._resource import Async, Mode, Sync
 from ._version import __version__
-from .resources import Emails
+from .resources import (
+    ApiKeys,
+    Broadcasts,
+    ContactProperties,
+    Contacts,
+    Domains,
+    Emails,
+    EmailValidations,
+    InboundEmails,
+    Mailboxes,
+    NotificationChannels,
+    Segments,
+    SignupForms,
+    SubscriptionTopics,
+    Suppressions,
+    Templates,
+    Webhooks,
+    Workflows,
+)
 
 if TYPE_CHECKING:
     from .transports import AsyncTransport, Transport
@@ -55,14 +71,70 @@ def _config(
     )
 
 
-def _signature(build: Callable[..., object]) -> inspect.Signature:
-    # inspect is slow to import and only list_all needs it.
-    import inspect
+class _Client(Generic[Mode]):
+    """What both clients share: configuration and the resources, built from one list."""
 
-    return inspect.signature(build)
+    api_keys: ApiKeys[Mode]
+    broadcasts: Broadcasts[Mode]
+    contact_properties: ContactProperties[Mode]
+    contacts: Contacts[Mode]
+    domains: Domains[Mode]
+    email_validations: EmailValidations[Mode]
+    emails: Emails[Mode]
+    inbound_emails: InboundEmails[Mode]
+    mailboxes: Mailboxes[Mode]
+    notification_channels: NotificationChannels[Mode]
+    segments: Segments[Mode]
+    signup_forms: SignupForms[Mode]
+    subscription_topics: SubscriptionTopics[Mode]
+    suppressions: Suppressions[Mode]
+    templates: Templates[Mode]
+    webhooks: Webhooks[Mode]
+    workflows: Workflows[Mode]
+
+    def __init__(
+        self, api_key: str | None, base_url: str | None, timeout: float, max_retries: int
+    ) -> None:
+        self._config = _config(api_key, base_url, timeout, max_retries)
+        self.api_keys = ApiKeys(self)
+        self.broadcasts = Broadcasts(self)
+        self.contact_properties = ContactProperties(self)
+        self.contacts = Contacts(self)
+        self.domains = Domains(self)
+        self.email_validations = EmailValidations(self)
+        self.emails = Emails(self)
+        self.inbound_emails = InboundEmails(self)
+        self.mailboxes = Mailboxes(self)
+        self.notification_channels = NotificationChannels(self)
+        self.segments = Segments(self)
+        self.signup_forms = SignupForms(self)
+        self.subscription_topics = SubscriptionTopics(self)
+        self.suppressions = Suppressions(self)
+        self.templates = Templates(self)
+        self.webhooks = Webhooks(self)
+        self.workflows = Workflows(self)
+
+    @property
+    def base_url(self) -> str:
+        return self._config.origin + self._config.base_path
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+    # How resources turn core definitions into methods; each client implements
+    # them once, blocking or awaiting (see poststack._resource).
+
+    def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
+        raise NotImplementedError
 
 
-class PostStack:
+class PostStack(_Client[Sync]):
     """The blocking client. Safe to share between threads.
 
     ``api_key`` defaults to ``$POSTSTACK_API_KEY`` and ``base_url`` to
@@ -73,8 +145,6 @@ class PostStack:
     ``transport`` you pass stays yours to close.
     """
 
-    emails: Emails[Sync]
-
     def __init__(
         self,
         api_key: str | None = None,
@@ -84,19 +154,11 @@ class PostStack:
         *,
         transport: Transport | None = None,
     ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries)
+        super().__init__(api_key, base_url, timeout, max_retries)
         self._transport = transport
         self._owns_transport = transport is None
         self._lock = threading.Lock()
         self._closed = False
-        self.emails = Emails(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._config.origin + self._config.base_path
-
-    def __repr__(self) -> str:
-        return f"<PostStack base_url={self.base_url!r}>"
 
     def _get_transport(self) -> Transport:
         transport = self._transport
@@ -116,22 +178,26 @@ class PostStack:
 
     def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return run_sync(build(*args, **kwargs), self._config, self._get_transport())
+            return self._run(build(*args, **kwargs))
 
-        wraps_build(build, method)
         return method
 
     def _bind_pages(
         self, build: Callable[..., Operation[Any]], items: str
     ) -> Callable[..., Iterator[Any]]:
-        signature = _signature(build)
+        def walk(pages: PagedCall) -> Iterator[Any]:
+            while not pages.done:
+                yield from pages.take(self._run(pages.operation()))
 
         def method(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            call = signature.bind(*args, **kwargs)
-            walk = PageWalk(call.arguments.get("params"), items)
-            while not walk.done:
-                call.arguments["params"] = walk.params()
-                yield from walk.take(self._run(build(*call.args, **call.kwargs)))
+            return walk(PagedCall(build, items, args, kwargs))
+
+        return method
+
+    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            plan = build(*args, **kwargs)
+            return plan.combine([self._run(operation) for operation in plan.operations])
 
         return method
 
@@ -155,14 +221,12 @@ class PostStack:
         self.close()
 
 
-class AsyncPostStack:
+class AsyncPostStack(_Client[Async]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
     ``await client.aclose()``.
     """
-
-    emails: Emails[Async]
 
     def __init__(
         self,
@@ -173,18 +237,10 @@ class AsyncPostStack:
         *,
         transport: AsyncTransport | None = None,
     ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries)
+        super().__init__(api_key, base_url, timeout, max_retries)
         self._transport = transport
         self._owns_transport = transport is None
         self._closed = False
-        self.emails = Emails(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._config.origin + self._config.base_path
-
-    def __repr__(self) -> str:
-        return f"<AsyncPostStack base_url={self.base_url!r}>"
 
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
@@ -202,23 +258,27 @@ class AsyncPostStack:
 
     def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await run_async(build(*args, **kwargs), self._config, self._get_transport())
+            return await self._run(build(*args, **kwargs))
 
-        wraps_build(build, method)
         return method
 
     def _bind_pages(
         self, build: Callable[..., Operation[Any]], items: str
     ) -> Callable[..., AsyncIterator[Any]]:
-        signature = _signature(build)
-
-        async def method(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            call = signature.bind(*args, **kwargs)
-            walk = PageWalk(call.arguments.get("params"), items)
-            while not walk.done:
-                call.arguments["params"] = walk.params()
-                for item in walk.take(await self._run(build(*call.args, **call.kwargs))):
+        async def walk(pages: PagedCall) -> AsyncIterator[Any]:
+            while not pages.done:
+                for item in pages.take(await self._run(pages.operation())):
                     yield item
+
+        def method(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            return walk(PagedCall(build, items, args, kwargs))
+
+        return method
+
+    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            plan = build(*args, **kwargs)
+            return plan.combine([await self._run(operation) for operation in plan.operations])
 
         return method
 

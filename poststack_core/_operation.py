@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
@@ -54,6 +54,20 @@ class Operation(Generic[R]):
         # Only POST creates; PUT/DELETE are idempotent by definition and the
         # API takes PATCH without a key.
         return self.method == "POST"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[R]):
+    """Several operations that make one logical call, run in order.
+
+    A driver runs every operation of ``operations`` one after the other (each
+    with its own retries and Idempotency-Key) and hands the parsed responses,
+    in order, to ``combine``, whose value the caller gets. Everything is built
+    and checked before the first request goes out.
+    """
+
+    operations: tuple[Operation[Any], ...]
+    combine: Callable[[Sequence[Any]], R]
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:

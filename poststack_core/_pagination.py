@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._narrow import as_list, as_mapping
+from ._operation import Operation
 
 
 def page_items(page: object, items: str) -> list[Any]:
-    """The items of one page: under ``items`` (``"emails"`` …) or ``"data"``."""
+    """The items of one page: under ``items`` (``"emails"`` …), else ``"data"``, else
+    the page's only list (the API names its lists per endpoint and has changed them).
+    """
     mapping = as_mapping(page)
     if mapping is None:
         return []
-    found = mapping.get(items)
-    if found is None:
-        found = mapping.get("data")
-    return as_list(found) or []
+    for key in (items, "data"):
+        found = as_list(mapping.get(key))
+        if found is not None:
+            return found
+    lists = [found for found in map(as_list, mapping.values()) if found is not None]
+    return lists[0] if len(lists) == 1 else []
 
 
 def _int(meta: Mapping[str, Any], *names: str) -> int | None:
@@ -80,3 +85,48 @@ class PageWalk:
         else:
             self._current = following
         return page_items(page, self._items)
+
+
+class PagedCall:
+    """One list endpoint called page after page: the next Operation, then its items.
+
+    ``build`` is the endpoint function and ``args``/``kwargs`` the caller's
+    arguments to it; only ``params["page"]`` changes from one request to the
+    next. The first Operation is built here, so a bad argument fails at the
+    call, before anything is sent.
+    """
+
+    __slots__ = ("_build", "_call", "_next", "_walk")
+
+    def __init__(
+        self,
+        build: Callable[..., Operation[Any]],
+        items: str,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        import inspect  # slow to import, and only the walkers need it
+
+        self._build = build
+        self._call = inspect.signature(build).bind(*args, **kwargs)
+        self._walk = PageWalk(self._call.arguments.get("params"), items)
+        self._next = self._operation()
+
+    def _operation(self) -> Operation[Any]:
+        self._call.arguments["params"] = self._walk.params()
+        return self._build(*self._call.args, **self._call.kwargs)
+
+    @property
+    def done(self) -> bool:
+        return self._walk.done
+
+    def operation(self) -> Operation[Any]:
+        """The request for the next page (call only while not :attr:`done`)."""
+        return self._next
+
+    def take(self, page: object) -> list[Any]:
+        """The items of the page ``operation()`` fetched; moves on to the next page."""
+        items = self._walk.take(page)
+        if not self._walk.done:
+            self._next = self._operation()
+        return items
