@@ -32,23 +32,37 @@ def _int(meta: Mapping[str, Any], *names: str) -> int | None:
     return None
 
 
+def _meta(page: object) -> Mapping[str, Any] | None:
+    mapping = as_mapping(page)
+    if mapping is None:
+        return None
+    return as_mapping(mapping.get("pagination")) or as_mapping(mapping.get("meta"))
+
+
+def _total_pages(meta: Mapping[str, Any]) -> int | None:
+    total_pages = _int(meta, "total_pages", "totalPages")
+    if total_pages is None:
+        total, per_page = _int(meta, "total"), _int(meta, "per_page", "perPage")
+        if total is not None and per_page:
+            total_pages = -(-total // per_page)
+    return total_pages
+
+
 def next_page(page: object, items: str, current: int) -> int | None:
     """The number of the page after ``current``, or None when ``page`` was the last.
 
     Understands ``pagination: {page, total_pages}`` (snake_case),
-    ``pagination: {page, totalPages}`` and ``meta: {page, totalPages}``. A page
-    with no items, or no pagination block at all, is the last: never loop on a
-    server that ignores ``page``.
+    ``pagination: {page, totalPages}`` and ``meta: {page, totalPages}`` (and
+    counts the pages from ``total`` and ``per_page`` when only those came). A
+    page with no items, or no pagination block at all, is the last: never loop
+    on a server that ignores ``page``.
     """
-    mapping = as_mapping(page)
-    if mapping is None or not page_items(mapping, items):
-        return None
-    meta = as_mapping(mapping.get("pagination")) or as_mapping(mapping.get("meta"))
-    if meta is None:
+    meta = _meta(page)
+    if meta is None or not page_items(page, items):
         return None
     number = _int(meta, "page")
     number = current if number is None else number
-    total_pages = _int(meta, "total_pages", "totalPages")
+    total_pages = _total_pages(meta)
     if total_pages is None or number >= total_pages:
         return None
     # A server answering page 1 again must not make this loop forever.
@@ -62,7 +76,7 @@ class PageWalk:
     hands the parsed page to :meth:`take`, until :attr:`done`.
     """
 
-    __slots__ = ("_current", "_items", "_params", "done")
+    __slots__ = ("_current", "_fetched", "_items", "_params", "done")
 
     def __init__(self, params: Mapping[str, Any] | None, items: str) -> None:
         if params is not None and not isinstance(params, Mapping):
@@ -73,12 +87,21 @@ class PageWalk:
             raise ValueError(f"params['page'] must be an int >= 1, got {start!r}")
         self._current = start
         self._items = items
+        self._fetched = False
         self.done = False
 
     def params(self) -> dict[str, Any]:
         return {**self._params, "page": self._current}
 
     def take(self, page: object) -> list[Any]:
+        """The items of ``page`` that were not seen before; decides whether to go on."""
+        meta = _meta(page)
+        reported = None if meta is None else _int(meta, "page")
+        if self._fetched and reported is not None and reported < self._current:
+            # Asked for page n, got an earlier one again: its items were already taken.
+            self.done = True
+            return []
+        self._fetched = True
         following = next_page(page, self._items, self._current)
         if following is None:
             self.done = True
