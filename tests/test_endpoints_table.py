@@ -41,7 +41,9 @@ def test_the_spec_is_complete() -> None:
     assert len({record["resource"] for record in RECORDS}) == 17
 
 
-def _call(client: PostStack | AsyncPostStack, record: dict[str, Any], variant: dict[str, Any]) -> Any:
+def _call(
+    client: PostStack | AsyncPostStack, record: dict[str, Any], variant: dict[str, Any]
+) -> Any:
     method = getattr(getattr(client, record["resource"]), record["method"])
     call = copy.deepcopy(variant["call"])
     return method(*call["args"], **call["kwargs"])
