@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
@@ -17,6 +18,7 @@ from poststack_core import (
     RetryPolicy,
     validate_max_retries,
 )
+from poststack_core._operation import single
 from poststack_core._pagination import PagedCall
 
 from ._driving import run_async, run_sync
@@ -41,12 +43,11 @@ from .resources import (
     Webhooks,
     Workflows,
 )
-
-if TYPE_CHECKING:
-    from .transports import AsyncTransport, Transport
+from .transports import AsyncTransport, Transport
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
 
@@ -71,8 +72,8 @@ def _config(
     )
 
 
-class _Client(Generic[Mode]):
-    """What both clients share: configuration and the resources, built from one list."""
+class _Client(Generic[Mode, T]):
+    """What both clients share: arguments, configuration, the resources."""
 
     api_keys: ApiKeys[Mode]
     broadcasts: Broadcasts[Mode]
@@ -93,9 +94,19 @@ class _Client(Generic[Mode]):
     workflows: Workflows[Mode]
 
     def __init__(
-        self, api_key: str | None, base_url: str | None, timeout: float, max_retries: int
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        *,
+        transport: T | None = None,
     ) -> None:
         self._config = _config(api_key, base_url, timeout, max_retries)
+        self._transport: T | None = transport
+        self._owns_transport = transport is None
+        self._closed = False
+        self._lock = threading.Lock()  # guards creating and closing the sync transport
         self.api_keys = ApiKeys(self)
         self.broadcasts = Broadcasts(self)
         self.contact_properties = ContactProperties(self)
@@ -121,20 +132,33 @@ class _Client(Generic[Mode]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
 
-    # How resources turn core definitions into methods; each client implements
-    # them once, blocking or awaiting (see poststack._resource).
+    # How resources turn core definitions into methods (see poststack._resource).
+    # Everything is a Plan of requests, or a walk over pages; each client says
+    # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
 
     def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
-        raise NotImplementedError
+        return self._bind_plan(functools.partial(_single, build))
 
     def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
-        raise NotImplementedError
+        walk = self._walk
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return walk(PagedCall(build, items, args, kwargs))
+
+        return method
 
     def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
         raise NotImplementedError
 
+    def _walk(self, pages: PagedCall) -> Any:
+        raise NotImplementedError
 
-class PostStack(_Client[Sync]):
+
+def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
+    return single(build(*args, **kwargs))
+
+
+class PostStack(_Client[Sync, Transport]):
     """The blocking client. Safe to share between threads.
 
     ``api_key`` defaults to ``$POSTSTACK_API_KEY`` and ``base_url`` to
@@ -144,21 +168,6 @@ class PostStack(_Client[Sync]):
     transport is httpx, created on first use and closed by :meth:`close`; a
     ``transport`` you pass stays yours to close.
     """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        *,
-        transport: Transport | None = None,
-    ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        self._transport = transport
-        self._owns_transport = transport is None
-        self._lock = threading.Lock()
-        self._closed = False
 
     def _get_transport(self) -> Transport:
         transport = self._transport
@@ -176,30 +185,16 @@ class PostStack(_Client[Sync]):
     def _run(self, operation: Operation[R]) -> R:
         return run_sync(operation, self._config, self._get_transport())
 
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
-        def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return self._run(build(*args, **kwargs))
-
-        return method
-
-    def _bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
-    ) -> Callable[..., Iterator[Any]]:
-        def walk(pages: PagedCall) -> Iterator[Any]:
-            while not pages.done:
-                yield from pages.take(self._run(pages.operation()))
-
-        def method(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            return walk(PagedCall(build, items, args, kwargs))
-
-        return method
-
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
             plan = build(*args, **kwargs)
             return plan.combine([self._run(operation) for operation in plan.operations])
 
         return method
+
+    def _walk(self, pages: PagedCall) -> Iterator[Any]:
+        while not pages.done:
+            yield from pages.take(self._run(pages.operation()))
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -221,26 +216,12 @@ class PostStack(_Client[Sync]):
         self.close()
 
 
-class AsyncPostStack(_Client[Async]):
+class AsyncPostStack(_Client[Async, AsyncTransport]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
     ``await client.aclose()``.
     """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        *,
-        transport: AsyncTransport | None = None,
-    ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        self._transport = transport
-        self._owns_transport = transport is None
-        self._closed = False
 
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
@@ -256,24 +237,10 @@ class AsyncPostStack(_Client[Async]):
     async def _run(self, operation: Operation[R]) -> R:
         return await run_async(operation, self._config, self._get_transport())
 
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await self._run(build(*args, **kwargs))
-
-        return method
-
-    def _bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
-    ) -> Callable[..., AsyncIterator[Any]]:
-        async def walk(pages: PagedCall) -> AsyncIterator[Any]:
-            while not pages.done:
-                for item in pages.take(await self._run(pages.operation())):
-                    yield item
-
-        def method(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            return walk(PagedCall(build, items, args, kwargs))
-
-        return method
+    async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
+        while not pages.done:
+            for item in pages.take(await self._run(pages.operation())):
+                yield item
 
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:

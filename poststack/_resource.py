@@ -92,26 +92,6 @@ class _Derived:
         return bound
 
 
-class endpoint(_Derived, Generic[P, R]):
-    """A method derived from a core endpoint function ``build(...) -> Operation[R]``."""
-
-    def __init__(self, build: Callable[P, Operation[R]]) -> None:
-        self._build = build
-        self._name = build.__name__
-
-    def _bind(self, client: Binder) -> Callable[..., Any]:
-        return client._bind(self._build)  # pyright: ignore[reportPrivateUsage]
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> endpoint[P, R]: ...
-    @overload
-    def __get__(self, obj: Resource[Sync], owner: type) -> Callable[P, R]: ...
-    @overload
-    def __get__(self, obj: Resource[Async], owner: type) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
-        return self._derive(obj)
-
-
 class pages(_Derived, Generic[P, Item]):
     """``list_all``: iterate every item of a page-numbered list endpoint.
 
@@ -157,3 +137,17 @@ class planned(_Derived, Generic[P, R]):
     def __get__(self, obj: Resource[Async], owner: type) -> Callable[P, Coroutine[Any, Any, R]]: ...
     def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
         return self._derive(obj)
+
+
+class endpoint(planned[P, R]):
+    """A method derived from a core endpoint function ``build(...) -> Operation[R]``.
+
+    The same method as a :class:`planned` one of a single request, typed the same way.
+    """
+
+    def __init__(self, build: Callable[P, Operation[R]]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        return client._bind(self._build)  # pyright: ignore[reportPrivateUsage]
