@@ -20,6 +20,7 @@ blocking or awaiting) for the bound callable, and caches it on the instance.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
@@ -64,10 +65,16 @@ class Resource(Generic[Mode]):
 
 
 def wraps_build(build: Callable[..., object], method: Callable[..., object], name: str) -> None:
-    """Give a derived method the definition's docstring and signature (for help()), and its name."""
+    """Give a derived method the definition's docstring and parameters (for help()), and its name.
+
+    The return annotation is left out: the definition returns an Operation or a
+    Plan, the method what running it gives (the type checker knows which).
+    """
     functools.update_wrapper(method, build)
     method.__name__ = name
     method.__qualname__ = name
+    signature = inspect.signature(build).replace(return_annotation=inspect.Signature.empty)
+    method.__signature__ = signature  # type: ignore[attr-defined]
 
 
 class _Derived:

@@ -14,8 +14,9 @@ bytes exactly as received, before parsing them::
     if event["type"] == "email.delivered": ...
 
 ``verify(payload, signature_header, secret)`` is the boolean check (also
-``PostStack.webhooks.verify`` and ``ps.webhooks.verify``); ``sign`` computes the
-header value PostStack would send, for tests. All of it is pure, in the core.
+``ps.webhooks.verify`` on either client, and ``poststack.resources.Webhooks.verify``
+on the class); ``sign`` computes the header value PostStack would send, for
+tests. All of it is pure, in the core.
 """
 
 from __future__ import annotations

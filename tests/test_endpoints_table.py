@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +35,16 @@ CASES = [
 ]
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 RESULT_TYPES = {"json": dict, "text": str, "bytes": bytes}
+
+
+def test_the_bundled_copy_of_the_spec_is_current() -> None:
+    sibling = Path(__file__).resolve().parents[2] / "shared" / "spec" / "endpoints.json"
+    if not sibling.is_file():
+        pytest.skip("no shared/spec checkout next to the repository: the copy is the spec")
+    bundled = Path(__file__).resolve().parent / "data" / "endpoints.json"
+    assert json.loads(bundled.read_bytes()) == json.loads(sibling.read_bytes()), (
+        "tests/data/endpoints.json is stale: copy ../shared/spec/endpoints.json over it"
+    )
 
 
 def test_the_spec_is_complete() -> None:
