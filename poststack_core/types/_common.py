@@ -1,7 +1,5 @@
 """Shapes several resources share: page metadata, list parameters, ``{"success": true}``."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 

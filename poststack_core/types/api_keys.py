@@ -1,7 +1,5 @@
 """Types of the ``api_keys`` resource."""
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 ApiKeyPermission = Literal["full_access", "sending_access"]

@@ -1,7 +1,5 @@
 """Types of the ``contact_properties`` resource."""
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 ContactPropertyType = Literal["text", "number", "boolean", "date", "select"]

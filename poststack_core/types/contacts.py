@@ -1,7 +1,5 @@
 """Types of the ``contacts`` resource."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, TypedDict
 
 from ._common import ListParams, Pagination

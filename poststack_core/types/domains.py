@@ -1,7 +1,5 @@
 """Types of the ``domains`` resource, DMARC and DKIM rotation included."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, TypedDict
 
 from ._common import Pagination

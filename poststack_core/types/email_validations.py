@@ -1,7 +1,5 @@
 """Types of the ``email_validations`` resource."""
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 

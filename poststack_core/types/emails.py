@@ -1,7 +1,5 @@
 """Types of the ``emails`` resource (API spec sections 7 and 8)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, TypedDict
 
 from ._common import Pagination

@@ -4,8 +4,6 @@ This part of the API spells its body keys in camelCase (``domainId``,
 ``localPart``, ``signatureHtml``).
 """
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 from ._common import ListParams, Pagination

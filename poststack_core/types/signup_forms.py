@@ -1,7 +1,5 @@
 """Types of the ``signup_forms`` resource."""
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 from ._common import ListParams, Pagination

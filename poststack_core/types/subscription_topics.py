@@ -1,7 +1,5 @@
 """Types of the ``subscription_topics`` resource."""
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 from ._common import ListParams, Pagination

@@ -1,7 +1,5 @@
 """Types of the ``suppressions`` resource."""
 
-from __future__ import annotations
-
 from typing import Literal, TypedDict
 
 from ._common import ListParams, Pagination

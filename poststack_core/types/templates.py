@@ -1,7 +1,5 @@
 """Types of the ``templates`` resource."""
 
-from __future__ import annotations
-
 from typing import Any, TypedDict
 
 from ._common import ListParams, Pagination

@@ -1,7 +1,5 @@
 """Types of the ``workflows`` resource."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, TypedDict
 
 TriggerType = Literal["contact.created", "contact.subscribed", "custom", "manual"]
