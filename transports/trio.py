@@ -264,7 +264,7 @@ class TrioTransport:
             return None
         oldest_usable = trio.current_time() - self._keepalive_expiry
         # Expired connections sit at the left end: drop them first.
-        while idle and idle[0].idle_since < oldest_usable:
+        while idle and idle[0].idle_since <= oldest_usable:
             self._discard(idle.popleft())
         while idle:
             connection = idle.pop()  # the most recently used one is the likeliest alive

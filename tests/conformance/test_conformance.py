@@ -15,6 +15,7 @@ word.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.utils
 import hashlib
@@ -62,6 +63,12 @@ UTF8_REPLY = {"id": "em_ü", "subject": UTF8_PAYLOAD["subject"], "note": "ok ✓
 BIG_REPLY = {"email": {"id": "em_big", "html": "é👍x" * (5 * 1024 * 1024 // 8)}}
 BIG_BYTES = json.dumps(BIG_REPLY, ensure_ascii=False).encode("utf-8")
 JSON_UTF8 = {"content-type": "application/json; charset=utf-8"}
+BIG_PAYLOAD = {
+    **PAYLOAD,
+    "attachments": [
+        {"filename": "report.pdf", "content": base64.b64encode(bytes(range(256)) * 4096).decode()}
+    ],
+}
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 SLOW_BODY = b'{"id": "em_slow", "padding": "' + b"x" * 60 + b'"}'
 
@@ -437,6 +444,17 @@ SCENARIOS = [
         lambda: [Reply(202, QUEUED, chunked=True), Reply(200, BIG_BYTES, JSON_UTF8, chunked=True)],
         ok(QUEUED, BIG_REPLY),
         steps=(SEND, Step("get", ("em_big",))),
+    ),
+    Scenario(
+        "large_request_body",
+        lambda: [Reply(202, QUEUED)],
+        ok(QUEUED),
+        steps=(Step("send", (BIG_PAYLOAD,)),),
+    ),
+    Scenario(
+        "redirect_not_followed",
+        lambda: [Reply(307, None, {"Location": "/elsewhere"})],
+        fails(PostStackError, 307, None, attempts=1, error="Temporary Redirect", request_id="req_1"),
     ),
     Scenario(
         "utf8_round_trip",
