@@ -34,14 +34,17 @@ def test_a_users_session_is_used_as_is_and_not_closed() -> None:
     session.close()
 
 
-def test_netrc_does_not_replace_the_api_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_netrc_does_not_replace_the_api_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password secret\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
-    with FaultServer() as server, PostStack(
-        API_KEY, server.url, transport=RequestsTransport()
-    ) as ps:
+    with (
+        FaultServer() as server,
+        PostStack(API_KEY, server.url, transport=RequestsTransport()) as ps,
+    ):
         ps.emails.get("em_1")
         assert server.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
 

@@ -201,8 +201,8 @@ def _failure(exc: BaseException) -> TransportFailure:
     text = str(exc) or type(exc).__name__
     if _connect_failed(exc):
         return ConnectFailed(text)
-    if isinstance(
-        exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError
-    ) or any(isinstance(c, TimeoutError | urllib3.exceptions.TimeoutError) for c in _causes(exc)):
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError) or any(
+        isinstance(c, TimeoutError | urllib3.exceptions.TimeoutError) for c in _causes(exc)
+    ):
         return AttemptTimedOut(text)
     return ConnectionBroken(text)

@@ -42,6 +42,7 @@ from __future__ import annotations
 import collections
 import math
 import ssl
+from typing import cast
 
 import h11
 import trio
@@ -114,7 +115,9 @@ class _Connection:
         elif request.method in _METHODS_WITH_CONTENT:
             headers.append((b"Content-Length", b"0"))
         try:
-            head = conn.send(h11.Request(method=request.method, target=request.target, headers=headers))
+            head = conn.send(
+                h11.Request(method=request.method, target=request.target, headers=headers)
+            )
             assert head is not None
             if body:
                 conn.send(h11.Data(data=body))
@@ -133,21 +136,20 @@ class _Connection:
             chunks: list[bytes] = []
             while True:
                 event = conn.next_event()
-                kind = type(event)
                 if event is h11.NEED_DATA:
-                    conn.receive_data(await stream.receive_some(_READ_SIZE))
-                elif kind is h11.Data:
-                    chunks.append(event.data)  # type: ignore[union-attr]
-                elif kind is h11.Response:
-                    assert isinstance(event, h11.Response)
+                    # bytes from a socket, bytearray from TLS: h11 takes either.
+                    conn.receive_data(cast(bytes, await stream.receive_some(_READ_SIZE)))
+                elif isinstance(event, h11.Data):
+                    chunks.append(event.data)
+                elif isinstance(event, h11.Response):
                     status = event.status_code
                     response_headers = tuple(
                         (k.decode("latin-1"), v.decode("latin-1"))
                         for k, v in event.headers.raw_items()
                     )
-                elif kind is h11.EndOfMessage:
+                elif isinstance(event, h11.EndOfMessage):
                     return Response(status, response_headers, b"".join(chunks))
-                elif kind is h11.ConnectionClosed:
+                elif isinstance(event, h11.ConnectionClosed):
                     raise ConnectionBroken("the server closed the connection without a response")
                 # InformationalResponse (100 Continue, 103 Early Hints): keep reading.
         except _BROKEN as exc:
@@ -194,7 +196,9 @@ class TrioTransport:
             or not keepalive_expiry >= 0
             or math.isnan(keepalive_expiry)
         ):
-            raise ValueError(f"keepalive_expiry must be a number of seconds >= 0, got {keepalive_expiry!r}")
+            raise ValueError(
+                f"keepalive_expiry must be a number of seconds >= 0, got {keepalive_expiry!r}"
+            )
         self._ssl_context = ssl_context
         self._max_connections = max_connections
         self._keepalive_expiry = float(keepalive_expiry)
@@ -207,7 +211,8 @@ class TrioTransport:
     def __repr__(self) -> str:
         return f"<TrioTransport open={self._open} max_connections={self._max_connections}>"
 
-    async def send(self, request: Request, timeout: float) -> Response:
+    # The AsyncTransport protocol passes the attempt's timeout; it becomes fail_after below.
+    async def send(self, request: Request, timeout: float) -> Response:  # noqa: ASYNC109
         try:
             run = trio.lowlevel.current_trio_token()
         except RuntimeError:
@@ -289,7 +294,9 @@ class TrioTransport:
                 return _Connection(origin, tcp, tcp.socket)
             if self._ssl_context is None:
                 self._ssl_context = _default_ssl_context()
-            tls = trio.SSLStream(tcp, self._ssl_context, server_hostname=host, https_compatible=True)
+            tls = trio.SSLStream(
+                tcp, self._ssl_context, server_hostname=host, https_compatible=True
+            )
             try:
                 await tls.do_handshake()
             except trio.BrokenResourceError as exc:

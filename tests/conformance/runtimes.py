@@ -80,13 +80,13 @@ class Runtime:
         return outcomes
 
     async def _run_async(
-        self, base_url: str, steps: Sequence[Step], timeout: float, max_retries: int
+        self, base_url: str, steps: Sequence[Step], attempt_timeout: float, max_retries: int
     ) -> list[Outcome]:
         transport = self.transport()
         outcomes = []
         try:
             async with AsyncPostStack(
-                API_KEY, base_url, timeout, max_retries, transport=transport
+                API_KEY, base_url, attempt_timeout, max_retries, transport=transport
             ) as ps:
                 for step in steps:
                     start = time.monotonic()
@@ -113,11 +113,15 @@ def doc_transport_class() -> type:
     return cls
 
 
+def _doc_transport() -> Any:
+    return doc_transport_class()()
+
+
 RUNTIMES = [
     Runtime("requests", "sync", RequestsTransport),
     Runtime("httpx", "sync", HttpxTransport),
     Runtime("httpx-asyncio", "asyncio", AsyncHttpxTransport),
     Runtime("httpx-trio", "trio", AsyncHttpxTransport),
     Runtime("trio-h11", "trio", TrioTransport),
-    Runtime("doc-http.client", "sync", lambda: doc_transport_class()()),
+    Runtime("doc-http.client", "sync", _doc_transport),
 ]

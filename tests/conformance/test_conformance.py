@@ -56,7 +56,7 @@ UTF8_PAYLOAD = {
     "from": "Zoë Åström <zoe@acme.test>",
     "to": ["张伟 <zhang@example.com>"],
     "subject": "Привет 👋 مرحبا こんにちは",
-    "text": 'Ünïcödé ✓ 🚀 "quoted" \\ back\tslash\n𝔘𝔫𝔦',
+    "text": 'Ünïcödé ✓ 🚀 "quoted" \\ back\tslash\n\U0001d518\U0001d52b\U0001d526',
     "tags": ["ñandú", "日本"],
 }
 UTF8_REPLY = {"id": "em_ü", "subject": UTF8_PAYLOAD["subject"], "note": "ok ✓ 🎉 ﷽"}
@@ -307,7 +307,9 @@ SCENARIOS = [
     Scenario(
         "429_retry_after_seconds",
         lambda: [
-            Reply(429, {"error": "Slow down", "code": "rate_limit_exceeded"}, {"Retry-After": "0.05"}),
+            Reply(
+                429, {"error": "Slow down", "code": "rate_limit_exceeded"}, {"Retry-After": "0.05"}
+            ),
             Reply(202, QUEUED),
         ],
         ok(QUEUED, attempts=[2]),
@@ -346,12 +348,23 @@ SCENARIOS = [
     Scenario(
         "429_quota_without_retry_after",
         lambda: [Reply(429, {"error": "Plan limit", "code": "rate_limit_exceeded"})],
-        fails(PostStackError, 429, "rate_limit_exceeded", attempts=1, error="Plan limit", request_id="req_1"),
+        fails(
+            PostStackError,
+            429,
+            "rate_limit_exceeded",
+            attempts=1,
+            error="Plan limit",
+            request_id="req_1",
+        ),
     ),
     Scenario(
         "4xx",
         lambda: [
-            Reply(422, {"error": "Domain not verified", "code": "unprocessable_entity"}, {"x-request-id": "req_abc"})
+            Reply(
+                422,
+                {"error": "Domain not verified", "code": "unprocessable_entity"},
+                {"x-request-id": "req_abc"},
+            )
         ],
         fails(
             PostStackError,
@@ -454,7 +467,9 @@ SCENARIOS = [
     Scenario(
         "redirect_not_followed",
         lambda: [Reply(307, None, {"Location": "/elsewhere"})],
-        fails(PostStackError, 307, None, attempts=1, error="Temporary Redirect", request_id="req_1"),
+        fails(
+            PostStackError, 307, None, attempts=1, error="Temporary Redirect", request_id="req_1"
+        ),
     ),
     Scenario(
         "utf8_round_trip",
@@ -511,5 +526,9 @@ def test_same_on_every_runtime(scenario: Scenario) -> None:
     records = {runtime.name: record_for(scenario, runtime) for runtime in RUNTIMES}
     reference_name, reference = next(iter(records.items()))
     for name, record in records.items():
-        assert record.requests == reference.requests, f"{name} sent other requests than {reference_name}"
-        assert record.outcomes == reference.outcomes, f"{name} saw another outcome than {reference_name}"
+        assert record.requests == reference.requests, (
+            f"{name} sent other requests than {reference_name}"
+        )
+        assert record.outcomes == reference.outcomes, (
+            f"{name} saw another outcome than {reference_name}"
+        )
