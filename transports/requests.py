@@ -11,10 +11,13 @@ retries of their own (requests' default): the SDK retries, with the same
 Idempotency-Key on every attempt.
 
 The attempt timeout bounds the whole attempt. requests only bounds each socket
-operation, so the connect and the wait for the response head get what is left
-of the attempt when it starts, and the body is then read one socket read at a
-time with the socket's timeout lowered to what is left before each read (see
-:func:`_read_body`); a server that trickles the body cannot stretch an attempt.
+operation, so the connect, and then the wait for the response head, get what
+is left of the attempt when they start (urllib3's ``Timeout(total=...)``); the
+body is then read one socket read at a time with the socket's timeout lowered
+to what is left before each read (see :func:`_read_body`), so a server that
+trickles the body cannot stretch an attempt. One limit remains: a server that
+trickles the status line and headers themselves, a byte at a time, gets a
+fresh socket timeout for every byte of the head.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Iterator
 
 import requests
 import requests.adapters
+import urllib3
 import urllib3.exceptions
 
 from poststack_core import (
@@ -98,9 +102,16 @@ class RequestsTransport:
         # Proxies, CA bundle and client certificate from the environment, as
         # Session.request() would do (the session's trust_env decides).
         settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        # urllib3's total timeout: the connect gets what is left of the attempt, and the
+        # wait for the response head what is left after connecting and sending.
+        left = max(end - time.monotonic(), 0.001)
         try:
             response = session.send(
-                prepared, timeout=(timeout, timeout), allow_redirects=False, **settings
+                prepared,
+                # HTTPAdapter.send takes a urllib3 Timeout as is; the type hints omit it.
+                timeout=urllib3.Timeout(total=left),  # type: ignore[arg-type]
+                allow_redirects=False,
+                **settings,
             )
         except requests.RequestException as exc:
             raise _failure(exc) from exc
