@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import ssl
-import subprocess
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -19,6 +17,7 @@ import trio
 from poststack import AsyncPostStack, PostStackConnectionError, PostStackTimeoutError
 from poststack.transports.trio import TrioTransport
 from tests.faultserver import FaultServer, Hang, Reply
+from tests.selfsigned import self_signed_certificate
 
 API_KEY = "sk_test_trio"
 PAYLOAD = {"from": "hello@acme.test", "to": ["ana@example.com"], "subject": "Hi"}
@@ -208,39 +207,8 @@ def test_connection_closed_by_the_server_while_idle_is_replaced_without_a_retry(
     assert len(served) == 3  # each call found the idle one dead and opened another, no retry
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("needs the openssl command")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
-
-
 def test_tls_verifies_certificates(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
     trusted = ssl.create_default_context(cafile=str(cert))
