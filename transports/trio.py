@@ -60,6 +60,8 @@ __all__ = ["TrioTransport"]
 _READ_SIZE = 65536
 # Request bodies up to this size go out in the same write as the head.
 _COALESCE = 65536
+# A response head (status line and headers) may be this large, as httpcore allows.
+_MAX_HEAD = 100 * 1024
 _METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 _Origin = tuple[str, str, int]
 _BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, h11.RemoteProtocolError)
@@ -96,7 +98,7 @@ class _Connection:
         self.stream = stream
         self.socket = socket
         self.host = _host_header(*origin)
-        self.h11 = h11.Connection(h11.CLIENT)
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.idle_since = 0.0
 
     def close(self) -> None:
