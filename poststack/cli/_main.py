@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -97,7 +98,41 @@ def _client_options(*, top_level: bool) -> argparse.ArgumentParser:
         default=default,
         help="retries of 408, 429, 5xx and failed connections (default: 3; 0 disables)",
     )
+    output = parser.add_argument_group("output options")
+    output.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top_level else argparse.SUPPRESS,
+        help="log every HTTP attempt (retries are logged by default)",
+    )
+    output.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top_level else argparse.SUPPRESS,
+        help="do not log retries; print errors only",
+    )
     return parser
+
+
+class _LogFormatter(logging.Formatter):
+    """``poststack: warning: GET /emails -> 503 ...; retrying in 0.2 s``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Send the SDK's ``poststack`` logger to stderr: retries, or every attempt with -v."""
+    verbose: int = getattr(args, "verbose", 0)
+    quiet: bool = getattr(args, "quiet", False)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormatter())
+    logger = logging.getLogger("poststack")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
 
 
 def _json_option(parser: argparse.ArgumentParser, what: str) -> None:
@@ -327,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        _configure_logging(args)
         handler: Handler = args.handler
         status = handler(args)
         sys.stdout.flush()

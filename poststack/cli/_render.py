@@ -35,7 +35,7 @@ def error_line(exc: PostStackError) -> str:
     notes: list[str] = []
     if isinstance(exc, PostStackConnectionError):
         notes.append("no HTTP response from the server")
-    if exc.request_id:
+    elif exc.request_id:
         notes.append(f"request id {exc.request_id}")
     else:
         notes.append("no request id")
@@ -243,6 +243,8 @@ def email_table(emails: Sequence[Mapping[str, Any]]) -> list[str]:
 def pagination_line(count: int, pagination: Mapping[str, Any] | None) -> str:
     if not pagination:
         return f"{count} email{'s' if count != 1 else ''}"
+    if pagination.get("total") == 0:
+        return "no emails"
     page = pagination.get("page", "?")
     pages = pagination.get("total_pages", pagination.get("totalPages", "?"))
     total = pagination.get("total", "?")
