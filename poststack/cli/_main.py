@@ -347,14 +347,19 @@ def _add_sandbox(commands: Commands) -> None:
         "--api-key",
         default=argparse.SUPPRESS,
         metavar="KEY",
-        help=f"the key clients must send (default: {_commands.DEFAULT_SANDBOX_KEY})",
+        help=f"the key clients must send (default: {_commands.DEFAULT_SANDBOX_KEY}; "
+        "$POSTSTACK_API_KEY is never used, so a real key is never printed)",
     )
     sandbox.add_argument(
         "--require-verified-domain",
         action="store_true",
         help="reject senders whose domain is not verified, as the real API does",
     )
-    _json_option(sandbox, "one JSON object a line")
+    sandbox.add_argument(
+        "--json",
+        action="store_true",
+        help='print JSON lines: {"event": "started", ...}, then {"event": "email", ...} each',
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
