@@ -1,0 +1,68 @@
+"""What every command shares: exit statuses, the two command errors, building a client."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from poststack import PostStack
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 3
+
+
+class CommandError(Exception):
+    """The command cannot do its job; ``main`` prints ``error: <message>`` and exits 1."""
+
+    exit_status = EXIT_FAILURE
+
+
+class UsageError(CommandError):
+    """The command line or its inputs are wrong (missing key, unreadable file): exit 2."""
+
+    exit_status = EXIT_USAGE
+
+
+def api_key_from(args: argparse.Namespace) -> str:
+    """``--api-key``, else ``$POSTSTACK_API_KEY``; a clear usage error when neither is set."""
+    key: str | None = args.api_key or os.environ.get("POSTSTACK_API_KEY") or None
+    if key is None:
+        raise UsageError(
+            "no API key: pass --api-key or set POSTSTACK_API_KEY "
+            "(or try `poststack send --sandbox ...` against a local sandbox, no key needed)"
+        )
+    return key
+
+
+def client_from(
+    args: argparse.Namespace, *, api_key: str | None = None, base_url: str | None = None
+) -> PostStack:
+    """A ``PostStack`` configured from the global options (or the given key and URL)."""
+    from poststack import PostStack
+
+    key = api_key if api_key is not None else api_key_from(args)
+    url = base_url if base_url is not None else args.base_url
+    try:
+        return PostStack(
+            api_key=key,
+            base_url=url,
+            timeout=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT,
+            max_retries=args.max_retries if args.max_retries is not None else DEFAULT_MAX_RETRIES,
+        )
+    except (TypeError, ValueError) as exc:
+        # A malformed key or base URL: the SDK's message already says what is wrong.
+        raise UsageError(str(exc)) from None
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
