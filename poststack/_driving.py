@@ -51,25 +51,20 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
     else:
         result = f"{type(outcome).__name__}: {outcome}"
         request_id = None
+    where = f"attempt {send.attempt}"
+    if request_id is not None:
+        where += f", request id {request_id}"
     if isinstance(action, Wait):
         logger.warning(
-            "%s %s failed with %s (attempt %d); retrying in %.3f s (request id %s)",
+            "%s %s failed with %s (%s); retrying in %.3f s",
             request.method,
             path,
             result,
-            send.attempt,
+            where,
             action.seconds,
-            request_id,
         )
     elif logger.isEnabledFor(logging.DEBUG):
-        logger.debug(
-            "%s %s -> %s (attempt %d, request id %s)",
-            request.method,
-            path,
-            result,
-            send.attempt,
-            request_id,
-        )
+        logger.debug("%s %s -> %s (%s)", request.method, path, result, where)
 
 
 def _steps(call: Call[R], clock: Callable[[], float]) -> Generator[Step[R], Outcome, None]:

@@ -563,7 +563,7 @@ def test_max_retries_flag_is_honoured(poststack_sandbox: Sandbox) -> None:
     assert retried.returncode == 0, retried.stderr
     assert len(sb.requests) == 3
     warning, debug = retried.stderr.splitlines()
-    assert warning.startswith("poststack: warning: GET /emails failed with 503 (attempt 1)")
+    assert warning.startswith("poststack: warning: GET /emails failed with 503 (attempt 1, ")
     assert debug.startswith("poststack: debug: GET /emails -> 200")
 
 

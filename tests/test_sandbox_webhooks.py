@@ -223,16 +223,29 @@ def test_stop_with_a_pending_delivery_is_fast(client: httpx.Client, sb: Sandbox)
     assert not [t for t in threading.enumerate() if t.name.startswith("poststack-sandbox")]
 
 
-def test_stop_aborts_a_hanging_receiver(client: httpx.Client, sb: Sandbox) -> None:
+def test_stop_aborts_a_hanging_receiver() -> None:
     import socket
     import time
 
-    with socket.create_server(("127.0.0.1", 0)) as hanging:  # accepts, never answers
-        register(client, f"http://127.0.0.1:{hanging.getsockname()[1]}/", ["email.sent"])
-        client.post("/emails", json=MESSAGE)
-        conn, _ = hanging.accept()
-        with conn:
-            started = time.monotonic()
-            sb.stop()
-            assert time.monotonic() - started < 1.0
-    assert not [t for t in threading.enumerate() if t.name.startswith("poststack-sandbox")]
+    # A 30 s delivery timeout: stop() returning within seconds proves it aborts the delivery.
+    sandbox = Sandbox(KEY, webhook_timeout=30.0).start()
+    try:
+        with (
+            httpx.Client(
+                base_url=sandbox.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=5
+            ) as client,
+            socket.create_server(("127.0.0.1", 0)) as hanging,  # accepts, never answers
+        ):
+            register(client, f"http://127.0.0.1:{hanging.getsockname()[1]}/", ["email.sent"])
+            client.post("/emails", json=MESSAGE)
+            conn, _ = hanging.accept()
+            with conn:
+                started = time.monotonic()
+                sandbox.stop()
+                assert time.monotonic() - started < 10.0
+    finally:
+        sandbox.stop()
+    leftovers = [t for t in threading.enumerate() if t.name.startswith("poststack-sandbox")]
+    for thread in leftovers:
+        thread.join(timeout=5.0)
+    assert not [t for t in leftovers if t.is_alive()]

@@ -15,10 +15,15 @@ outbox, injects faults (``sb.faults``) and delivers signed webhooks to loopback
 receivers. See :class:`Sandbox` and :class:`FaultPlan` for the details.
 """
 
-from ._faults import Fault, FaultPlan
-from ._models import RecordedRequest, SandboxEmail, WebhookDelivery
-from ._sandbox import Sandbox
-from ._webhook_delivery import webhook_signature
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._faults import Fault, FaultPlan
+    from ._models import RecordedRequest, SandboxEmail, WebhookDelivery
+    from ._sandbox import Sandbox
+    from ._webhook_delivery import webhook_signature
 
 __all__ = [
     "Fault",
@@ -29,3 +34,26 @@ __all__ = [
     "WebhookDelivery",
     "webhook_signature",
 ]
+
+# Loaded on first use: the pytest plugin imports this package in every test run of a
+# project that has poststack installed, and most of those runs never start a sandbox.
+_HOMES = {
+    "Fault": "_faults",
+    "FaultPlan": "_faults",
+    "RecordedRequest": "_models",
+    "SandboxEmail": "_models",
+    "WebhookDelivery": "_models",
+    "Sandbox": "_sandbox",
+    "webhook_signature": "_webhook_delivery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

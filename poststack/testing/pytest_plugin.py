@@ -33,13 +33,15 @@ Disable the plugin with ``-p no:poststack``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from poststack import AsyncPostStack, PostStack
+if TYPE_CHECKING:
+    # Imported inside the fixtures at run time: registering the plugin must stay cheap.
+    from poststack import AsyncPostStack, PostStack
 
-from ._sandbox import Sandbox
+    from ._sandbox import Sandbox
 
 __all__ = ["poststack_async_client", "poststack_client", "poststack_sandbox"]
 
@@ -68,6 +70,8 @@ def poststack_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
                 f"@pytest.mark.{_MARKER} takes keyword arguments only, got {marker.args!r}"
             )
         options.update(marker.kwargs)  # the closest marker (function over class) wins
+    from ._sandbox import Sandbox
+
     with Sandbox(**options) as sandbox:
         yield sandbox
 
@@ -75,6 +79,8 @@ def poststack_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 @pytest.fixture
 def poststack_client(poststack_sandbox: Sandbox) -> Iterator[PostStack]:
     """A ``PostStack`` client for ``poststack_sandbox``; closed after the test."""
+    from poststack import PostStack
+
     with PostStack(
         api_key=poststack_sandbox.api_key,
         base_url=poststack_sandbox.base_url,
@@ -90,6 +96,8 @@ def poststack_async_client(poststack_sandbox: Sandbox) -> Iterator[AsyncPostStac
     Use it with ``async with poststack_async_client:`` inside the test (asyncio
     or trio), or ``await poststack_async_client.aclose()`` when done.
     """
+    from poststack import AsyncPostStack
+
     client = AsyncPostStack(
         api_key=poststack_sandbox.api_key,
         base_url=poststack_sandbox.base_url,
