@@ -16,7 +16,9 @@ def _bench(session: nox.Session, *args: str) -> None:
     except nox.command.CommandFailed:
         # Before the SDK is buildable the harness still runs: our rows say "not available".
         session.warn("could not install poststack itself; its rows will be 'not available'")
-    command = " ".join(["nox -s", session.name, *(["--", *session.posargs] if session.posargs else [])])
+    command = " ".join(
+        ["nox -s", session.name, *(["--", *session.posargs] if session.posargs else [])]
+    )
     session.run(
         "python",
         "benchmarks/run.py",

@@ -18,6 +18,8 @@ not available, such as a runtime not built yet, are fine), 1 when a worker
 crashed or the server did not start.
 """
 
+# ruff: noqa: RUF001, RUF002, PLR0915, PLR0917
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +50,6 @@ OFFICIAL_VERSION = "0.9.0"
 sys.path.insert(0, str(HERE))
 import server as bench_server  # noqa: E402
 
-
 # --- what is measured ---------------------------------------------------------------------
 
 
@@ -65,34 +66,100 @@ class Job:
 JOBS: list[Job] = [
     Job("ours-httpx-sync", "ours · httpx sync", "ours-httpx-sync", "ours", "send", "ours"),
     Job("ours-requests", "ours · requests", "ours-requests", "ours", "send", "ours"),
-    Job("ours-httpx-async-seq", "ours · httpx async (asyncio), sequential",
-        "ours-httpx-async-seq", "ours", "send", "ours"),
-    Job("ours-httpx-async-64", "ours · httpx async (asyncio), 64 tasks",
-        "ours-httpx-async-64", "ours", "send64", "ours"),
+    Job(
+        "ours-httpx-async-seq",
+        "ours · httpx async (asyncio), sequential",
+        "ours-httpx-async-seq",
+        "ours",
+        "send",
+        "ours",
+    ),
+    Job(
+        "ours-httpx-async-64",
+        "ours · httpx async (asyncio), 64 tasks",
+        "ours-httpx-async-64",
+        "ours",
+        "send64",
+        "ours",
+    ),
     Job("ours-trio-seq", "ours · trio + h11, sequential", "ours-trio-seq", "ours", "send", "ours"),
     Job("ours-trio-64", "ours · trio + h11, 64 tasks", "ours-trio-64", "ours", "send64", "ours"),
-    Job("official-sync", "official 0.9.0 · sync (httpx)", "official-sync", "official", "send",
-        "official"),
-    Job("official-async-seq", "official 0.9.0 · async (httpx), sequential",
-        "official-async-seq", "official", "send", "official"),
-    Job("official-async-64", "official 0.9.0 · async (httpx), 64 tasks",
-        "official-async-64", "official", "send64", "official"),
+    Job(
+        "official-sync",
+        "official 0.9.0 · sync (httpx)",
+        "official-sync",
+        "official",
+        "send",
+        "official",
+    ),
+    Job(
+        "official-async-seq",
+        "official 0.9.0 · async (httpx), sequential",
+        "official-async-seq",
+        "official",
+        "send",
+        "official",
+    ),
+    Job(
+        "official-async-64",
+        "official 0.9.0 · async (httpx), 64 tasks",
+        "official-async-64",
+        "official",
+        "send64",
+        "official",
+    ),
     Job("raw-httpx", "floor · httpx.Client.post", "raw-httpx", "ours", "send", "floor"),
     Job("raw-requests", "floor · requests.Session.post", "raw-requests", "ours", "send", "floor"),
-    Job("raw-h11-socket", "floor · h11 over a blocking socket", "raw-h11-socket", "ours", "send",
-        "floor"),
+    Job(
+        "raw-h11-socket",
+        "floor · h11 over a blocking socket",
+        "raw-h11-socket",
+        "ours",
+        "send",
+        "floor",
+    ),
     Job("raw-h11-trio", "floor · h11 over trio", "raw-h11-trio", "ours", "send", "floor"),
-    Job("core-only", "ours · core alone (Call + request build + response parse)", "core-only",
-        "ours", "core", "core"),
+    Job(
+        "core-only",
+        "ours · core alone (Call + request build + response parse)",
+        "core-only",
+        "ours",
+        "core",
+        "core",
+    ),
     Job("ours-import", "ours · import poststack", "import-poststack", "ours", "import", "import"),
-    Job("ours-import-core", "ours · import poststack_core", "import-core", "ours", "import",
-        "import"),
-    Job("ours-import-construct", "ours · import poststack; PostStack(api_key=...)",
-        "import-and-construct", "ours", "import", "import"),
-    Job("official-import", "official · import poststack", "import-poststack", "official",
-        "import", "import"),
-    Job("official-import-construct", "official · import poststack; PostStack(api_key=...)",
-        "import-and-construct", "official", "import", "import"),
+    Job(
+        "ours-import-core",
+        "ours · import poststack_core",
+        "import-core",
+        "ours",
+        "import",
+        "import",
+    ),
+    Job(
+        "ours-import-construct",
+        "ours · import poststack; PostStack(api_key=...)",
+        "import-and-construct",
+        "ours",
+        "import",
+        "import",
+    ),
+    Job(
+        "official-import",
+        "official · import poststack",
+        "import-poststack",
+        "official",
+        "import",
+        "import",
+    ),
+    Job(
+        "official-import-construct",
+        "official · import poststack; PostStack(api_key=...)",
+        "import-and-construct",
+        "official",
+        "import",
+        "import",
+    ),
     Job("ours-rss", "ours · PostStack sending (default httpx)", "rss", "ours", "rss", "rss"),
     Job("official-rss", "official 0.9.0 · PostStack sending", "rss", "official", "rss", "rss"),
 ]
@@ -112,39 +179,102 @@ class Check:
 
 
 CHECKS: list[Check] = [
-    Check("httpx sync CPU/send vs official sync", ("ours-httpx-sync", "cpu_us_per_req"),
-          ("official-sync", "cpu_us_per_req"), "<=", 0.70),
-    Check("httpx async sequential CPU/send vs official async sequential",
-          ("ours-httpx-async-seq", "cpu_us_per_req"), ("official-async-seq", "cpu_us_per_req"),
-          "<=", 0.70),
-    Check("httpx async 64 tasks req/s vs official 64 tasks", ("ours-httpx-async-64", "rps"),
-          ("official-async-64", "rps"), ">=", 2.0),
-    Check("trio + h11 sequential CPU/send vs official sync", ("ours-trio-seq", "cpu_us_per_req"),
-          ("official-sync", "cpu_us_per_req"), "<=", 0.40),
-    Check("trio + h11 sequential CPU/send vs h11-over-trio floor",
-          ("ours-trio-seq", "cpu_us_per_req"), ("raw-h11-trio", "cpu_us_per_req"), "<=", 1.30),
-    Check("requests CPU/send vs raw requests.Session.post", ("ours-requests", "cpu_us_per_req"),
-          ("raw-requests", "cpu_us_per_req"), "<=", 1.10),
+    Check(
+        "httpx sync CPU/send vs official sync",
+        ("ours-httpx-sync", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "httpx async sequential CPU/send vs official async sequential",
+        ("ours-httpx-async-seq", "cpu_us_per_req"),
+        ("official-async-seq", "cpu_us_per_req"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "httpx async 64 tasks req/s vs official 64 tasks",
+        ("ours-httpx-async-64", "rps"),
+        ("official-async-64", "rps"),
+        ">=",
+        2.0,
+    ),
+    Check(
+        "trio + h11 sequential CPU/send vs official sync",
+        ("ours-trio-seq", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+        "<=",
+        0.40,
+    ),
+    Check(
+        "trio + h11 sequential CPU/send vs h11-over-trio floor",
+        ("ours-trio-seq", "cpu_us_per_req"),
+        ("raw-h11-trio", "cpu_us_per_req"),
+        "<=",
+        1.30,
+    ),
+    Check(
+        "requests CPU/send vs raw requests.Session.post",
+        ("ours-requests", "cpu_us_per_req"),
+        ("raw-requests", "cpu_us_per_req"),
+        "<=",
+        1.10,
+    ),
     Check("core alone, µs per call", ("core-only", "cpu_us_per_req"), None, "<=", 25.0, " µs"),
-    Check("import poststack; PostStack() vs official import poststack",
-          ("ours-import-construct", "import_ms"), ("official-import", "import_ms"), "<=", 0.70),
-    Check("import poststack_core, ms above bare Python", ("ours-import-core", "import_ms"), None,
-          "<=", 15.0, " ms"),
-    Check("peak RSS of a sending process vs official", ("ours-rss", "peak_rss_kb"),
-          ("official-rss", "peak_rss_kb"), "<=", 1.0),
+    Check(
+        "import poststack; PostStack() vs official import poststack",
+        ("ours-import-construct", "import_ms"),
+        ("official-import", "import_ms"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "import poststack_core, ms above bare Python",
+        ("ours-import-core", "import_ms"),
+        None,
+        "<=",
+        15.0,
+        " ms",
+    ),
+    Check(
+        "peak RSS of a sending process vs official",
+        ("ours-rss", "peak_rss_kb"),
+        ("official-rss", "peak_rss_kb"),
+        "<=",
+        1.0,
+    ),
     # Informative: no target.
-    Check("trio + h11 64 tasks req/s vs official 64 tasks", ("ours-trio-64", "rps"),
-          ("official-async-64", "rps")),
-    Check("httpx sync wall/send vs official sync", ("ours-httpx-sync", "wall_us_per_req"),
-          ("official-sync", "wall_us_per_req")),
-    Check("httpx sync CPU/send vs raw httpx floor", ("ours-httpx-sync", "cpu_us_per_req"),
-          ("raw-httpx", "cpu_us_per_req")),
-    Check("official sync CPU/send vs raw httpx floor", ("official-sync", "cpu_us_per_req"),
-          ("raw-httpx", "cpu_us_per_req")),
-    Check("official async sequential CPU/send vs official sync",
-          ("official-async-seq", "cpu_us_per_req"), ("official-sync", "cpu_us_per_req")),
-    Check("import poststack vs official import poststack", ("ours-import", "import_ms"),
-          ("official-import", "import_ms")),
+    Check(
+        "trio + h11 64 tasks req/s vs official 64 tasks",
+        ("ours-trio-64", "rps"),
+        ("official-async-64", "rps"),
+    ),
+    Check(
+        "httpx sync wall/send vs official sync",
+        ("ours-httpx-sync", "wall_us_per_req"),
+        ("official-sync", "wall_us_per_req"),
+    ),
+    Check(
+        "httpx sync CPU/send vs raw httpx floor",
+        ("ours-httpx-sync", "cpu_us_per_req"),
+        ("raw-httpx", "cpu_us_per_req"),
+    ),
+    Check(
+        "official sync CPU/send vs raw httpx floor",
+        ("official-sync", "cpu_us_per_req"),
+        ("raw-httpx", "cpu_us_per_req"),
+    ),
+    Check(
+        "official async sequential CPU/send vs official sync",
+        ("official-async-seq", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+    ),
+    Check(
+        "import poststack vs official import poststack",
+        ("ours-import", "import_ms"),
+        ("official-import", "import_ms"),
+    ),
 ]
 
 
@@ -159,8 +289,9 @@ class Profile:
     n_rss: int
 
 
-FULL = Profile(repeats=5, n_seq=2000, n_conc=2560, warmup=200, import_pairs=10, n_core=20000,
-               n_rss=500)
+FULL = Profile(
+    repeats=5, n_seq=2000, n_conc=2560, warmup=200, import_pairs=10, n_core=20000, n_rss=500
+)
 QUICK = Profile(repeats=2, n_seq=60, n_conc=128, warmup=10, import_pairs=2, n_core=500, n_rss=30)
 
 
@@ -182,8 +313,14 @@ def official_ok(python: Path) -> bool:
         "and u.find_spec('poststack_core') is None else 1)"
     )
     try:
-        proc = subprocess.run([str(python), "-c", code], capture_output=True, timeout=60,
-                              cwd=tempfile.gettempdir(), env=official_env())
+        proc = subprocess.run(
+            [str(python), "-c", code],
+            check=False,
+            capture_output=True,
+            timeout=60,
+            cwd=tempfile.gettempdir(),
+            env=official_env(),
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0
@@ -212,12 +349,28 @@ def ensure_official(explicit: str | None, skip: bool) -> tuple[Path | None, str]
     shutil.rmtree(OFFICIAL_VENV, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(OFFICIAL_VENV)], check=True,
-                       capture_output=True, timeout=300, env=official_env())
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(OFFICIAL_VENV)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env=official_env(),
+        )
         proc = subprocess.run(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             OFFICIAL_SPEC],
-            capture_output=True, text=True, timeout=600, env=official_env(),
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                OFFICIAL_SPEC,
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=official_env(),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"could not build its venv: {exc!r}"
@@ -239,8 +392,15 @@ def versions_in(python: str, dists: list[str], env: dict[str, str]) -> dict[str,
         "print(json.dumps(out))"
     )
     try:
-        proc = subprocess.run([python, "-c", code, *dists], capture_output=True, text=True,
-                              timeout=60, env=env, cwd=tempfile.gettempdir())
+        proc = subprocess.run(
+            [python, "-c", code, *dists],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=tempfile.gettempdir(),
+        )
         return json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.SubprocessError):
         return {}
@@ -258,10 +418,10 @@ def machine_info() -> dict[str, str]:
         kb = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     return {
-        "os": platform.platform(),
-        "cpu": f"{cpu} × {os.cpu_count()} logical CPUs",
-        "memory": mem,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "OS": platform.platform(),
+        "CPU": f"{cpu} × {os.cpu_count()} logical CPUs",
+        "Memory": mem,
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
     }
 
 
@@ -285,8 +445,14 @@ def pinning() -> tuple[int | None, int | None]:
     return cpus[-1], cpus[0]
 
 
-def run_job(job: Job, prof: Profile, url: str, pythons: dict[str, str],
-            envs: dict[str, dict[str, str]], cpu: int | None) -> dict[str, Any]:
+def run_job(
+    job: Job,
+    prof: Profile,
+    url: str,
+    pythons: dict[str, str],
+    envs: dict[str, dict[str, str]],
+    cpu: int | None,
+) -> dict[str, Any]:
     n, warmup = {
         "send": (prof.n_seq, prof.warmup),
         "send64": (prof.n_conc, max(prof.warmup, 64)),
@@ -294,15 +460,36 @@ def run_job(job: Job, prof: Profile, url: str, pythons: dict[str, str],
         "import": (prof.import_pairs, 0),
         "rss": (prof.n_rss, prof.warmup),
     }[job.kind]
-    cmd = [pythons[job.env], str(WORKER), job.mode, "--url", url, "--n", str(n),
-           "--warmup", str(warmup), "--sdk", job.env]
+    cmd = [
+        pythons[job.env],
+        str(WORKER),
+        job.mode,
+        "--url",
+        url,
+        "--n",
+        str(n),
+        "--warmup",
+        str(warmup),
+        "--sdk",
+        job.env,
+    ]
     preexec = None
     if cpu is not None:
+
         def preexec() -> None:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(0, {cpu})
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=envs[job.env],
-                          cwd=tempfile.gettempdir(), preexec_fn=preexec)
+
+    proc = subprocess.run(
+        cmd,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=envs[job.env],
+        cwd=tempfile.gettempdir(),
+        preexec_fn=preexec,
+    )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         tail = "\n".join(proc.stderr.strip().splitlines()[-8:])
@@ -313,9 +500,14 @@ def run_job(job: Job, prof: Profile, url: str, pythons: dict[str, str],
         return {"error": f"bad worker output: {lines[-1][:200]!r}"}
 
 
-def run_all(prof: Profile, url: str, pythons: dict[str, str | None],
-            envs: dict[str, dict[str, str]], official_reason: str,
-            only: set[str] | None) -> dict[str, Outcome]:
+def run_all(
+    prof: Profile,
+    url: str,
+    pythons: dict[str, str | None],
+    envs: dict[str, dict[str, str]],
+    official_reason: str,
+    only: set[str] | None,
+) -> dict[str, Outcome]:
     _, worker_cpu = pinning()
     outcomes = {j.key: Outcome() for j in JOBS}
     for job in JOBS:
@@ -390,21 +582,20 @@ def evaluate(check: Check, outcomes: dict[str, Outcome]) -> CheckResult:
         return CheckResult(check, s, "info")
     ok = s.median <= check.limit if check.op == "<=" else s.median >= check.limit
     margin = abs(s.median - check.limit) / check.limit * 100
-    if ok:
-        verdict = f"PASS ({margin:.0f} % margin)"
-    else:
-        verdict = f"MISS (by {margin:.0f} %)"
+    verdict = f"PASS ({margin:.0f} % margin)" if ok else f"MISS (by {margin:.0f} %)"
     return CheckResult(check, s, verdict)
 
 
 # --- report -------------------------------------------------------------------------------
 
 
-def fmt(s: Stat | None, digits: int = 0, scale: float = 1.0) -> str:
+def fmt(s: Stat | None, digits: int = 0, scale: float = 1.0, unit: str = "") -> str:
     if s is None:
         return "–"
     f = f"{{:,.{digits}f}}"
-    return f"{f.format(s.median * scale)} ({f.format(s.lo * scale)}–{f.format(s.hi * scale)})"
+    sep = " " if unit and unit != "×" else ""
+    med, lo, hi = (f.format(x * scale) + sep + unit for x in (s.median, s.lo, s.hi))
+    return f"**{med}** ({lo}–{hi})" if unit else f"{med} ({lo}–{hi})"
 
 
 def status_cell(out: Outcome) -> str | None:
@@ -415,8 +606,9 @@ def status_cell(out: Outcome) -> str | None:
     return None
 
 
-def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[str, Any],
-           chart: str | None) -> str:
+def render(
+    outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[str, Any], chart: str | None
+) -> str:
     prof: Profile = meta["profile"]
     L: list[str] = []
     L.append("# poststack benchmarks\n")
@@ -426,19 +618,25 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
     L.append(f"```\n{meta['command']}\n```\n")
     L.append(f"- Date: {meta['date']}")
     for k, v in meta["machine"].items():
-        L.append(f"- {k.capitalize()}: {v}")
-    L.append(f"- Server: {meta['server']} on loopback, pinned to CPU {meta['server_cpu']}; "
-             f"workers pinned to CPU {meta['worker_cpu']}")
+        L.append(f"- {k}: {v}")
+    L.append(
+        f"- Server: {meta['server']} on loopback, pinned to CPU {meta['server_cpu']}; "
+        f"workers pinned to CPU {meta['worker_cpu']}"
+    )
     L.append(f"- Our environment: {meta['ours_versions']}")
     L.append(f"- Official SDK: {meta['official_reason']}; {meta['official_versions']}")
-    L.append(f"- Repeats: {prof.repeats}, interleaved (every measurement once per repeat, "
-             f"in the same order); sequential runs time {prof.n_seq} sends after "
-             f"{prof.warmup} warm-up sends on one keep-alive connection; 64-task runs time "
-             f"{prof.n_conc} sends; imports: {prof.import_pairs} fresh-interpreter pairs per "
-             f"repeat; core alone: {prof.n_core} calls; peak RSS after {prof.n_rss} sends.")
+    L.append(
+        f"- Repeats: {prof.repeats}, interleaved (every measurement once per repeat, "
+        f"in the same order); sequential runs time {prof.n_seq} sends after "
+        f"{prof.warmup} warm-up sends on one keep-alive connection; 64-task runs time "
+        f"{prof.n_conc} sends; imports: {prof.import_pairs} fresh-interpreter pairs per "
+        f"repeat; core alone: {prof.n_core} calls; peak RSS after {prof.n_rss} sends."
+    )
     L.append(f"- Total run time: {meta['elapsed']:.0f} s\n")
-    L.append("Cells: median over repeats (min–max). Ratios are taken per repeat pair "
-             "(A_i / B_i, measured next to each other), then the median.\n")
+    L.append(
+        "Cells: median over repeats (min–max). Ratios are taken per repeat pair "
+        "(A_i / B_i, measured next to each other), then the median.\n"
+    )
 
     L.append("## Targets\n")
     L.append("| check | target | measured | verdict |")
@@ -449,7 +647,7 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
             continue
         target = f"{c.op} {c.limit:g}{c.unit}"
         unit = c.unit if c.den is None else "×"
-        value = "–" if r.value is None else fmt(r.value, 2 if c.den else 1) + unit
+        value = "–" if r.value is None else fmt(r.value, 2 if c.den else 1, unit=unit.strip())
         L.append(f"| {c.label} | {target} | {value} | {r.verdict} |")
     L.append("")
     L.append("Informative ratios:\n")
@@ -457,7 +655,7 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
     L.append("| --- | --- |")
     for r in checks:
         if r.check.op is None:
-            value = r.verdict if r.value is None else fmt(r.value, 2) + "×"
+            value = r.verdict if r.value is None else fmt(r.value, 2, unit="×")
             L.append(f"| {r.check.label} | {value} |")
     L.append("")
     if chart:
@@ -478,8 +676,10 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
         def col(name: str, digits: int = 0, scale: float = 1.0, key: str = job.key) -> str:
             return fmt(stat(metric(outcomes, key, name)), digits, scale)
 
-        L.append(f"| {job.label} | {col('cpu_us_per_req')} | {col('wall_us_per_req')} | "
-                 f"{col('rps')} | {col('peak_rss_kb', 1, 1 / 1024)} |")
+        L.append(
+            f"| {job.label} | {col('cpu_us_per_req')} | {col('wall_us_per_req')} | "
+            f"{col('rps')} | {col('peak_rss_kb', 1, 1 / 1024)} |"
+        )
     L.append("")
 
     L.append("## Core alone\n")
@@ -490,14 +690,18 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
     if bad:
         L.append(f"| {JOB_BY_KEY['core-only'].label} | {bad} | |")
     else:
-        L.append(f"| {JOB_BY_KEY['core-only'].label} | "
-                 f"{fmt(stat(metric(outcomes, 'core-only', 'cpu_us_per_req')), 2)} | "
-                 f"{fmt(stat(metric(outcomes, 'core-only', 'wall_us_per_req')), 2)} |")
+        L.append(
+            f"| {JOB_BY_KEY['core-only'].label} | "
+            f"{fmt(stat(metric(outcomes, 'core-only', 'cpu_us_per_req')), 2)} | "
+            f"{fmt(stat(metric(outcomes, 'core-only', 'wall_us_per_req')), 2)} |"
+        )
     L.append("")
 
     L.append("## Cold import (fresh interpreter)\n")
-    L.append("Wall time of `python -c STMT` minus `python -c pass`, paired runs in a neutral "
-             "directory, median per repeat; then median (min–max) over repeats.\n")
+    L.append(
+        "Wall time of `python -c STMT` minus `python -c pass`, paired runs in a neutral "
+        "directory, median per repeat; then median (min–max) over repeats.\n"
+    )
     L.append("| statement | ms above bare Python | ms total | bare Python ms |")
     L.append("| --- | --- | --- | --- |")
     for job in JOBS:
@@ -508,14 +712,18 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
         if bad:
             L.append(f"| {job.label} | {bad} | | |")
             continue
-        L.append(f"| {job.label} | {fmt(stat(metric(outcomes, job.key, 'import_ms')), 1)} | "
-                 f"{fmt(stat(metric(outcomes, job.key, 'total_ms')), 1)} | "
-                 f"{fmt(stat(metric(outcomes, job.key, 'bare_ms')), 1)} |")
+        L.append(
+            f"| {job.label} | {fmt(stat(metric(outcomes, job.key, 'import_ms')), 1)} | "
+            f"{fmt(stat(metric(outcomes, job.key, 'total_ms')), 1)} | "
+            f"{fmt(stat(metric(outcomes, job.key, 'bare_ms')), 1)} |"
+        )
     L.append("")
 
     L.append("## Peak RSS of a sending process\n")
-    L.append("`resource.getrusage(RUSAGE_SELF).ru_maxrss` after importing the SDK, building "
-             "the default sync client and sending.\n")
+    L.append(
+        "`resource.getrusage(RUSAGE_SELF).ru_maxrss` after importing the SDK, building "
+        "the default sync client and sending.\n"
+    )
     L.append("| process | peak RSS MiB |")
     L.append("| --- | --- |")
     for job in JOBS:
@@ -526,11 +734,13 @@ def render(outcomes: dict[str, Outcome], checks: list[CheckResult], meta: dict[s
         cell = bad or fmt(stat(metric(outcomes, job.key, "peak_rss_kb")), 1, 1 / 1024)
         L.append(f"| {job.label} | {cell} |")
     L.append("")
-    L.append("Method: each measurement is its own process (`benchmarks/worker.py MODE`); the "
-             "official SDK runs in its own virtual environment because its distribution is "
-             "also called `poststack`. CPU is `time.process_time()` around the timed loop, wall "
-             "is `time.perf_counter()`; the floors send the same JSON body and headers "
-             "(with a fresh Idempotency-Key) and decode the JSON reply, with nothing else.\n")
+    L.append(
+        "Method: each measurement is its own process (`benchmarks/worker.py MODE`); the "
+        "official SDK runs in its own virtual environment because its distribution is "
+        "also called `poststack`. CPU is `time.process_time()` around the timed loop, wall "
+        "is `time.perf_counter()`; the floors send the same JSON body and headers "
+        "(with a fresh Idempotency-Key) and decode the JSON reply, with nothing else.\n"
+    )
     return "\n".join(L)
 
 
@@ -542,15 +752,25 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed (nox -s bench installs it)"
-    rows = [r for r in checks if r.check.den is not None and r.value is not None]
-    if not rows:
+    rows = [r for r in checks if r.check.den is not None]
+    if not any(r.value is not None for r in rows):
         return "no ratio could be computed"
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.5))
     ys = list(range(len(rows)))[::-1]
     for y, r in zip(ys, rows, strict=True):
         v = r.value
-        assert v is not None
         c = r.check
+        if v is None:
+            ax.text(0.02, y, "not available", va="center", fontsize=8, color="#757575")
+            if c.limit is not None:
+                ax.plot(
+                    [c.limit, c.limit],
+                    [y - 0.4, y + 0.4],
+                    color="black",
+                    linestyle="--",
+                    linewidth=1.5,
+                )
+            continue
         if c.op is None:
             color = "#9e9e9e"
         elif r.verdict.startswith("PASS"):
@@ -558,18 +778,29 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
         else:
             color = "#c62828"
         ax.barh(y, v.median, color=color, height=0.6)
-        ax.errorbar(v.median, y, xerr=[[v.median - v.lo], [v.hi - v.median]], fmt="none",
-                    ecolor="black", capsize=3, linewidth=1)
+        ax.errorbar(
+            v.median,
+            y,
+            xerr=[[v.median - v.lo], [v.hi - v.median]],
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+            linewidth=1,
+        )
         if c.limit is not None:
-            ax.plot([c.limit, c.limit], [y - 0.4, y + 0.4], color="black", linestyle="--",
-                    linewidth=1.5)
+            ax.plot(
+                [c.limit, c.limit], [y - 0.4, y + 0.4], color="black", linestyle="--", linewidth=1.5
+            )
         ax.text(v.hi * 1.02 if v.hi else 0.02, y, f" {v.median:.2f}×", va="center", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels([r.check.label for r in rows], fontsize=8)
     ax.axvline(1.0, color="#555555", linewidth=0.8)
     ax.set_xlabel("ratio (median of per-repeat pairs; whiskers min–max; dashed: target)")
-    ax.set_title("poststack vs official SDK and library floors "
-                 "(green: target met, red: missed, grey: informative)", fontsize=9)
+    ax.set_title(
+        "poststack vs official SDK and library floors "
+        "(green: target met, red: missed, grey: informative)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -581,12 +812,14 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Run the poststack benchmarks.")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: a few hundred sends, results to a temp dir")
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: a few hundred sends, results to a temp dir"
+    )
     p.add_argument("--repeats", type=int, help="interleaved repeats (default 5; quick 2)")
     p.add_argument("--n", type=int, help="timed sends per sequential measurement")
-    p.add_argument("--output", help="results file (default benchmarks/RESULTS.md; "
-                                    "quick: a temp dir)")
+    p.add_argument(
+        "--output", help="results file (default benchmarks/RESULTS.md; quick: a temp dir)"
+    )
     p.add_argument("--no-official", action="store_true", help="skip the official SDK")
     p.add_argument("--official-python", help="an interpreter that has poststack==0.9.0")
     p.add_argument("--fallback-server", action="store_true", help="do not use nginx")
@@ -607,13 +840,15 @@ def main(argv: list[str] | None = None) -> int:
     out_png = out_md.with_name("ratios.png")
 
     command = os.environ.get("POSTSTACK_BENCH_COMMAND") or shlex.join(
-        ["python", os.path.relpath(__file__, os.getcwd()), *(argv or sys.argv[1:])])
+        ["python", os.path.relpath(__file__, os.getcwd()), *(argv or sys.argv[1:])]
+    )
     started = time.perf_counter()
 
     official_py, official_reason = ensure_official(a.official_python, a.no_official)
     log(f"official SDK: {official_reason}")
     pythons: dict[str, str | None] = {
-        "ours": sys.executable, "official": str(official_py) if official_py else None,
+        "ours": sys.executable,
+        "official": str(official_py) if official_py else None,
     }
     envs = {"ours": dict(os.environ), "official": official_env()}
 
@@ -642,13 +877,21 @@ def main(argv: list[str] | None = None) -> int:
         "worker_cpu": worker_cpu,
         "official_reason": official_reason,
         "ours_versions": ", ".join(
-            f"{k} {v}" for k, v in versions_in(
-                sys.executable, ["poststack", "httpx", "httpcore", "h11", "requests", "trio"],
-                envs["ours"]).items()),
+            f"{k} {v}"
+            for k, v in versions_in(
+                sys.executable,
+                ["poststack", "httpx", "httpcore", "h11", "requests", "trio"],
+                envs["ours"],
+            ).items()
+        ),
         "official_versions": ", ".join(
-            f"{k} {v}" for k, v in versions_in(
-                str(official_py), ["poststack", "httpx", "httpcore", "pydantic"],
-                envs["official"]).items()) if official_py else "",
+            f"{k} {v}"
+            for k, v in versions_in(
+                str(official_py), ["poststack", "httpx", "httpcore", "pydantic"], envs["official"]
+            ).items()
+        )
+        if official_py
+        else "",
         "elapsed": time.perf_counter() - started,
     }
     out_md.parent.mkdir(parents=True, exist_ok=True)

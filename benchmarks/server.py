@@ -12,6 +12,8 @@ Run it by hand to poke at it::
     python benchmarks/server.py --fallback # force the asyncio server
 """
 
+# ruff: noqa: PLW1509
+
 from __future__ import annotations
 
 import contextlib
@@ -154,9 +156,11 @@ class BenchServer:
 
 
 def start_nginx(nginx: str, cpu: int | None = None) -> BenchServer:
-    version = subprocess.run(
-        [nginx, "-v"], capture_output=True, text=True, check=False
-    ).stderr.strip().replace("nginx version: ", "")
+    version = (
+        subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
+        .stderr.strip()
+        .replace("nginx version: ", "")
+    )
     last_error = ""
     for _ in range(5):
         tmp = tempfile.mkdtemp(prefix="poststack-bench-nginx-")

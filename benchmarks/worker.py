@@ -102,7 +102,6 @@ def _official() -> Any:
         pass
     else:
         raise Unavailable("this interpreter has our poststack, not the official SDK")
-    version = getattr(poststack, "__version__", "?")
     return poststack
 
 
@@ -429,8 +428,12 @@ def mode_import(a: argparse.Namespace) -> dict[str, Any]:
         return elapsed
 
     try:
-        if subprocess.run([sys.executable, "-c", check], cwd=cwd, env=env,
-                          capture_output=True, check=False).returncode != 0:
+        if (
+            subprocess.run(
+                [sys.executable, "-c", check], cwd=cwd, env=env, capture_output=True, check=False
+            ).returncode
+            != 0
+        ):
             raise Unavailable(f"this interpreter's poststack is not the {a.sdk} SDK (or none)")
         run(stmt)  # writes .pyc files if anything was missing, warms the page cache
         bare, total, delta = [], [], []
@@ -485,8 +488,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--n", type=int, default=1000, help="timed sends (imports: repeats)")
     p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--sdk", choices=("ours", "official"), default="ours",
-                   help="which poststack the import and rss modes expect")
+    p.add_argument(
+        "--sdk",
+        choices=("ours", "official"),
+        default="ours",
+        help="which poststack the import and rss modes expect",
+    )
     a = p.parse_args(argv)
     try:
         result = MODES[a.mode](a)
