@@ -1,0 +1,27 @@
+"""poststack: the Python SDK for the PostStack transactional email API.
+
+>>> from poststack import PostStack
+>>> ps = PostStack(api_key="sk_live_...")  # or $POSTSTACK_API_KEY
+>>> ps.emails.send({"from": "hello@yourdomain.com", "to": ["user@example.com"],
+...                 "subject": "Hello", "html": "<h1>Welcome!</h1>"})["id"]
+"""
+
+from poststack_core import (
+    PostStackConnectionError,
+    PostStackError,
+    PostStackTimeoutError,
+    WebhookVerificationError,
+)
+
+from ._client import AsyncPostStack, PostStack
+from ._version import __version__
+
+__all__ = [
+    "AsyncPostStack",
+    "PostStack",
+    "PostStackConnectionError",
+    "PostStackError",
+    "PostStackTimeoutError",
+    "WebhookVerificationError",
+    "__version__",
+]

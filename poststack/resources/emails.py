@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from poststack_core.endpoints import emails
+from poststack_core.types import Email
+
+from .._resource import Mode, Resource, endpoint, pages
+
+
+class Emails(Resource[Mode]):
+    """``ps.emails``: send, batch, read and manage transactional emails."""
+
+    send = endpoint(emails.send)
+    batch = endpoint(emails.batch)
+    get = endpoint(emails.get)
+    list = endpoint(emails.list)
+    list_all = pages(emails.list, "emails", Email)
+    cancel = endpoint(emails.cancel)
+    reschedule = endpoint(emails.reschedule)
+    get_events = endpoint(emails.get_events)
+    get_insights = endpoint(emails.get_insights)
+    preview = endpoint(emails.preview)
+    spam_preview = endpoint(emails.spam_preview)

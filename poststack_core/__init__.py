@@ -1,0 +1,66 @@
+"""poststack_core: the PostStack protocol with no I/O.
+
+It builds requests, parses responses and decides retries as a state machine
+(:class:`Call`), and never touches a socket, a clock or a random source of its
+own: drivers pass those in. Any runtime can embed it.
+"""
+
+from ._call import Call, Done, Fail, Send, State, Wait
+from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
+from ._errors import (
+    AttemptTimedOut,
+    CallStateError,
+    ConnectFailed,
+    ConnectionBroken,
+    PostStackConnectionError,
+    PostStackError,
+    PostStackTimeoutError,
+    TransportFailure,
+    WebhookVerificationError,
+)
+from ._idempotency import idempotency_key_from
+from ._messages import Request, Response
+from ._operation import NO_BODY, Operation, ResponseKind
+from ._parse import error_from_response, parse_success
+from ._retry_after import parse_http_date, parse_retry_after
+from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
+from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "NO_BODY",
+    "QUOTA_CODES",
+    "SIGNATURE_HEADER",
+    "AttemptTimedOut",
+    "Call",
+    "CallStateError",
+    "ClientConfig",
+    "ConnectFailed",
+    "ConnectionBroken",
+    "Done",
+    "Fail",
+    "Operation",
+    "PostStackConnectionError",
+    "PostStackError",
+    "PostStackTimeoutError",
+    "Request",
+    "Response",
+    "ResponseKind",
+    "RetryPolicy",
+    "Send",
+    "State",
+    "TransportFailure",
+    "Wait",
+    "WebhookVerificationError",
+    "construct_event",
+    "error_from_response",
+    "idempotency_key_from",
+    "is_loopback_host",
+    "parse_http_date",
+    "parse_retry_after",
+    "parse_success",
+    "sign",
+    "validate_max_retries",
+    "verify",
+]

@@ -1,0 +1,226 @@
+"""The Call: a state machine for one logical API call, retries included.
+
+Theory of operation
+-------------------
+A driver owns the I/O and the clock; the Call owns every decision. The driver
+feeds events in and carries out the action each one returns::
+
+    call.start()                    -> Send(request, timeout)
+    call.receive(response, now)     -> Done(value) | Fail(error) | Wait(seconds)
+    call.transport_failed(failure)  -> Wait(seconds) | Fail(error)
+    call.resume()                   -> Send(request, timeout)       # after a Wait
+
+States move only along ``_TRANSITIONS``::
+
+    IDLE --start--> SENDING --receive/transport_failed--> DONE | FAILED | WAITING
+    WAITING --resume--> SENDING
+
+Any other event raises CallStateError and leaves the Call BROKEN for good (as
+an h11 connection that saw a protocol error), so a confused driver can never
+send a request twice by accident. The request, and with it the
+Idempotency-Key, is built once and resent unchanged on every attempt.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from ._config import ClientConfig
+from ._errors import (
+    AttemptTimedOut,
+    CallStateError,
+    ConnectFailed,
+    PostStackConnectionError,
+    PostStackError,
+    PostStackTimeoutError,
+    TransportFailure,
+)
+from ._messages import Request, Response
+from ._operation import Operation
+from ._parse import error_from_response, parse_success
+
+R = TypeVar("R")
+
+
+class State(enum.Enum):
+    IDLE = "idle"
+    SENDING = "sending"
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``request`` and report back; the whole attempt must end within ``timeout`` s."""
+
+    request: Request
+    timeout: float
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Sleep ``seconds``, then call ``resume()``. ``error`` is why the last attempt failed."""
+
+    seconds: float
+    error: PostStackError
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[R]):
+    value: R
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    error: PostStackError
+
+
+Action = Send | Wait | Done[R] | Fail
+
+_TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
+    (State.IDLE, "start"): frozenset({State.SENDING}),
+    (State.SENDING, "receive"): frozenset({State.DONE, State.FAILED, State.WAITING}),
+    (State.SENDING, "transport_failed"): frozenset({State.FAILED, State.WAITING}),
+    (State.WAITING, "resume"): frozenset({State.SENDING}),
+}
+EVENTS = ("start", "receive", "transport_failed", "resume")
+
+
+class Call(Generic[R]):
+    """One logical call of ``operation``: every attempt, wait and the outcome.
+
+    ``idempotency_key`` is required for a POST (unless the operation carries
+    the caller's own) and reused on every attempt. ``random`` returns floats
+    in [0, 1) for backoff jitter; the clock arrives with each ``receive``.
+    """
+
+    __slots__ = ("_attempt", "_operation", "_policy", "_random", "_send", "state")
+
+    def __init__(
+        self,
+        operation: Operation[R],
+        config: ClientConfig,
+        idempotency_key: str | None,
+        random: Callable[[], float],
+    ) -> None:
+        key = None
+        if operation.needs_idempotency_key:
+            key = operation.idempotency_key or idempotency_key
+            if key is None:
+                raise ValueError(f"{operation.method} {operation.path} needs an Idempotency-Key")
+        timeout = operation.timeout if operation.timeout is not None else config.timeout
+        self._operation = operation
+        self._policy = config.retry
+        self._random = random
+        self._attempt = 0
+        self._send = Send(config.build_request(operation, key), timeout, 1)  # type: ignore[arg-type]
+        self.state = State.IDLE
+
+    @property
+    def attempts(self) -> int:
+        """How many attempts have been handed to the driver so far."""
+        return self._attempt
+
+    @property
+    def request(self) -> Request:
+        return self._send.request
+
+    def _enter(self, event: str) -> None:
+        if (self.state, event) not in _TRANSITIONS:
+            was = self.state
+            self.state = State.BROKEN
+            raise CallStateError(f"{event}() is not allowed in state {was.name}")
+
+    def _move(self, event: str, action: Action[R]) -> Action[R]:
+        new = (
+            State.SENDING
+            if isinstance(action, Send)
+            else State.WAITING
+            if isinstance(action, Wait)
+            else State.DONE
+            if isinstance(action, Done)
+            else State.FAILED
+        )
+        assert new in _TRANSITIONS[(self.state, event)]
+        self.state = new
+        return action
+
+    def _next_send(self) -> Send:
+        self._attempt += 1
+        send = self._send
+        if send.attempt != self._attempt:
+            send = Send(send.request, send.timeout, self._attempt)
+        return send
+
+    def start(self) -> Action[R]:
+        self._enter("start")
+        return self._move("start", self._next_send())
+
+    def resume(self) -> Action[R]:
+        self._enter("resume")
+        return self._move("resume", self._next_send())
+
+    def receive(self, response: Response, now: float) -> Action[R]:
+        """The driver got a whole response; ``now`` is seconds since the epoch."""
+        self._enter("receive")
+        status = response.status
+        if 200 <= status < 300:
+            try:
+                value: R = parse_success(self._operation.response, response)
+            except PostStackError as invalid:
+                return self._move("receive", Fail(invalid))
+            return self._move("receive", Done(value))
+        error = error_from_response(response, now)
+        policy = self._policy
+        if (
+            not policy.is_retryable_status(status)
+            or policy.is_quota(status, error.code, error.retry_after)
+            or self._attempt > policy.max_retries
+        ):
+            return self._move("receive", Fail(error))
+        wait = error.retry_after
+        if wait is None:
+            wait = policy.backoff(self._attempt, self._random)
+        elif wait > policy.retry_after_cap:
+            return self._move("receive", Fail(error))
+        return self._move("receive", Wait(wait, error))
+
+    def transport_failed(self, failure: TransportFailure) -> Action[R]:
+        """The attempt produced no response: ``failure`` says how."""
+        self._enter("transport_failed")
+        if not isinstance(failure, TransportFailure):
+            self.state = State.BROKEN
+            raise CallStateError(f"transport_failed() needs a TransportFailure, got {failure!r}")
+        error = _connection_error(failure, self._send)
+        if self._attempt > self._policy.max_retries:
+            return self._move("transport_failed", Fail(error))
+        return self._move(
+            "transport_failed", Wait(self._policy.backoff(self._attempt, self._random), error)
+        )
+
+
+def _connection_error(failure: TransportFailure, send: Send) -> PostStackConnectionError:
+    request = send.request
+    where = f"{request.method} {request.scheme}://{request.host}:{request.port}"
+    detail = str(failure.__cause__ or failure) or type(failure.__cause__ or failure).__name__
+    error: PostStackConnectionError
+    if isinstance(failure, AttemptTimedOut):
+        error = PostStackTimeoutError(
+            0, f"{where} timed out after {send.timeout:g} s: {detail}", "timeout"
+        )
+    elif isinstance(failure, ConnectFailed):
+        error = PostStackConnectionError(
+            0, f"could not connect for {where}: {detail}", "connect_error"
+        )
+    else:
+        error = PostStackConnectionError(
+            0, f"the connection broke during {where}: {detail}", "connection_error"
+        )
+    error.__cause__ = failure.__cause__ or failure
+    return error

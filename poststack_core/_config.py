@@ -1,0 +1,142 @@
+"""ClientConfig: what every request of one client shares, validated once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from ._messages import Request
+from ._operation import Operation, check_timeout
+from ._retry_policy import RetryPolicy
+
+DEFAULT_BASE_URL = "https://api.poststack.dev"
+DEFAULT_TIMEOUT = 30.0
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and literal addresses that can only mean this machine."""
+    host = host.lower().rstrip(".")
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    if host in {"::1", "0:0:0:0:0:0:0:1"}:
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """Validated client settings plus the pieces every request reuses.
+
+    Raises ValueError/TypeError with a specific message for a missing or
+    malformed key, a base URL that is not ``https`` (plain ``http`` is allowed
+    only to a loopback host, for local sandboxes and tests), a bad timeout or a
+    bad retry count.
+    """
+
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    user_agent: str = "poststack-python"
+    scheme: str = field(init=False)
+    host: str = field(init=False)
+    port: int = field(init=False)
+    base_path: str = field(init=False)
+    origin: str = field(init=False)
+    base_headers: tuple[tuple[str, str], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        key = self.api_key
+        if not isinstance(key, str):
+            raise TypeError(f"api_key must be a str, got {type(key).__name__}")
+        if not key.strip():
+            raise ValueError(
+                "No API key: pass api_key=... or set the POSTSTACK_API_KEY environment variable"
+            )
+        if key != key.strip() or not key.isprintable():
+            raise ValueError("api_key contains whitespace or control characters")
+        timeout = check_timeout(self.timeout)
+        if timeout is None:
+            raise ValueError("timeout must be a number of seconds > 0, not None")
+        set_ = object.__setattr__
+        set_(self, "timeout", timeout)
+        scheme, host, port, base_path = _split_base_url(self.base_url)
+        set_(self, "scheme", scheme)
+        set_(self, "host", host)
+        set_(self, "port", port)
+        set_(self, "base_path", base_path)
+        default_port = 443 if scheme == "https" else 80
+        netloc = f"[{host}]" if ":" in host else host
+        if port != default_port:
+            netloc = f"{netloc}:{port}"
+        set_(self, "origin", f"{scheme}://{netloc}")
+        set_(
+            self,
+            "base_headers",
+            (
+                ("Authorization", f"Bearer {key}"),
+                ("User-Agent", self.user_agent),
+            ),
+        )
+
+    def build_request(self, operation: Operation[object], idempotency_key: str | None) -> Request:
+        """The HTTP request for one attempt of ``operation``."""
+        target = self.base_path + operation.path
+        if operation.query:
+            target = f"{target}?{urlencode(operation.query, safe='')}"
+        headers = self.base_headers
+        body: bytes | None = None
+        if operation.has_body:
+            # ensure_ascii=False: non-Latin text goes out as its UTF-8 bytes, not \u escapes.
+            body = encode_json(operation.body)
+            headers = (*headers, ("Content-Type", "application/json"))
+        if idempotency_key is not None:
+            headers = (*headers, ("Idempotency-Key", idempotency_key))
+        return Request(
+            operation.method,
+            self.origin + target,
+            self.scheme,
+            self.host,
+            self.port,
+            target,
+            headers,
+            body,
+        )
+
+
+def encode_json(value: object) -> bytes:
+    """Compact UTF-8 JSON; NaN and infinities are refused, since no JSON parser reads them."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"request body is not valid JSON: {exc}") from None
+    except TypeError as exc:
+        raise TypeError(f"request body is not JSON-serialisable: {exc}") from None
+    # surrogatepass would smuggle lone surrogates; strict names the bad character instead.
+    return text.encode("utf-8")
+
+
+def _split_base_url(base_url: object) -> tuple[str, str, int, str]:
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
+    parts = urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"base_url must be an absolute https:// URL, got {base_url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"base_url must not carry a query, fragment or credentials: {base_url!r}")
+    host = parts.hostname
+    if scheme == "http" and not is_loopback_host(host):
+        raise ValueError(
+            f"base_url {base_url!r} uses plain http:// to a non-loopback host; the API key "
+            "would travel unencrypted. Use https:// (http:// is allowed only for localhost)."
+        )
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise ValueError(f"base_url has an invalid port: {base_url!r}") from None
+    return scheme, host, port, parts.path.rstrip("/")

@@ -1,0 +1,107 @@
+"""Every exception a caller of poststack can see, and the transport failures drivers report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class PostStackError(Exception):
+    """An API call failed.
+
+    ``status_code`` is the HTTP status of the last response (0 when none came
+    back), ``error`` the human message, ``code`` the stable machine code to
+    branch on (or None), ``request_id`` the server's ``x-request-id``,
+    ``headers`` every response header (lower-case names) and ``retry_after`` the
+    parsed ``Retry-After`` in seconds, when the server sent a usable one.
+    """
+
+    status_code: int
+    error: str
+    code: str | None
+    request_id: str | None
+    headers: Mapping[str, str]
+    retry_after: float | None
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        code: str | None = None,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.status_code = status_code
+        self.error = error
+        self.code = code
+        self.request_id = request_id
+        self.headers = dict(headers) if headers else {}
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.error
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, error={self.error!r}, "
+            f"code={self.code!r}, request_id={self.request_id!r}, "
+            f"retry_after={self.retry_after!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exceptions cross process boundaries (Celery, multiprocessing): keep every field.
+        return (
+            type(self),
+            (
+                self.status_code,
+                self.error,
+                self.code,
+                self.request_id,
+                self.headers,
+                self.retry_after,
+            ),
+        )
+
+
+class PostStackConnectionError(PostStackError):
+    """No HTTP response came back (refused, reset, garbled) after every retry.
+
+    ``status_code`` is 0; the transport library's own exception is ``__cause__``.
+    """
+
+
+class PostStackTimeoutError(PostStackConnectionError):
+    """The last attempt ran out of time before a whole response arrived."""
+
+
+class CallStateError(RuntimeError):
+    """A driver fed a :class:`~poststack_core.Call` an event its state does not allow.
+
+    This is a bug in the driver, never in the caller's input; the Call stays
+    broken afterwards, as an h11 connection does.
+    """
+
+
+class WebhookVerificationError(ValueError):
+    """A webhook payload's signature did not verify, or the payload is not a JSON object."""
+
+
+class TransportFailure(Exception):
+    """Base of the closed set of failures a transport reports for one attempt.
+
+    Transports raise a subclass ``from`` their library's exception, so the
+    original stays reachable as ``__cause__``.
+    """
+
+
+class ConnectFailed(TransportFailure):
+    """The connection could not be made: the request surely never left."""
+
+
+class AttemptTimedOut(TransportFailure):
+    """The attempt's deadline passed before a whole response arrived."""
+
+
+class ConnectionBroken(TransportFailure):
+    """The connection broke, or the reply was not HTTP, after the request may have landed."""

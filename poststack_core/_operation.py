@@ -1,0 +1,130 @@
+"""Operation: one endpoint call described as data, and the helpers endpoints build it with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+from ._narrow import as_mapping
+
+R = TypeVar("R")
+ResponseKind = Literal["json", "text", "bytes"]
+
+
+class _NoBody:
+    """The absence of a body, which the wire tells apart from an empty ``{}``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_BODY"
+
+
+NO_BODY: Any = _NoBody()
+"""Sentinel for "send no body at all"; ``{}`` sends an empty JSON object."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[R]):
+    """One endpoint call, before any I/O.
+
+    ``path`` has its ids already percent-encoded; ``query`` holds the pairs to
+    send, in order; ``body`` is the JSON value to send, or :data:`NO_BODY`.
+    ``R`` is the type the parsed response is promised to have: it exists for
+    the type checker only.
+    """
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: Any = NO_BODY
+    response: ResponseKind = "json"
+    timeout: float | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def has_body(self) -> bool:
+        return self.body is not NO_BODY
+
+    @property
+    def needs_idempotency_key(self) -> bool:
+        # Only POST creates; PUT/DELETE are idempotent by definition and the
+        # API takes PATCH without a key.
+        return self.method == "POST"
+
+
+def check_timeout(timeout: object, name: str = "timeout") -> float | None:
+    """A per-call or per-client timeout, or a clear error before anything is sent."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(timeout).__name__}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"{name} must be a finite number of seconds > 0, got {timeout!r}")
+    return float(timeout)
+
+
+def check_idempotency_key(key: object) -> str | None:
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key or len(key) > 255 or not key.isprintable():
+        raise ValueError(
+            "idempotency_key must be a non-empty printable string of at most 255 characters"
+        )
+    return key
+
+
+def segment(value: object, name: str) -> str:
+    """A string id as one percent-encoded path segment (``/``, ``@``, ``%`` … included)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return quote(value, safe="")
+
+
+def numeric(value: object, name: str) -> str:
+    """A numeric id, written as a decimal integer; anything else fails before sending."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    return str(value)
+
+
+def query_value(value: object) -> str:
+    # The API spells its booleans lower-case; Python's str(True) would not match.
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def query_pairs(
+    params: Mapping[str, object] | None,
+    name: str = "params",
+    renames: Mapping[str, str] | None = None,
+) -> tuple[tuple[str, str], ...]:
+    """Pass-through query parameters: None dropped, booleans as true/false, keys renamed."""
+    if params is None:
+        return ()
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name} must be a mapping, got {type(params).__name__}")
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if renames:
+            key = renames.get(key, key)
+        pairs.append((key, query_value(value)))
+    return tuple(pairs)
+
+
+def mapping_body(value: object, name: str) -> Mapping[str, Any]:
+    """A caller's dict body, sent as given (``None`` values included: they clear fields)."""
+    mapping = as_mapping(value)
+    if mapping is None:
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
+    return mapping

@@ -1,0 +1,96 @@
+"""Turning a response into the value a caller gets, or into the error they see."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from ._errors import PostStackError
+from ._messages import Response
+from ._narrow import as_mapping
+from ._operation import ResponseKind
+from ._retry_after import parse_retry_after
+
+INVALID_RESPONSE = "invalid_response"
+
+
+def reason_phrase(status: int) -> str | None:
+    # The standard phrase, not the server's: HTTP/2 has none, proxies vary, and every
+    # transport must give the same error text.
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return None
+
+
+def _charset(response: Response) -> str:
+    content_type = response.header("content-type") or ""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
+
+
+def _invalid(response: Response, why: str) -> PostStackError:
+    headers = response.header_dict()
+    return PostStackError(
+        response.status,
+        f"The API answered {response.status} with {why}",
+        INVALID_RESPONSE,
+        headers.get("x-request-id"),
+        headers,
+    )
+
+
+def parse_success(kind: ResponseKind, response: Response) -> Any:
+    """The value of a 2xx response, or a PostStackError(code="invalid_response").
+
+    A bodyless success is None. A JSON endpoint's body must be a JSON object:
+    an HTML page from a proxy, truncated JSON or a bare string is never handed
+    back under a type that promises a dict.
+    """
+    body = response.body
+    if response.status == 204 or (not body and kind == "json"):
+        return None
+    if kind == "bytes":
+        return body
+    if kind == "text":
+        try:
+            return body.decode(_charset(response))
+        except (UnicodeDecodeError, LookupError):
+            raise _invalid(response, "text that is not in its declared encoding") from None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _invalid(response, "a body that is not JSON") from None
+    if as_mapping(value) is None:
+        raise _invalid(response, f"JSON {type(value).__name__}, not an object")
+    return value
+
+
+def error_from_response(response: Response, now: float) -> PostStackError:
+    """The PostStackError for a non-2xx response (the spec's error mapping)."""
+    headers = response.header_dict()
+    error: object = None
+    code: object = None
+    if response.body:
+        try:
+            payload = json.loads(response.body)
+        except (ValueError, RecursionError):
+            payload = None
+        fields = as_mapping(payload)
+        if fields is not None:
+            error = fields.get("error")
+            code = fields.get("code")
+    if not isinstance(error, str) or not error:
+        error = reason_phrase(response.status) or "Unknown error"
+    return PostStackError(
+        response.status,
+        error,
+        code if isinstance(code, str) else None,
+        headers.get("x-request-id"),
+        headers,
+        parse_retry_after(headers.get("retry-after"), now),
+    )

@@ -1,0 +1,231 @@
+"""httpx transports, sync and async.
+
+With no client given, requests go straight to httpx's connection engine
+(httpcore) with an attempt-wide deadline on every socket operation; this skips
+the per-request cost of ``httpx.Client`` (cookies, URL merging, auth and
+redirect layers) that the SDK does not use. Pass your own ``httpx.Client`` /
+``httpx.AsyncClient`` for proxies, mTLS or event hooks: it is used as is, and
+closing the PostStack client does not close it.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpcore
+import httpx
+
+from poststack_core import (
+    AttemptTimedOut,
+    ConnectFailed,
+    ConnectionBroken,
+    Request,
+    Response,
+)
+
+from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
+
+__all__ = ["AsyncHttpxTransport", "HttpxTransport"]
+
+_TIMEOUTS = (httpcore.TimeoutException, httpx.TimeoutException)
+_CONNECT = (httpcore.ConnectError, httpx.ConnectError, httpx.UnsupportedProtocol)
+_BROKEN = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpx.NetworkError,
+    httpx.ProtocolError,
+    httpx.ProxyError,
+    httpx.DecodingError,
+)
+
+
+@contextmanager
+def _mapped_failures() -> Iterator[None]:
+    try:
+        yield
+    except _TIMEOUTS as exc:
+        raise AttemptTimedOut(str(exc) or type(exc).__name__) from exc
+    except _CONNECT as exc:
+        raise ConnectFailed(str(exc) or type(exc).__name__) from exc
+    except _BROKEN as exc:
+        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
+    except OSError as exc:
+        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
+
+
+def _ssl_context() -> ssl.SSLContext:
+    # Verification on, against certifi's bundle, as httpx does by default.
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _pool_limits() -> dict[str, Any]:
+    return {
+        "max_connections": 100,
+        "max_keepalive_connections": 100,
+        "keepalive_expiry": 5.0,
+    }
+
+
+def _core_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    headers = [(b"Host", _host_header(request).encode("ascii"))]
+    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers]
+    if request.body is not None:
+        headers.append((b"Content-Length", str(len(request.body)).encode("ascii")))
+    elif request.method in ("POST", "PUT", "PATCH"):
+        headers.append((b"Content-Length", b"0"))
+    return headers
+
+
+def _host_header(request: Request) -> str:
+    host = f"[{request.host}]" if ":" in request.host else request.host
+    default = 443 if request.scheme == "https" else 80
+    return host if request.port == default else f"{host}:{request.port}"
+
+
+def _core_extensions(timeout: float) -> dict[str, Any]:
+    return {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
+
+
+def _from_core(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response:
+    return Response(
+        status, tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers), body
+    )
+
+
+class HttpxTransport:
+    """Blocking transport on httpx. Thread-safe: one pool serves every thread."""
+
+    def __init__(self, client: httpx.Client | None = None) -> None:
+        self._client = client
+        self._pool: httpcore.ConnectionPool | None = None
+        if client is None:
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=_ssl_context(), network_backend=DeadlineBackend(), **_pool_limits()
+            )
+
+    def __repr__(self) -> str:
+        return f"<HttpxTransport {'user client' if self._client is not None else 'own pool'}>"
+
+    def send(self, request: Request, timeout: float) -> Response:
+        token = deadline.set(time.monotonic() + timeout)
+        try:
+            with _mapped_failures():
+                if self._pool is not None:
+                    return self._send_core(self._pool, request, timeout)
+                assert self._client is not None
+                return self._send_client(self._client, request, timeout)
+        finally:
+            deadline.reset(token)
+
+    @staticmethod
+    def _send_core(pool: httpcore.ConnectionPool, request: Request, timeout: float) -> Response:
+        core_response = pool.request(
+            request.method,
+            request.url,
+            headers=_core_headers(request),
+            content=request.body,
+            extensions=_core_extensions(timeout),
+        )
+        return _from_core(core_response.status, core_response.headers, core_response.content)
+
+    @staticmethod
+    def _send_client(client: httpx.Client, request: Request, timeout: float) -> Response:
+        end = time.monotonic() + timeout
+        built = client.build_request(
+            request.method,
+            request.url,
+            headers=list(request.headers),
+            content=request.body,
+            timeout=timeout,
+        )
+        response = client.send(built, stream=True)
+        try:
+            chunks = []
+            # A user's client times each read, not the attempt: check the deadline between reads.
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > end:
+                    raise httpx.ReadTimeout("the attempt's deadline has passed", request=built)
+        finally:
+            response.close()
+        return Response(
+            response.status_code, tuple(response.headers.multi_items()), b"".join(chunks)
+        )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+class AsyncHttpxTransport:
+    """Async transport on httpx, for asyncio and trio alike. Safe to share between tasks."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._client = client
+        self._pool: httpcore.AsyncConnectionPool | None = None
+        if client is None:
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=_ssl_context(),
+                network_backend=AsyncDeadlineBackend(),
+                **_pool_limits(),
+            )
+
+    def __repr__(self) -> str:
+        return f"<AsyncHttpxTransport {'user client' if self._client is not None else 'own pool'}>"
+
+    async def send(self, request: Request, timeout: float) -> Response:
+        token = deadline.set(time.monotonic() + timeout)
+        try:
+            with _mapped_failures():
+                if self._pool is not None:
+                    return await self._send_core(self._pool, request, timeout)
+                assert self._client is not None
+                return await self._send_client(self._client, request, timeout)
+        finally:
+            deadline.reset(token)
+
+    @staticmethod
+    async def _send_core(
+        pool: httpcore.AsyncConnectionPool, request: Request, timeout: float
+    ) -> Response:
+        core_response = await pool.request(
+            request.method,
+            request.url,
+            headers=_core_headers(request),
+            content=request.body,
+            extensions=_core_extensions(timeout),
+        )
+        return _from_core(core_response.status, core_response.headers, core_response.content)
+
+    @staticmethod
+    async def _send_client(client: httpx.AsyncClient, request: Request, timeout: float) -> Response:
+        end = time.monotonic() + timeout
+        built = client.build_request(
+            request.method,
+            request.url,
+            headers=list(request.headers),
+            content=request.body,
+            timeout=timeout,
+        )
+        response = await client.send(built, stream=True)
+        try:
+            chunks = []
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > end:
+                    raise httpx.ReadTimeout("the attempt's deadline has passed", request=built)
+        finally:
+            await response.aclose()
+        return Response(
+            response.status_code, tuple(response.headers.multi_items()), b"".join(chunks)
+        )
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
