@@ -18,7 +18,7 @@ not available, such as a runtime not built yet, are fine), 1 when a worker
 crashed or the server did not start.
 """
 
-# ruff: noqa: RUF001, RUF002, PLR0915, PLR0917
+# ruff: noqa: RUF001, RUF002, PLR0915
 
 from __future__ import annotations
 
@@ -387,8 +387,11 @@ def versions_in(python: str, dists: list[str], env: dict[str, str]) -> dict[str,
         "import importlib.metadata as m, json, sys\n"
         "out = {}\n"
         "for d in sys.argv[1:]:\n"
-        "    try: out[d] = m.version(d)\n"
-        "    except m.PackageNotFoundError: out[d] = '-'\n"
+        "    try: dist = m.distribution(d)\n"
+        "    except m.PackageNotFoundError: out[d] = '-'; continue\n"
+        "    url = json.loads(dist.read_text('direct_url.json') or '{}')\n"
+        "    editable = url.get('dir_info', {}).get('editable')\n"
+        "    out[d] = dist.version + (' (editable install)' if editable else '')\n"
         "print(json.dumps(out))"
     )
     try:

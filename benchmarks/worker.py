@@ -378,15 +378,45 @@ def mode_raw_h11_trio(a: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- the core alone ----------------------------------------------------------------------
-# ADAPT HERE when poststack_core lands: one logical emails.send through the
-# sans-IO core with no I/O at all: build the Operation, run a Call to its
-# first Send (request built: URL, headers, JSON body bytes), feed it a canned
-# 202 response, take the Done value.
 
 
 def mode_core_only(a: argparse.Namespace) -> dict[str, Any]:
-    _import("poststack_core")
-    raise Unavailable("core-only mode not wired to poststack_core's API yet")
+    """One emails.send through the sans-IO core alone, no I/O at all.
+
+    Per call: the endpoint function builds the Operation, a Call is made (its
+    request built: URL, headers, JSON body bytes, the Idempotency-Key from 16
+    given bytes), ``start()`` hands out the Send, ``receive()`` of a canned 202
+    parses the JSON into the Done value. The driver's parts (``os.urandom``,
+    reading the clock) stay out: the bytes and ``now`` are fixed.
+    """
+    core = _import("poststack_core")
+    try:
+        from poststack_core import Call, ClientConfig, Done, Response, Send, idempotency_key_from
+        from poststack_core.endpoints import emails
+    except ImportError as exc:
+        raise Unavailable(f"poststack_core lacks the expected API: {exc}") from exc
+    del core
+    config = ClientConfig(api_key=API_KEY, base_url=a.url)
+    response = Response(
+        202,
+        (("Content-Type", "application/json"), ("Content-Length", "17")),
+        b'{"id":"em_bench"}',
+    )
+    key_bytes = os.urandom(16)
+    now = 1_800_000_000.0
+
+    def rng() -> float:
+        return 0.5
+
+    def one() -> Any:
+        call = Call(emails.send(PAYLOAD), config, idempotency_key_from(key_bytes), rng)
+        send = call.start()
+        assert isinstance(send, Send)
+        done = call.receive(response, now)
+        assert isinstance(done, Done)
+        return done.value
+
+    return run_sync(one, a.n, a.warmup)
 
 
 # --- cold imports, each in fresh interpreters ----------------------------------------------
