@@ -30,6 +30,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -855,6 +856,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     envs = {"ours": dict(os.environ), "official": official_env()}
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # unwinds through the finally that stops the server
+
+    signal.signal(signal.SIGTERM, interrupted)
     server_cpu, worker_cpu = pinning()
     try:
         srv = bench_server.start_server(force_fallback=a.fallback_server, cpu=server_cpu)

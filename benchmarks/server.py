@@ -190,7 +190,7 @@ def start_nginx(nginx: str, cpu: int | None = None) -> BenchServer:
     raise RuntimeError(f"nginx did not start: {last_error}")
 
 
-def start_fallback(cpu: int | None = None) -> BenchServer:
+def start_fallback(cpu: int | None = None, why: str = "nginx not installed") -> BenchServer:
     last_error = ""
     for _ in range(5):
         port = free_port()
@@ -209,7 +209,7 @@ def start_fallback(cpu: int | None = None) -> BenchServer:
             continue
         impl = sys.implementation.name
         return BenchServer(
-            f"asyncio raw-protocol server ({impl} {sys.version.split()[0]}; nginx not installed)",
+            f"asyncio raw-protocol server ({impl} {sys.version.split()[0]}; {why})",
             port,
             proc,
             None,
@@ -219,13 +219,16 @@ def start_fallback(cpu: int | None = None) -> BenchServer:
 
 def start_server(*, force_fallback: bool = False, cpu: int | None = None) -> BenchServer:
     """Start nginx if installed (else the asyncio fallback) and return it running."""
-    nginx = None if force_fallback else find_nginx()
-    if nginx:
-        try:
-            return start_nginx(nginx, cpu)
-        except RuntimeError as exc:
-            print(f"[bench] nginx failed, using the fallback server: {exc}", file=sys.stderr)
-    return start_fallback(cpu)
+    if force_fallback:
+        return start_fallback(cpu, "fallback forced")
+    nginx = find_nginx()
+    if nginx is None:
+        return start_fallback(cpu, "nginx not installed")
+    try:
+        return start_nginx(nginx, cpu)
+    except RuntimeError as exc:
+        print(f"[bench] nginx failed, using the fallback server: {exc}", file=sys.stderr)
+        return start_fallback(cpu, "nginx failed to start")
 
 
 # --- the fallback server ----------------------------------------------------------
@@ -293,6 +296,11 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "--serve-fallback":
         serve_fallback(int(argv[1]))
         return 0
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     server = start_server(force_fallback="--fallback" in argv)
     print(f"{server.name} listening on {server.base_url}", flush=True)
     try:
