@@ -5,7 +5,7 @@ It builds requests, parses responses and decides retries as a state machine
 own: drivers pass those in. Any runtime can embed it.
 """
 
-from ._call import Call, Done, Fail, Send, State, Wait
+from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
     AttemptTimedOut,
@@ -29,6 +29,7 @@ from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "EVENTS",
     "NO_BODY",
     "QUOTA_CODES",
     "SIGNATURE_HEADER",

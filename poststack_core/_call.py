@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ._config import ClientConfig
@@ -41,6 +40,8 @@ from ._errors import (
 from ._messages import Request, Response
 from ._operation import Operation
 from ._parse import error_from_response, parse_success
+from ._value import Value
+from ._value import set_field as _set
 
 R = TypeVar("R")
 
@@ -54,31 +55,53 @@ class State(enum.Enum):
     BROKEN = "broken"
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+class Send(Value):
     """Send ``request`` and report back; the whole attempt must end within ``timeout`` s."""
 
+    __slots__ = ("attempt", "request", "timeout")
     request: Request
     timeout: float
     attempt: int
 
+    def __init__(self, request: Request, timeout: float, attempt: int) -> None:
+        _set(self, "request", request)
+        _set(self, "timeout", timeout)
+        _set(self, "attempt", attempt)
 
-@dataclass(frozen=True, slots=True)
-class Wait:
+
+class Wait(Value):
     """Sleep ``seconds``, then call ``resume()``. ``error`` is why the last attempt failed."""
 
+    __slots__ = ("error", "seconds")
     seconds: float
     error: PostStackError
 
+    def __init__(self, seconds: float, error: PostStackError) -> None:
+        _set(self, "seconds", seconds)
+        _set(self, "error", error)
 
-@dataclass(frozen=True, slots=True)
-class Done(Generic[R]):
+
+class Done(Value, Generic[R]):
+    """The call succeeded with ``value``."""
+
+    __slots__ = ("value",)
     value: R
 
+    def __init__(self, value: R) -> None:
+        _set(self, "value", value)
 
-@dataclass(frozen=True, slots=True)
-class Fail:
+    def __hash__(self) -> int:
+        raise TypeError("Done is not hashable")
+
+
+class Fail(Value):
+    """The call failed for good: raise ``error``."""
+
+    __slots__ = ("error",)
     error: PostStackError
+
+    def __init__(self, error: PostStackError) -> None:
+        _set(self, "error", error)
 
 
 Action = Send | Wait | Done[R] | Fail

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
 
 from ._messages import Request
-from ._operation import Operation, check_timeout
+from ._operation import Operation, check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
+from ._value import Value
+from ._value import set_field as _set
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
@@ -27,8 +27,7 @@ def is_loopback_host(host: str) -> bool:
     return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
 
 
-@dataclass(frozen=True, slots=True)
-class ClientConfig:
+class ClientConfig(Value):
     """Validated client settings plus the pieces every request reuses.
 
     Raises ValueError/TypeError with a specific message for a missing or
@@ -37,20 +36,41 @@ class ClientConfig:
     bad retry count.
     """
 
-    api_key: str = field(repr=False)
-    base_url: str = DEFAULT_BASE_URL
-    timeout: float = DEFAULT_TIMEOUT
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    user_agent: str = "poststack-python"
-    scheme: str = field(init=False)
-    host: str = field(init=False)
-    port: int = field(init=False)
-    base_path: str = field(init=False)
-    origin: str = field(init=False)
-    base_headers: tuple[tuple[str, str], ...] = field(init=False, repr=False)
+    __slots__ = (
+        "api_key",
+        "base_headers",
+        "base_path",
+        "base_url",
+        "host",
+        "origin",
+        "port",
+        "retry",
+        "scheme",
+        "timeout",
+        "user_agent",
+    )
+    _hidden = frozenset({"api_key", "base_headers"})
+    api_key: str
+    base_url: str
+    timeout: float
+    retry: RetryPolicy
+    user_agent: str
+    scheme: str
+    host: str
+    port: int
+    base_path: str
+    origin: str
+    base_headers: tuple[tuple[str, str], ...]
 
-    def __post_init__(self) -> None:
-        key = self.api_key
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        user_agent: str = "poststack-python",
+    ) -> None:
+        key: object = api_key
         if not isinstance(key, str):
             raise TypeError(f"api_key must be a str, got {type(key).__name__}")
         if not key.strip():
@@ -59,35 +79,37 @@ class ClientConfig:
             )
         if key != key.strip() or not key.isprintable():
             raise ValueError("api_key contains whitespace or control characters")
-        timeout = check_timeout(self.timeout)
-        if timeout is None:
+        checked = check_timeout(timeout)
+        if checked is None:
             raise ValueError("timeout must be a number of seconds > 0, not None")
-        set_ = object.__setattr__
-        set_(self, "timeout", timeout)
-        scheme, host, port, base_path = _split_base_url(self.base_url)
-        set_(self, "scheme", scheme)
-        set_(self, "host", host)
-        set_(self, "port", port)
-        set_(self, "base_path", base_path)
+        scheme, host, port, base_path = _split_base_url(base_url)
         default_port = 443 if scheme == "https" else 80
         netloc = f"[{host}]" if ":" in host else host
         if port != default_port:
             netloc = f"{netloc}:{port}"
-        set_(self, "origin", f"{scheme}://{netloc}")
-        set_(
+        _set(self, "api_key", key)
+        _set(self, "base_url", base_url)
+        _set(self, "timeout", checked)
+        _set(self, "retry", retry if retry is not None else RetryPolicy())
+        _set(self, "user_agent", user_agent)
+        _set(self, "scheme", scheme)
+        _set(self, "host", host)
+        _set(self, "port", port)
+        _set(self, "base_path", base_path)
+        _set(self, "origin", f"{scheme}://{netloc}")
+        _set(
             self,
             "base_headers",
-            (
-                ("Authorization", f"Bearer {key}"),
-                ("User-Agent", self.user_agent),
-            ),
+            (("Authorization", f"Bearer {key}"), ("User-Agent", user_agent)),
         )
 
     def build_request(self, operation: Operation[object], idempotency_key: str | None) -> Request:
         """The HTTP request for one attempt of ``operation``."""
         target = self.base_path + operation.path
         if operation.query:
-            target = f"{target}?{urlencode(operation.query, safe='')}"
+            target += "?" + "&".join(
+                f"{percent_encode(key)}={percent_encode(value)}" for key, value in operation.query
+            )
         headers = self.base_headers
         body: bytes | None = None
         if operation.has_body:
@@ -123,6 +145,9 @@ def encode_json(value: object) -> bytes:
 def _split_base_url(base_url: object) -> tuple[str, str, int, str]:
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
+    # Imported here: once per client, and it drags ipaddress into the core's import.
+    from urllib.parse import urlsplit
+
     parts = urlsplit(base_url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:

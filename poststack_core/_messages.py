@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._value import Value
+from ._value import set_field as _set
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(Value):
     """One HTTP request, ready to write.
 
     ``url`` is absolute; ``scheme``, ``host``, ``port`` and ``target`` (path
@@ -15,6 +15,7 @@ class Request:
     those. ``body`` is None when the request has no body at all.
     """
 
+    __slots__ = ("body", "headers", "host", "method", "port", "scheme", "target", "url")
     method: str
     url: str
     scheme: str
@@ -23,6 +24,26 @@ class Request:
     target: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        scheme: str,
+        host: str,
+        port: int,
+        target: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes | None,
+    ) -> None:
+        _set(self, "method", method)
+        _set(self, "url", url)
+        _set(self, "scheme", scheme)
+        _set(self, "host", host)
+        _set(self, "port", port)
+        _set(self, "target", target)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
     def __repr__(self) -> str:
         # The Authorization header carries the API key: never show it.
@@ -36,13 +57,18 @@ class Request:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(Value):
     """One HTTP response as received: status, headers (names in any case), whole body."""
 
+    __slots__ = ("body", "headers", "status")
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+
+    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
+        _set(self, "status", status)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
 
     def header(self, name: str) -> str | None:
         """The value of a header, repeated ones joined with ``", "`` (RFC 9110 5.3)."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
-from urllib.parse import quote
 
 from ._narrow import as_mapping
+from ._value import Value
+from ._value import set_field as _set
 
 R = TypeVar("R")
 ResponseKind = Literal["json", "text", "bytes"]
@@ -27,8 +27,7 @@ NO_BODY: Any = _NoBody()
 """Sentinel for "send no body at all"; ``{}`` sends an empty JSON object."""
 
 
-@dataclass(frozen=True, slots=True)
-class Operation(Generic[R]):
+class Operation(Value, Generic[R]):
     """One endpoint call, before any I/O.
 
     ``path`` has its ids already percent-encoded; ``query`` holds the pairs to
@@ -37,13 +36,36 @@ class Operation(Generic[R]):
     the type checker only.
     """
 
+    __slots__ = ("body", "idempotency_key", "method", "path", "query", "response", "timeout")
     method: str
     path: str
-    query: tuple[tuple[str, str], ...] = ()
-    body: Any = NO_BODY
-    response: ResponseKind = "json"
-    timeout: float | None = None
-    idempotency_key: str | None = None
+    query: tuple[tuple[str, str], ...]
+    body: Any
+    response: ResponseKind
+    timeout: float | None
+    idempotency_key: str | None
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: tuple[tuple[str, str], ...] = (),
+        body: Any = NO_BODY,
+        response: ResponseKind = "json",
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        _set(self, "method", method)
+        _set(self, "path", path)
+        _set(self, "query", query)
+        _set(self, "body", body)
+        _set(self, "response", response)
+        _set(self, "timeout", timeout)
+        _set(self, "idempotency_key", idempotency_key)
+
+    def __hash__(self) -> int:
+        # Bodies are dicts: an Operation is a value to compare, not a key to hash.
+        raise TypeError("Operation is not hashable")
 
     @property
     def has_body(self) -> bool:
@@ -77,13 +99,29 @@ def check_idempotency_key(key: object) -> str | None:
     return key
 
 
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def percent_encode(value: str) -> str:
+    """RFC 3986 percent-encoding of every byte but the unreserved ones (UTF-8, upper hex).
+
+    The same as ``urllib.parse.quote(value, safe="")``, without importing
+    ``urllib.parse`` (and ``ipaddress`` with it) into the core.
+    """
+    if value.isascii() and value.isalnum():
+        return value
+    return "".join(
+        chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in value.encode("utf-8")
+    )
+
+
 def segment(value: object, name: str) -> str:
     """A string id as one percent-encoded path segment (``/``, ``@``, ``%`` … included)."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
     if not value:
         raise ValueError(f"{name} must not be empty")
-    return quote(value, safe="")
+    return percent_encode(value)
 
 
 def numeric(value: object, name: str) -> str:

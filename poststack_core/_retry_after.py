@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
 
 _DELTA = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -37,6 +36,9 @@ def parse_http_date(value: str, now: float) -> float | None:
     ``now`` (seconds since the epoch) resolves two-digit RFC 850 years, which
     RFC 9110 reads as within 50 years of the present.
     """
+    # datetime is imported only when a server actually sends a date.
+    from datetime import datetime, timezone
+
     value = value.strip()
     for pattern, weekdays in (
         (_IMF_FIXDATE, _WEEKDAYS),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Any
+
+from ._value import Value
+from ._value import set_field as _set
 
 QUOTA_CODES: frozenset[str] = frozenset(
     {
@@ -29,8 +32,7 @@ def validate_max_retries(max_retries: object) -> int:
     return max_retries
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(Value):
     """How one logical call retries. Immutable: ``replace`` what you want changed.
 
     The wait before retry ``k`` (1-based) is full jitter, uniform in
@@ -39,15 +41,44 @@ class RetryPolicy:
     seconds; above the cap the call stops at once.
     """
 
-    max_retries: int = 3
-    backoff_base: float = 0.25
-    backoff_growth: float = 2.0
-    retry_after_cap: float = 60.0
-    extra_retry_statuses: frozenset[int] = frozenset({408, 429})
-    quota_codes: frozenset[str] = field(default=QUOTA_CODES)
+    __slots__ = (
+        "backoff_base",
+        "backoff_growth",
+        "extra_retry_statuses",
+        "max_retries",
+        "quota_codes",
+        "retry_after_cap",
+    )
+    max_retries: int
+    backoff_base: float
+    backoff_growth: float
+    retry_after_cap: float
+    extra_retry_statuses: frozenset[int]
+    quota_codes: frozenset[str]
 
-    def __post_init__(self) -> None:
-        validate_max_retries(self.max_retries)
+    def __init__(
+        self,
+        max_retries: int = 3,
+        backoff_base: float = 0.25,
+        backoff_growth: float = 2.0,
+        retry_after_cap: float = 60.0,
+        extra_retry_statuses: frozenset[int] = frozenset({408, 429}),
+        quota_codes: frozenset[str] = QUOTA_CODES,
+    ) -> None:
+        _set(self, "max_retries", validate_max_retries(max_retries))
+        _set(self, "backoff_base", backoff_base)
+        _set(self, "backoff_growth", backoff_growth)
+        _set(self, "retry_after_cap", retry_after_cap)
+        _set(self, "extra_retry_statuses", frozenset(extra_retry_statuses))
+        _set(self, "quota_codes", frozenset(quota_codes))
+
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """A copy with ``changes`` applied: ``policy.replace(max_retries=5)``."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"RetryPolicy has no field(s) {sorted(unknown)}")
+        return RetryPolicy(**{**fields, **changes})
 
     def is_retryable_status(self, status: int) -> bool:
         return status >= 500 or status in self.extra_retry_statuses

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any, cast
@@ -21,10 +19,17 @@ def _as_bytes(payload: str | bytes | bytearray | memoryview) -> bytes:
     return bytes(payload)
 
 
+def _hmac_sha256(secret: str, payload: str | bytes) -> str:
+    # hashlib loads OpenSSL: imported on first use, not with the core.
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode("utf-8"), _as_bytes(payload), hashlib.sha256).hexdigest()
+
+
 def sign(payload: str | bytes, secret: str) -> str:
     """The ``X-PostStack-Signature`` value PostStack sends for ``payload``."""
-    digest = hmac.new(secret.encode("utf-8"), _as_bytes(payload), hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+    return f"sha256={_hmac_sha256(secret, payload)}"
 
 
 def _candidates(signature_header: str) -> list[bytes]:
@@ -50,11 +55,12 @@ def verify(payload: str | bytes, signature_header: str, secret: str) -> bool:
         return False
     if not isinstance(payload, (str, bytes, bytearray, memoryview)):
         return False
-    expected = hmac.new(secret.encode("utf-8"), _as_bytes(payload), hashlib.sha256)
-    wanted = expected.hexdigest().encode("ascii")
+    from hmac import compare_digest
+
+    wanted = _hmac_sha256(secret, payload).encode("ascii")
     matched = False
     for candidate in _candidates(signature_header):
-        matched |= hmac.compare_digest(candidate, wanted)
+        matched |= compare_digest(candidate, wanted)
     return matched
 
 

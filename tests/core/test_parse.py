@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from poststack_core import PostStackError, error_from_response, parse_success
+
+from .helpers import NOW, response
+
+
+def test_json_object() -> None:
+    assert parse_success("json", response(200, {"id": "em_1", "new": [1]})) == {
+        "id": "em_1",
+        "new": [1],
+    }
+
+
+def test_json_with_a_text_content_type_is_still_parsed() -> None:
+    r = response(200, raw=b'{"a": 1}', headers=[("Content-Type", "text/plain")])
+    assert parse_success("json", r) == {"a": 1}
+
+
+@pytest.mark.parametrize("status", [200, 201, 202, 204])
+def test_bodyless_success_is_none(status: int) -> None:
+    assert parse_success("json", response(status)) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"<html><body>502 Bad Gateway</body></html>",
+        b'{"id": "em_1"',  # truncated
+        b'"hello"',  # valid JSON, but not the object the endpoint promises
+        b"[1, 2]",
+        b"null",
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,  # deep nesting must not crash the parser
+    ],
+)
+def test_2xx_that_is_not_a_json_object_is_invalid_response(raw: bytes) -> None:
+    r = response(200, raw=raw, headers=[("x-request-id", "req_9")])
+    with pytest.raises(PostStackError) as info:
+        parse_success("json", r)
+    assert info.value.status_code == 200
+    assert info.value.code == "invalid_response"
+    assert info.value.request_id == "req_9"
+
+
+def test_text_is_decoded_with_its_charset_and_never_parsed() -> None:
+    csv = "email,name\nzoë@example.com,Zoë\n"
+    r = response(
+        200, raw=csv.encode("latin-1"), headers=[("Content-Type", "text/csv; charset=ISO-8859-1")]
+    )
+    assert parse_success("text", r) == csv
+    assert parse_success("text", response(200, raw=b'{"a": 1}')) == '{"a": 1}'
+
+
+def test_text_in_the_wrong_encoding_is_invalid_response() -> None:
+    with pytest.raises(PostStackError) as info:
+        parse_success("text", response(200, raw=b"\xff\xfe"))
+    assert info.value.code == "invalid_response"
+
+
+def test_bytes_come_back_untouched() -> None:
+    data = bytes(range(256))
+    assert parse_success("bytes", response(200, raw=data)) == data
+
+
+def test_error_with_json_error_and_code() -> None:
+    r = response(
+        422,
+        {"error": "Domain not verified", "code": "unprocessable_entity"},
+        [
+            ("X-Request-Id", "req_P"),
+            ("x-ratelimit-limit", "10"),
+            ("Content-Type", "application/json"),
+        ],
+    )
+    e = error_from_response(r, NOW)
+    assert (e.status_code, e.error, e.code, e.request_id, e.retry_after) == (
+        422,
+        "Domain not verified",
+        "unprocessable_entity",
+        "req_P",
+        None,
+    )
+    assert e.headers["x-ratelimit-limit"] == "10"
+    assert str(e) == "Domain not verified"
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "error"),
+    [
+        (502, b"<html>Bad Gateway</html>", "Bad Gateway"),
+        (401, b"", "Unauthorized"),
+        (400, b"[1, 2]", "Bad Request"),
+        (404, b'{"error": "Not found"}', "Not found"),
+        (404, b'{"error": 5, "code": 7}', "Not Found"),
+        (599, b"", "Unknown error"),
+    ],
+)
+def test_error_fallbacks(status: int, raw: bytes, error: str) -> None:
+    e = error_from_response(response(status, raw=raw), NOW)
+    assert e.status_code == status
+    assert e.error == error
+    assert e.code is None
+
+
+def test_error_carries_retry_after_and_joins_repeated_headers() -> None:
+    r = response(
+        429, {"code": "rate_limit_exceeded"}, [("Retry-After", "7"), ("Via", "a"), ("via", "b")]
+    )
+    e = error_from_response(r, NOW)
+    assert e.retry_after == 7.0
+    assert e.headers["via"] == "a, b"
