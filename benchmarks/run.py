@@ -459,7 +459,7 @@ def run_job(
 ) -> dict[str, Any]:
     n, warmup = {
         "send": (prof.n_seq, prof.warmup),
-        "send64": (prof.n_conc, max(prof.warmup, 64)),
+        "send64": (prof.n_conc, max(prof.warmup, 4 * 64)),  # a few sends per task
         "core": (prof.n_core, prof.n_core // 10),
         "import": (prof.import_pairs, 0),
         "rss": (prof.n_rss, prof.warmup),
