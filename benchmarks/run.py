@@ -285,15 +285,32 @@ class Profile:
     n_seq: int  # timed sends per sequential measurement
     n_conc: int  # timed sends per 64-task measurement
     warmup: int
+    warmup_conc: int  # 64-task runs: opening 64 connections costs far more than a send
     import_pairs: int  # (bare, import) interpreter pairs per import measurement
     n_core: int
     n_rss: int
 
 
 FULL = Profile(
-    repeats=5, n_seq=2000, n_conc=2560, warmup=200, import_pairs=10, n_core=20000, n_rss=500
+    repeats=5,
+    n_seq=2000,
+    n_conc=2560,
+    warmup=200,
+    warmup_conc=640,
+    import_pairs=10,
+    n_core=20000,
+    n_rss=500,
 )
-QUICK = Profile(repeats=2, n_seq=60, n_conc=128, warmup=10, import_pairs=2, n_core=500, n_rss=30)
+QUICK = Profile(
+    repeats=2,
+    n_seq=60,
+    n_conc=128,
+    warmup=10,
+    warmup_conc=128,
+    import_pairs=2,
+    n_core=500,
+    n_rss=30,
+)
 
 
 # --- environments -------------------------------------------------------------------------
@@ -459,7 +476,7 @@ def run_job(
 ) -> dict[str, Any]:
     n, warmup = {
         "send": (prof.n_seq, prof.warmup),
-        "send64": (prof.n_conc, max(prof.warmup, 4 * 64)),  # a few sends per task
+        "send64": (prof.n_conc, prof.warmup_conc),
         "core": (prof.n_core, prof.n_core // 10),
         "import": (prof.import_pairs, 0),
         "rss": (prof.n_rss, prof.warmup),
@@ -633,7 +650,8 @@ def render(
         f"- Repeats: {prof.repeats}, interleaved (every measurement once per repeat, "
         f"in the same order); sequential runs time {prof.n_seq} sends after "
         f"{prof.warmup} warm-up sends on one keep-alive connection; 64-task runs time "
-        f"{prof.n_conc} sends; imports: {prof.import_pairs} fresh-interpreter pairs per "
+        f"{prof.n_conc} sends after {prof.warmup_conc} warm-up sends (64 connections); "
+        f"imports: {prof.import_pairs} fresh-interpreter pairs per "
         f"repeat; core alone: {prof.n_core} calls; peak RSS after {prof.n_rss} sends."
     )
     L.append(f"- Total run time: {meta['elapsed']:.0f} s\n")
