@@ -427,6 +427,13 @@ def versions_in(python: str, dists: list[str], env: dict[str, str]) -> dict[str,
         return {}
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
+
+
 def machine_info() -> dict[str, str]:
     cpu = platform.processor() or "?"
     with contextlib.suppress(OSError):
@@ -654,6 +661,10 @@ def render(
         f"imports: {prof.import_pairs} fresh-interpreter pairs per "
         f"repeat; core alone: {prof.n_core} calls; peak RSS after {prof.n_rss} sends."
     )
+    L.append(
+        f"- Load average (1 min) at start / end: {meta['load_start']} / {meta['load_end']} "
+        "(anything else running on the machine makes wall times noisy; CPU times less so)"
+    )
     L.append(f"- Total run time: {meta['elapsed']:.0f} s\n")
     L.append(
         "Cells: median over repeats (min–max). Ratios are taken per repeat pair "
@@ -722,20 +733,26 @@ def render(
     L.append("## Cold import (fresh interpreter)\n")
     L.append(
         "Wall time of `python -c STMT` minus `python -c pass`, paired runs in a neutral "
-        "directory, median per repeat; then median (min–max) over repeats.\n"
+        "directory, median per repeat; then median (min–max) over repeats. The CPU column "
+        "is the children's user + system time, steadier than wall on a busy machine; the "
+        "targets use wall.\n"
     )
-    L.append("| statement | ms above bare Python | ms total | bare Python ms |")
-    L.append("| --- | --- | --- | --- |")
+    L.append(
+        "| statement | wall ms above bare Python | CPU ms above bare Python | wall ms total "
+        "| bare Python wall ms |"
+    )
+    L.append("| --- | --- | --- | --- | --- |")
     for job in JOBS:
         if job.kind != "import":
             continue
         out = outcomes[job.key]
         bad = status_cell(out)
         if bad:
-            L.append(f"| {job.label} | {bad} | | |")
+            L.append(f"| {job.label} | {bad} | | | |")
             continue
         L.append(
             f"| {job.label} | {fmt(stat(metric(outcomes, job.key, 'import_ms')), 1)} | "
+            f"{fmt(stat(metric(outcomes, job.key, 'import_cpu_ms')), 1)} | "
             f"{fmt(stat(metric(outcomes, job.key, 'total_ms')), 1)} | "
             f"{fmt(stat(metric(outcomes, job.key, 'bare_ms')), 1)} |"
         )
@@ -815,7 +832,13 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
             )
         ax.text(v.hi * 1.02 if v.hi else 0.02, y, f" {v.median:.2f}×", va="center", fontsize=8)
     ax.set_yticks(ys)
-    ax.set_yticklabels([r.check.label for r in rows], fontsize=8)
+    ax.set_yticklabels(
+        [
+            r.check.label + (f"  [{r.check.op} {r.check.limit:g}]" if r.check.op else "")
+            for r in rows
+        ],
+        fontsize=8,
+    )
     ax.axvline(1.0, color="#555555", linewidth=0.8)
     ax.set_xlabel("ratio (median of per-repeat pairs; whiskers min–max; dashed: target)")
     ax.set_title(
@@ -865,6 +888,7 @@ def main(argv: list[str] | None = None) -> int:
         ["python", os.path.relpath(__file__, os.getcwd()), *(argv or sys.argv[1:])]
     )
     started = time.perf_counter()
+    load_start = load_average()
 
     official_py, official_reason = ensure_official(a.official_python, a.no_official)
     log(f"official SDK: {official_reason}")
@@ -919,6 +943,8 @@ def main(argv: list[str] | None = None) -> int:
         if official_py
         else "",
         "elapsed": time.perf_counter() - started,
+        "load_start": load_start,
+        "load_end": load_average(),
     }
     out_md.parent.mkdir(parents=True, exist_ok=True)
     chart_problem = draw_chart(checks, out_png)

@@ -446,16 +446,21 @@ def mode_import(a: argparse.Namespace) -> dict[str, Any]:
     cwd = tempfile.mkdtemp(prefix="poststack-bench-import-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONDONTWRITE")}
 
-    def run(code: str) -> float:
-        t0 = time.perf_counter()
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def run(code: str) -> tuple[float, float]:
+        """(wall, CPU) seconds of one fresh interpreter running ``code``."""
+        c0, t0 = children_cpu(), time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, check=False
         )
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, children_cpu() - c0
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip().splitlines()
             raise Unavailable(f"`{code}` failed: {err[-1] if err else proc.returncode}")
-        return elapsed
+        return elapsed, cpu
 
     try:
         if (
@@ -466,18 +471,20 @@ def mode_import(a: argparse.Namespace) -> dict[str, Any]:
         ):
             raise Unavailable(f"this interpreter's poststack is not the {a.sdk} SDK (or none)")
         run(stmt)  # writes .pyc files if anything was missing, warms the page cache
-        bare, total, delta = [], [], []
+        bare, total, delta, cpu_delta = [], [], [], []
         for _ in range(a.n):
-            b = run("pass")
-            t = run(stmt)
+            b, b_cpu = run("pass")
+            t, t_cpu = run(stmt)
             bare.append(b)
             total.append(t)
             delta.append(t - b)
+            cpu_delta.append(t_cpu - b_cpu)
     finally:
         os.rmdir(cwd)
     return {
         "n": a.n,
         "import_ms": statistics.median(delta) * 1e3,
+        "import_cpu_ms": statistics.median(cpu_delta) * 1e3,
         "total_ms": statistics.median(total) * 1e3,
         "bare_ms": statistics.median(bare) * 1e3,
     }
