@@ -13,6 +13,7 @@ from poststack_core import (
     WebhookVerificationError,
 )
 
+from . import webhooks
 from ._client import AsyncPostStack, PostStack
 from ._version import __version__
 
@@ -24,4 +25,5 @@ __all__ = [
     "PostStackTimeoutError",
     "WebhookVerificationError",
     "__version__",
+    "webhooks",
 ]

@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-if TYPE_CHECKING:
-    import inspect
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
     ClientConfig,
     Operation,
+    Plan,
     RetryPolicy,
     validate_max_retries,
 )
-from poststack_core._pagination import PageWalk
+from poststack_core._operation import single
+from poststack_core._pagination import PagedCall
 
 from ._driving import run_async, run_sync
-from ._resource import Async, Sync, wraps_build
+from ._resource import Async, Mode, Sync
 from ._version import __version__
-from .resources import Emails
-
-if TYPE_CHECKING:
-    from .transports import AsyncTransport, Transport
+from .resources import (
+    ApiKeys,
+    Broadcasts,
+    ContactProperties,
+    Contacts,
+    Domains,
+    Emails,
+    EmailValidations,
+    InboundEmails,
+    Mailboxes,
+    NotificationChannels,
+    Segments,
+    SignupForms,
+    SubscriptionTopics,
+    Suppressions,
+    Templates,
+    Webhooks,
+    Workflows,
+)
+from .transports import AsyncTransport, Transport
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
 
@@ -55,14 +72,93 @@ def _config(
     )
 
 
-def _signature(build: Callable[..., object]) -> inspect.Signature:
-    # inspect is slow to import and only list_all needs it.
-    import inspect
+class _Client(Generic[Mode, T]):
+    """What both clients share: arguments, configuration, the resources."""
 
-    return inspect.signature(build)
+    api_keys: ApiKeys[Mode]
+    broadcasts: Broadcasts[Mode]
+    contact_properties: ContactProperties[Mode]
+    contacts: Contacts[Mode]
+    domains: Domains[Mode]
+    email_validations: EmailValidations[Mode]
+    emails: Emails[Mode]
+    inbound_emails: InboundEmails[Mode]
+    mailboxes: Mailboxes[Mode]
+    notification_channels: NotificationChannels[Mode]
+    segments: Segments[Mode]
+    signup_forms: SignupForms[Mode]
+    subscription_topics: SubscriptionTopics[Mode]
+    suppressions: Suppressions[Mode]
+    templates: Templates[Mode]
+    webhooks: Webhooks[Mode]
+    workflows: Workflows[Mode]
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        *,
+        transport: T | None = None,
+    ) -> None:
+        self._config = _config(api_key, base_url, timeout, max_retries)
+        self._transport: T | None = transport
+        self._owns_transport = transport is None
+        self._closed = False
+        self._lock = threading.Lock()  # guards creating and closing the sync transport
+        self.api_keys = ApiKeys(self)
+        self.broadcasts = Broadcasts(self)
+        self.contact_properties = ContactProperties(self)
+        self.contacts = Contacts(self)
+        self.domains = Domains(self)
+        self.email_validations = EmailValidations(self)
+        self.emails = Emails(self)
+        self.inbound_emails = InboundEmails(self)
+        self.mailboxes = Mailboxes(self)
+        self.notification_channels = NotificationChannels(self)
+        self.segments = Segments(self)
+        self.signup_forms = SignupForms(self)
+        self.subscription_topics = SubscriptionTopics(self)
+        self.suppressions = Suppressions(self)
+        self.templates = Templates(self)
+        self.webhooks = Webhooks(self)
+        self.workflows = Workflows(self)
+
+    @property
+    def base_url(self) -> str:
+        return self._config.origin + self._config.base_path
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+    # How resources turn core definitions into methods (see poststack._resource).
+    # Everything is a Plan of requests, or a walk over pages; each client says
+    # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
+
+    def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
+        return self._bind_plan(functools.partial(_single, build))
+
+    def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
+        walk = self._walk
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return walk(PagedCall(build, items, args, kwargs))
+
+        return method
+
+    def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _walk(self, pages: PagedCall) -> Any:
+        raise NotImplementedError
 
 
-class PostStack:
+def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
+    return single(build(*args, **kwargs))
+
+
+class PostStack(_Client[Sync, Transport]):
     """The blocking client. Safe to share between threads.
 
     ``api_key`` defaults to ``$POSTSTACK_API_KEY`` and ``base_url`` to
@@ -72,31 +168,6 @@ class PostStack:
     transport is httpx, created on first use and closed by :meth:`close`; a
     ``transport`` you pass stays yours to close.
     """
-
-    emails: Emails[Sync]
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        *,
-        transport: Transport | None = None,
-    ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries)
-        self._transport = transport
-        self._owns_transport = transport is None
-        self._lock = threading.Lock()
-        self._closed = False
-        self.emails = Emails(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._config.origin + self._config.base_path
-
-    def __repr__(self) -> str:
-        return f"<PostStack base_url={self.base_url!r}>"
 
     def _get_transport(self) -> Transport:
         transport = self._transport
@@ -114,26 +185,16 @@ class PostStack:
     def _run(self, operation: Operation[R]) -> R:
         return run_sync(operation, self._config, self._get_transport())
 
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
+    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return run_sync(build(*args, **kwargs), self._config, self._get_transport())
-
-        wraps_build(build, method)
-        return method
-
-    def _bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
-    ) -> Callable[..., Iterator[Any]]:
-        signature = _signature(build)
-
-        def method(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            call = signature.bind(*args, **kwargs)
-            walk = PageWalk(call.arguments.get("params"), items)
-            while not walk.done:
-                call.arguments["params"] = walk.params()
-                yield from walk.take(self._run(build(*call.args, **call.kwargs)))
+            plan = build(*args, **kwargs)
+            return plan.combine([self._run(operation) for operation in plan.operations])
 
         return method
+
+    def _walk(self, pages: PagedCall) -> Iterator[Any]:
+        while not pages.done:
+            yield from pages.take(self._run(pages.operation()))
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -155,36 +216,12 @@ class PostStack:
         self.close()
 
 
-class AsyncPostStack:
+class AsyncPostStack(_Client[Async, AsyncTransport]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
     ``await client.aclose()``.
     """
-
-    emails: Emails[Async]
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
-        *,
-        transport: AsyncTransport | None = None,
-    ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries)
-        self._transport = transport
-        self._owns_transport = transport is None
-        self._closed = False
-        self.emails = Emails(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._config.origin + self._config.base_path
-
-    def __repr__(self) -> str:
-        return f"<AsyncPostStack base_url={self.base_url!r}>"
 
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
@@ -200,25 +237,15 @@ class AsyncPostStack:
     async def _run(self, operation: Operation[R]) -> R:
         return await run_async(operation, self._config, self._get_transport())
 
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
+        while not pages.done:
+            for item in pages.take(await self._run(pages.operation())):
+                yield item
+
+    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await run_async(build(*args, **kwargs), self._config, self._get_transport())
-
-        wraps_build(build, method)
-        return method
-
-    def _bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
-    ) -> Callable[..., AsyncIterator[Any]]:
-        signature = _signature(build)
-
-        async def method(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            call = signature.bind(*args, **kwargs)
-            walk = PageWalk(call.arguments.get("params"), items)
-            while not walk.done:
-                call.arguments["params"] = walk.params()
-                for item in walk.take(await self._run(build(*call.args, **call.kwargs))):
-                    yield item
+            plan = build(*args, **kwargs)
+            return plan.combine([await self._run(operation) for operation in plan.operations])
 
         return method
 

@@ -5,18 +5,26 @@ over the core's pure function. ``Resource[Sync]`` (on ``PostStack``) turns each
 into a blocking method and ``Resource[Async]`` (on ``AsyncPostStack``) into a
 coroutine function, with the same parameters, checked by the type checker
 through ``ParamSpec``: there is no second copy of any signature to drift.
+
+Three descriptors cover every shape of call:
+
+* :class:`endpoint` - one core function, one request: ``ps.domains.get(1)``;
+* :class:`pages` - walk a page-numbered list: ``for c in ps.contacts.list_all()``;
+* :class:`planned` - a :class:`~poststack_core.Plan` of several requests whose
+  results combine into one value: ``ps.emails.send_many(emails)``.
+
+Each asks the client (the ``_bind*`` methods, the only places that know about
+blocking or awaiting) for the bound callable, and caches it on the instance.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from poststack_core import Operation
-
-if TYPE_CHECKING:
-    from ._client import AsyncPostStack, PostStack
+from poststack_core import Operation, Plan
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,52 +42,70 @@ class Async:
 Mode = TypeVar("Mode", Sync, Async)
 
 
+class Binder(Protocol):
+    """What a resource needs from its client: turning core definitions into callables."""
+
+    def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]: ...
+
+    def _bind_pages(
+        self, build: Callable[..., Operation[Any]], items: str
+    ) -> Callable[..., Any]: ...
+
+    def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]: ...
+
+
 class Resource(Generic[Mode]):
     """A group of endpoints bound to one client."""
 
-    def __init__(self, client: PostStack | AsyncPostStack) -> None:
+    def __init__(self, client: Binder) -> None:
         self._client = client
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
 
-class endpoint(Generic[P, R]):
-    """A method derived from a core endpoint function ``build(...) -> Operation[R]``."""
+def wraps_build(build: Callable[..., object], method: Callable[..., object], name: str) -> None:
+    """Give a derived method the definition's docstring and parameters (for help()), and its name.
 
-    def __init__(self, build: Callable[P, Operation[R]]) -> None:
-        self._build = build
-        self._name = build.__name__
+    The return annotation is left out: the definition returns an Operation or a
+    Plan, the method what running it gives (the type checker knows which).
+    """
+    functools.update_wrapper(method, build)
+    method.__name__ = name
+    method.__qualname__ = name
+    signature = inspect.signature(build).replace(return_annotation=inspect.Signature.empty)
+    method.__signature__ = signature  # type: ignore[attr-defined]
+
+
+class _Derived:
+    """What the three descriptors share: naming, binding through the client, caching."""
+
+    _build: Callable[..., Any]
+    _name: str
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
-    @overload
-    def __get__(self, obj: None, owner: type) -> endpoint[P, R]: ...
-    @overload
-    def __get__(self, obj: Resource[Sync], owner: type) -> Callable[P, R]: ...
-    @overload
-    def __get__(self, obj: Resource[Async], owner: type) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _derive(self, obj: Resource[Any] | None) -> object:
         if obj is None:
             return self
-        bound = obj._client._bind(self._build)  # pyright: ignore[reportPrivateUsage]
-        # Cache on the instance: the next lookup skips this descriptor entirely.
+        bound = self._bind(obj._client)  # pyright: ignore[reportPrivateUsage]
+        wraps_build(self._build, bound, self._name)
+        # Cache on the instance: the next lookup skips the descriptor entirely.
         obj.__dict__[self._name] = bound
         return bound
 
 
-def wraps_build(build: Callable[..., object], method: Callable[..., object]) -> None:
-    """Give a derived method the endpoint's name, docstring and signature (for help())."""
-    functools.update_wrapper(method, build)
-
-
-class pages(Generic[P, Item]):
+class pages(_Derived, Generic[P, Item]):
     """``list_all``: iterate every item of a page-numbered list endpoint.
 
     ``items`` names the list in each page (``"emails"``). Pages are fetched
     lazily, one request each; iteration stops on the last page whichever of the
-    API's pagination shapes the response uses.
+    API's pagination shapes the response uses. The endpoint's own arguments
+    (``params`` included) are taken as they are; ``page`` is set per request.
     """
 
     def __init__(self, build: Callable[P, Operation[Any]], items: str, item: type[Item]) -> None:
@@ -87,8 +113,8 @@ class pages(Generic[P, Item]):
         self._items = items
         self._name = f"{build.__name__}_all"
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        return client._bind_pages(self._build, self._items)  # pyright: ignore[reportPrivateUsage]
 
     @overload
     def __get__(self, obj: None, owner: type) -> pages[P, Item]: ...
@@ -97,8 +123,38 @@ class pages(Generic[P, Item]):
     @overload
     def __get__(self, obj: Resource[Async], owner: type) -> Callable[P, AsyncIterator[Item]]: ...
     def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
-        if obj is None:
-            return self
-        bound = obj._client._bind_pages(self._build, self._items)  # pyright: ignore[reportPrivateUsage]
-        obj.__dict__[self._name] = bound
-        return bound
+        return self._derive(obj)
+
+
+class planned(_Derived, Generic[P, R]):
+    """A method derived from ``build(...) -> Plan[R]``: several requests, one result."""
+
+    def __init__(self, build: Callable[P, Plan[R]]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        return client._bind_plan(self._build)  # pyright: ignore[reportPrivateUsage]
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> planned[P, R]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, obj: Resource[Async], owner: type) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
+        return self._derive(obj)
+
+
+class endpoint(planned[P, R]):
+    """A method derived from a core endpoint function ``build(...) -> Operation[R]``.
+
+    The same method as a :class:`planned` one of a single request, typed the same way.
+    """
+
+    def __init__(self, build: Callable[P, Operation[R]]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        return client._bind(self._build)  # pyright: ignore[reportPrivateUsage]

@@ -20,7 +20,7 @@ from ._errors import (
 )
 from ._idempotency import idempotency_key_from
 from ._messages import Request, Response
-from ._operation import NO_BODY, Operation, ResponseKind
+from ._operation import NO_BODY, Operation, Plan, ResponseKind
 from ._parse import error_from_response, parse_success
 from ._retry_after import parse_http_date, parse_retry_after
 from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
@@ -42,6 +42,7 @@ __all__ = [
     "Done",
     "Fail",
     "Operation",
+    "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 from ._narrow import as_mapping
@@ -76,6 +76,39 @@ class Operation(Value, Generic[R]):
         # Only POST creates; PUT/DELETE are idempotent by definition and the
         # API takes PATCH without a key.
         return self.method == "POST"
+
+
+class Plan(Value, Generic[R]):
+    """Several operations that make one logical call, run in order.
+
+    A driver runs every operation of ``operations`` one after the other (each
+    with its own retries and Idempotency-Key) and hands the parsed responses,
+    in order, to ``combine``, whose value the caller gets. Everything is built
+    and checked before the first request goes out.
+    """
+
+    __slots__ = ("operations", "combine")
+    operations: tuple[Operation[Any], ...]
+    combine: Callable[[Sequence[Any]], R]
+
+    def __init__(
+        self, operations: tuple[Operation[Any], ...], combine: Callable[[Sequence[Any]], R]
+    ) -> None:
+        _set(self, "operations", operations)
+        _set(self, "combine", combine)
+
+    def __hash__(self) -> int:
+        raise TypeError("Plan is not hashable")
+
+
+def single(operation: Operation[R]) -> Plan[R]:
+    """The plan of one request, whose result is the call's result."""
+    plan: Plan[R] = Plan((operation,), _only)
+    return plan
+
+
+def _only(results: Sequence[Any]) -> Any:
+    return results[0]
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._narrow import as_list, as_mapping
+from ._operation import Operation
 
 
 def page_items(page: object, items: str) -> list[Any]:
-    """The items of one page: under ``items`` (``"emails"`` …) or ``"data"``."""
+    """The items of one page: under ``items`` (``"emails"`` …), else ``"data"``, else
+    the page's only list (the API names its lists per endpoint and has changed them).
+    """
     mapping = as_mapping(page)
     if mapping is None:
         return []
-    found = mapping.get(items)
-    if found is None:
-        found = mapping.get("data")
-    return as_list(found) or []
+    for key in (items, "data"):
+        found = as_list(mapping.get(key))
+        if found is not None:
+            return found
+    lists = [found for found in map(as_list, mapping.values()) if found is not None]
+    return lists[0] if len(lists) == 1 else []
 
 
 def _int(meta: Mapping[str, Any], *names: str) -> int | None:
@@ -27,23 +32,37 @@ def _int(meta: Mapping[str, Any], *names: str) -> int | None:
     return None
 
 
+def _meta(page: object) -> Mapping[str, Any] | None:
+    mapping = as_mapping(page)
+    if mapping is None:
+        return None
+    return as_mapping(mapping.get("pagination")) or as_mapping(mapping.get("meta"))
+
+
+def _total_pages(meta: Mapping[str, Any]) -> int | None:
+    total_pages = _int(meta, "total_pages", "totalPages")
+    if total_pages is None:
+        total, per_page = _int(meta, "total"), _int(meta, "per_page", "perPage")
+        if total is not None and per_page:
+            total_pages = -(-total // per_page)
+    return total_pages
+
+
 def next_page(page: object, items: str, current: int) -> int | None:
     """The number of the page after ``current``, or None when ``page`` was the last.
 
     Understands ``pagination: {page, total_pages}`` (snake_case),
-    ``pagination: {page, totalPages}`` and ``meta: {page, totalPages}``. A page
-    with no items, or no pagination block at all, is the last: never loop on a
-    server that ignores ``page``.
+    ``pagination: {page, totalPages}`` and ``meta: {page, totalPages}`` (and
+    counts the pages from ``total`` and ``per_page`` when only those came). A
+    page with no items, or no pagination block at all, is the last: never loop
+    on a server that ignores ``page``.
     """
-    mapping = as_mapping(page)
-    if mapping is None or not page_items(mapping, items):
-        return None
-    meta = as_mapping(mapping.get("pagination")) or as_mapping(mapping.get("meta"))
-    if meta is None:
+    meta = _meta(page)
+    if meta is None or not page_items(page, items):
         return None
     number = _int(meta, "page")
     number = current if number is None else number
-    total_pages = _int(meta, "total_pages", "totalPages")
+    total_pages = _total_pages(meta)
     if total_pages is None or number >= total_pages:
         return None
     # A server answering page 1 again must not make this loop forever.
@@ -57,7 +76,7 @@ class PageWalk:
     hands the parsed page to :meth:`take`, until :attr:`done`.
     """
 
-    __slots__ = ("_current", "_items", "_params", "done")
+    __slots__ = ("_current", "_fetched", "_items", "_params", "done")
 
     def __init__(self, params: Mapping[str, Any] | None, items: str) -> None:
         if params is not None and not isinstance(params, Mapping):
@@ -68,15 +87,69 @@ class PageWalk:
             raise ValueError(f"params['page'] must be an int >= 1, got {start!r}")
         self._current = start
         self._items = items
+        self._fetched = False
         self.done = False
 
     def params(self) -> dict[str, Any]:
         return {**self._params, "page": self._current}
 
     def take(self, page: object) -> list[Any]:
+        """The items of ``page`` that were not seen before; decides whether to go on."""
+        meta = _meta(page)
+        reported = None if meta is None else _int(meta, "page")
+        if self._fetched and reported is not None and reported < self._current:
+            # Asked for page n, got an earlier one again: its items were already taken.
+            self.done = True
+            return []
+        self._fetched = True
         following = next_page(page, self._items, self._current)
         if following is None:
             self.done = True
         else:
             self._current = following
         return page_items(page, self._items)
+
+
+class PagedCall:
+    """One list endpoint called page after page: the next Operation, then its items.
+
+    ``build`` is the endpoint function and ``args``/``kwargs`` the caller's
+    arguments to it; only ``params["page"]`` changes from one request to the
+    next. The first Operation is built here, so a bad argument fails at the
+    call, before anything is sent.
+    """
+
+    __slots__ = ("_build", "_call", "_next", "_walk")
+
+    def __init__(
+        self,
+        build: Callable[..., Operation[Any]],
+        items: str,
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        import inspect  # slow to import, and only the walkers need it
+
+        self._build = build
+        self._call = inspect.signature(build).bind(*args, **kwargs)
+        self._walk = PageWalk(self._call.arguments.get("params"), items)
+        self._next = self._operation()
+
+    def _operation(self) -> Operation[Any]:
+        self._call.arguments["params"] = self._walk.params()
+        return self._build(*self._call.args, **self._call.kwargs)
+
+    @property
+    def done(self) -> bool:
+        return self._walk.done
+
+    def operation(self) -> Operation[Any]:
+        """The request for the next page (call only while not :attr:`done`)."""
+        return self._next
+
+    def take(self, page: object) -> list[Any]:
+        """The items of the page ``operation()`` fetched; moves on to the next page."""
+        items = self._walk.take(page)
+        if not self._walk.done:
+            self._next = self._operation()
+        return items

@@ -3,7 +3,7 @@ from __future__ import annotations
 from poststack_core.endpoints import emails
 from poststack_core.types import Email
 
-from .._resource import Mode, Resource, endpoint, pages
+from .._resource import Mode, Resource, endpoint, pages, planned
 
 
 class Emails(Resource[Mode]):
@@ -11,6 +11,7 @@ class Emails(Resource[Mode]):
 
     send = endpoint(emails.send)
     batch = endpoint(emails.batch)
+    send_many = planned(emails.send_many)
     get = endpoint(emails.get)
     list = endpoint(emails.list)
     list_all = pages(emails.list, "emails", Email)

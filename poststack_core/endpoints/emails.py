@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+import builtins
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._narrow import as_list, as_mapping
-from .._operation import Operation, mapping_body, query_pairs, segment
+from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
 from ..types.emails import (
     BatchEmailParams,
     BatchEmailResponse,
+    BatchEmailResult,
     EmailEventsResponse,
     EmailInsightsResponse,
     GetEmailResponse,
@@ -51,6 +53,13 @@ def _check_attachments(email: Mapping[str, Any], where: str) -> None:
             raise ValueError(f"{where}attachments[{i}].content is not valid base64") from None
 
 
+def _check_email(item: object, where: str) -> None:
+    email = as_mapping(item)
+    if email is None:
+        raise TypeError(f"{where} must be a dict (an email payload), got {type(item).__name__}")
+    _check_attachments(email, f"{where}.")
+
+
 def send(
     input: SendEmailParams,
     *,
@@ -80,11 +89,50 @@ def batch(
             "use emails.send_many() to send any number in batches"
         )
     for i, item in enumerate(emails):
-        email = as_mapping(item)
-        if email is None:
-            raise TypeError(f"emails[{i}] must be a dict")
-        _check_attachments(email, f"emails[{i}].")
+        _check_email(item, f"emails[{i}]")
     return op("POST", "/emails/batch", body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def _batch_results(responses: Sequence[Any]) -> builtins.list[BatchEmailResult]:
+    results: builtins.list[BatchEmailResult] = []
+    for response in responses:
+        page = as_mapping(response)
+        data = as_list(page.get("data")) if page is not None else None
+        results.extend(data or [])
+    return results
+
+
+def send_many(
+    emails: Sequence[SendEmailParams],
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Plan[builtins.list[BatchEmailResult]]:
+    """Send any number of emails, in batches of 100; one result per email, in order.
+
+    Each result is ``{"id": "em_…"}`` or ``{"error": "…"}``, as ``emails.batch``
+    answers. Every email is checked before the first request goes out. Each
+    batch is one POST with its own Idempotency-Key; pass ``idempotency_key="k"``
+    and batch ``n`` uses ``"k-n"``, so running the same call again after a
+    failure does not send the batches that were already accepted twice. If a
+    batch fails, its error is raised and the batches before it stay sent.
+    """
+    if isinstance(emails, (str, bytes)) or not isinstance(emails, Sequence):
+        raise TypeError(f"emails must be a list of email payloads, got {type(emails).__name__}")
+    for i, item in enumerate(emails):
+        _check_email(item, f"emails[{i}]")
+    key = check_idempotency_key(idempotency_key)
+    operations = tuple(
+        op(
+            "POST",
+            "/emails/batch",
+            body={"emails": builtins.list(emails[start : start + BATCH_LIMIT])},
+            timeout=timeout,
+            idempotency_key=None if key is None else f"{key}-{n}",
+        )
+        for n, start in enumerate(range(0, len(emails), BATCH_LIMIT))
+    )
+    return Plan(operations, _batch_results)
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[GetEmailResponse]:

@@ -1,8 +1,8 @@
 """Types of the ``emails`` resource (API spec sections 7 and 8)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal, TypedDict
+
+from ._common import Pagination
 
 EmailStatus = Literal[
     "queued", "scheduled", "sending", "sent", "deferred", "delivered", "bounced",
@@ -49,13 +49,30 @@ class BatchEmailParams(TypedDict):
     """At most 100 emails per call; ``emails.send_many`` splits larger lists."""
 
 
-class SendEmailResponse(TypedDict):
+class _SendEmailResponseRequired(TypedDict):
     id: str
     """The new email's public id, ``em_…``."""
 
 
+class SendEmailResponse(_SendEmailResponseRequired, total=False):
+    replayed: bool
+    """True when the body's ``idempotency_key`` matched an earlier send: nothing was sent."""
+    test_mode: bool
+    """True when the key is a test key: recorded, never handed to a mail server."""
+
+
+class BatchEmailError(TypedDict):
+    error: str
+    """Why this one email of the batch was rejected (the others are unaffected)."""
+
+
+BatchEmailResult = SendEmailResponse | BatchEmailError
+"""One entry of a batch's ``data``: ``{"id"}`` if queued, ``{"error"}`` if not."""
+
+
 class BatchEmailResponse(TypedDict):
-    data: list[SendEmailResponse]
+    data: list[BatchEmailResult]
+    """One entry per email, in the order sent."""
 
 
 class PreviewEmailParams(_SendRequired, total=False):
@@ -71,33 +88,32 @@ class EmailEvent(TypedDict, total=False):
     timestamp: str
 
 
-class Email(TypedDict, total=False):
+class _EmailRequired(TypedDict):
     id: int
+    """The numeric internal id; methods take ``publicId``."""
     publicId: str
+    """``em_…``: what ``emails.get`` and the other email methods take."""
     fromAddress: str
-    fromName: str | None
     toAddresses: list[str]
-    ccAddresses: list[str] | None
-    bccAddresses: list[str] | None
     subject: str
     status: str
-    tags: list[str] | None
+    """One of :data:`EmailStatus` (typed ``str``: the API may add states)."""
     testMode: bool
-    scheduledAt: str | None
     createdAt: str
+
+
+class Email(_EmailRequired, total=False):
+    fromName: str | None
+    ccAddresses: list[str] | None
+    bccAddresses: list[str] | None
+    tags: list[str] | None
+    scheduledAt: str | None
     sentAt: str | None
     events: list[EmailEvent]
 
 
 class GetEmailResponse(TypedDict):
     email: Email
-
-
-class Pagination(TypedDict, total=False):
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
 
 
 _ListEmailsFrom = TypedDict("_ListEmailsFrom", {"from": str}, total=False)
@@ -121,6 +137,8 @@ class ListEmailsParams(_ListEmailsFrom, total=False):
 class ListEmailsResponse(TypedDict, total=False):
     emails: list[Email]
     pagination: Pagination
+    data: list[Email]
+    meta: Pagination
 
 
 class EmailEventsResponse(TypedDict, total=False):

@@ -1,0 +1,45 @@
+"""``contact_properties``: the custom fields contacts carry (numeric ids)."""
+
+from __future__ import annotations
+
+from .._operation import Operation, mapping_body, numeric
+from ..types._common import SuccessResponse
+from ..types.contact_properties import (
+    ContactPropertyResponse,
+    CreateContactPropertyParams,
+    ListContactPropertiesResponse,
+    OptionUsageResponse,
+    UpdateContactPropertyParams,
+)
+from ._build import op
+
+
+def create(
+    input: CreateContactPropertyParams,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[ContactPropertyResponse]:
+    body = mapping_body(input, "input")
+    path = "/contact-properties"
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def list(*, timeout: float | None = None) -> Operation[ListContactPropertiesResponse]:
+    return op("GET", "/contact-properties", timeout=timeout)
+
+
+def update(
+    id: int, input: UpdateContactPropertyParams, *, timeout: float | None = None
+) -> Operation[ContactPropertyResponse]:
+    path = f"/contact-properties/{numeric(id, 'id')}"
+    return op("PATCH", path, body=mapping_body(input, "input"), timeout=timeout)
+
+
+def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", f"/contact-properties/{numeric(id, 'id')}", timeout=timeout)
+
+
+def option_usage(id: int, *, timeout: float | None = None) -> Operation[OptionUsageResponse]:
+    """How many contacts hold each option of a ``select`` property."""
+    return op("GET", f"/contact-properties/{numeric(id, 'id')}/option-usage", timeout=timeout)

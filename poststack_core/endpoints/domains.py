@@ -1,0 +1,142 @@
+"""``domains``: sending domains, their DNS, DKIM rotation and DMARC reports (numeric ids)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._operation import Operation, mapping_body, numeric, query_pairs
+from ..types._common import SuccessResponse
+from ..types.domains import (
+    CreateDomainParams,
+    DkimRotationResponse,
+    DmarcReportsParams,
+    DmarcReportsResponse,
+    DmarcSourcesResponse,
+    DmarcStats,
+    DomainResponse,
+    InboxPlacement,
+    ListDomainsResponse,
+    UpdateDomainParams,
+    VerifyDomainResponse,
+)
+from ._build import op, optional_query
+
+DMARC_RENAMES = {"per_page": "perPage"}
+"""The DMARC reports endpoint reads ``perPage``; callers may write ``per_page`` as elsewhere."""
+
+
+def _path(id: int, action: str = "") -> str:
+    return f"/domains/{numeric(id, 'id')}{action}"
+
+
+def create(
+    input: CreateDomainParams,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[DomainResponse]:
+    """Add a sending domain; the answer lists the DNS records to publish."""
+    body = mapping_body(input, "input")
+    return op("POST", "/domains", body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def list(
+    params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+) -> Operation[ListDomainsResponse]:
+    """Every domain of the team (the server does not paginate; ``params`` are sent as given)."""
+    return op("GET", "/domains", query=query_pairs(params), timeout=timeout)
+
+
+def get(id: int, *, timeout: float | None = None) -> Operation[DomainResponse]:
+    return op("GET", _path(id), timeout=timeout)
+
+
+def update(
+    id: int, input: UpdateDomainParams, *, timeout: float | None = None
+) -> Operation[DomainResponse]:
+    return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
+
+
+def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", _path(id), timeout=timeout)
+
+
+def verify(
+    id: int, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[VerifyDomainResponse]:
+    """Check the domain's DNS records again now."""
+    return op("POST", _path(id, "/verify"), timeout=timeout, idempotency_key=idempotency_key)
+
+
+def assign_ip(
+    id: int,
+    ip_address_id: int,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[SuccessResponse]:
+    """Send the domain's mail from a dedicated IP."""
+    body = {"ipAddressId": ip_address_id}
+    path = _path(id, "/ip")
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def unassign_ip(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", _path(id, "/ip"), timeout=timeout)
+
+
+def start_dkim_rotation(
+    id: int, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[DkimRotationResponse]:
+    """Stage a new DKIM key; the answer holds the TXT record to publish."""
+    path = _path(id, "/dkim/rotate")
+    return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def activate_dkim_rotation(
+    id: int,
+    *,
+    force: bool = False,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[DkimRotationResponse]:
+    """Cut over to the staged key (409 until DNS shows it; ``force`` skips only the wait)."""
+    query = (("force", "true"),) if force else ()
+    path = _path(id, "/dkim/rotate/activate")
+    return op("POST", path, query=query, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def cancel_dkim_rotation(
+    id: int, *, timeout: float | None = None
+) -> Operation[DkimRotationResponse]:
+    return op("DELETE", _path(id, "/dkim/rotate"), timeout=timeout)
+
+
+def get_dmarc_reports(
+    id: int, params: DmarcReportsParams | None = None, *, timeout: float | None = None
+) -> Operation[DmarcReportsResponse]:
+    """Aggregate DMARC reports, newest first, as ``{"reports", "pagination"}``."""
+    query = query_pairs(params, renames=DMARC_RENAMES)
+    return op("GET", _path(id, "/dmarc/reports"), query=query, timeout=timeout)
+
+
+def get_dmarc_stats(
+    id: int, days: int | None = None, *, timeout: float | None = None
+) -> Operation[DmarcStats]:
+    return op("GET", _path(id, "/dmarc/stats"), query=optional_query(days=days), timeout=timeout)
+
+
+def get_dmarc_sources(
+    id: int, days: int | None = None, *, timeout: float | None = None
+) -> Operation[DmarcSourcesResponse]:
+    path = _path(id, "/dmarc/sources")
+    return op("GET", path, query=optional_query(days=days), timeout=timeout)
+
+
+def get_inbox_placement(
+    id: int, days: int | None = None, *, timeout: float | None = None
+) -> Operation[InboxPlacement]:
+    """What receiving providers did with the domain's mail over the last ``days``."""
+    path = _path(id, "/placement")
+    return op("GET", path, query=optional_query(days=days), timeout=timeout)

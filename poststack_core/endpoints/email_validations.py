@@ -1,0 +1,25 @@
+"""``email_validations``: check addresses before sending to them."""
+
+from __future__ import annotations
+
+from .._operation import Operation
+from ..types.email_validations import EmailValidation, ValidateBatchResponse
+from ._build import list_body, op
+
+
+def validate(
+    email: str, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[EmailValidation]:
+    if not isinstance(email, str):
+        raise TypeError(f"email must be a str, got {type(email).__name__}")
+    body = {"email": email}
+    path = "/email-validations"
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def validate_batch(
+    emails: list[str], *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[ValidateBatchResponse]:
+    body = {"emails": list_body(emails, "emails", "email addresses")}
+    path = "/email-validations/batch"
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

@@ -1,0 +1,63 @@
+"""``signup_forms``: hosted forms that add contacts to a segment or topic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._operation import Operation, mapping_body, query_pairs, segment
+from ..types._common import ListParams, SuccessResponse
+from ..types.signup_forms import (
+    ListSignupFormsResponse,
+    SignupFormResponse,
+    SubmitSignupFormResponse,
+)
+from ._build import op
+
+
+def _path(id: str, action: str = "") -> str:
+    return f"/signup-forms/{segment(id, 'id')}{action}"
+
+
+def list(
+    params: ListParams | None = None, *, timeout: float | None = None
+) -> Operation[ListSignupFormsResponse]:
+    return op("GET", "/signup-forms", query=query_pairs(params), timeout=timeout)
+
+
+def create(
+    input: Mapping[str, Any],
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[SignupFormResponse]:
+    body = mapping_body(input, "input")
+    path = "/signup-forms"
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def get(id: str, *, timeout: float | None = None) -> Operation[SignupFormResponse]:
+    return op("GET", _path(id), timeout=timeout)
+
+
+def update(
+    id: str, input: Mapping[str, Any], *, timeout: float | None = None
+) -> Operation[SignupFormResponse]:
+    return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
+
+
+def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", _path(id), timeout=timeout)
+
+
+def submit(
+    id: str,
+    input: Mapping[str, Any],
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[SubmitSignupFormResponse]:
+    """Submit the form's fields (``email`` and the form's own), as a visitor would."""
+    body = mapping_body(input, "input")
+    path = _path(id, "/submit")
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

@@ -1,0 +1,35 @@
+"""``suppressions``: addresses PostStack will not send to."""
+
+from __future__ import annotations
+
+from .._operation import Operation, mapping_body, query_pairs, segment
+from ..types._common import SuccessResponse
+from ..types.suppressions import (
+    AddSuppressionParams,
+    AddSuppressionResponse,
+    ListSuppressionsParams,
+    ListSuppressionsResponse,
+)
+from ._build import op
+
+
+def list(
+    params: ListSuppressionsParams | None = None, *, timeout: float | None = None
+) -> Operation[ListSuppressionsResponse]:
+    return op("GET", "/suppressions", query=query_pairs(params), timeout=timeout)
+
+
+def add(
+    input: AddSuppressionParams,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[AddSuppressionResponse]:
+    body = mapping_body(input, "input")
+    path = "/suppressions"
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def remove(email: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Allow sending to ``email`` again."""
+    return op("DELETE", f"/suppressions/{segment(email, 'email')}", timeout=timeout)

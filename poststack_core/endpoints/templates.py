@@ -1,0 +1,94 @@
+"""``templates``: reusable email content with ``{{variables}}`` (``tpl_…`` ids)."""
+
+from __future__ import annotations
+
+from .._operation import Operation, mapping_body, query_pairs, segment
+from ..types._common import SuccessResponse
+from ..types.templates import (
+    CreateTemplateParams,
+    ListTemplatesParams,
+    ListTemplatesResponse,
+    RenderTemplateResponse,
+    TemplatePresetsResponse,
+    TemplateResponse,
+    UpdateTemplateParams,
+)
+from ._build import op
+
+
+def _path(id: str, action: str = "") -> str:
+    return f"/templates/{segment(id, 'id')}{action}"
+
+
+def create(
+    input: CreateTemplateParams,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[TemplateResponse]:
+    body = mapping_body(input, "input")
+    return op("POST", "/templates", body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def list(
+    params: ListTemplatesParams | None = None, *, timeout: float | None = None
+) -> Operation[ListTemplatesResponse]:
+    return op("GET", "/templates", query=query_pairs(params), timeout=timeout)
+
+
+def get(id: str, *, timeout: float | None = None) -> Operation[TemplateResponse]:
+    return op("GET", _path(id), timeout=timeout)
+
+
+def update(
+    id: str, input: UpdateTemplateParams, *, timeout: float | None = None
+) -> Operation[TemplateResponse]:
+    return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
+
+
+def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", _path(id), timeout=timeout)
+
+
+def publish(
+    id: str, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[TemplateResponse]:
+    """Make the current version the one sends use."""
+    return op("POST", _path(id, "/publish"), timeout=timeout, idempotency_key=idempotency_key)
+
+
+def unpublish(
+    id: str, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[TemplateResponse]:
+    return op("POST", _path(id, "/unpublish"), timeout=timeout, idempotency_key=idempotency_key)
+
+
+def duplicate(
+    id: str, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[TemplateResponse]:
+    return op("POST", _path(id, "/duplicate"), timeout=timeout, idempotency_key=idempotency_key)
+
+
+def render(
+    id: str,
+    variables: dict[str, str] | None = None,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[RenderTemplateResponse]:
+    """Render as a send would, without sending; sends ``{}`` when ``variables`` is None."""
+    body = {} if variables is None else {"variables": mapping_body(variables, "variables")}
+    path = _path(id, "/render")
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def get_presets(*, timeout: float | None = None) -> Operation[TemplatePresetsResponse]:
+    return op("GET", "/templates/presets", timeout=timeout)
+
+
+def use_preset(
+    preset_id: str, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[TemplateResponse]:
+    """Create a template from a preset (``preset_id`` such as ``"welcome"``)."""
+    path = f"/templates/presets/{segment(preset_id, 'preset_id')}/use"
+    return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)

@@ -1,0 +1,114 @@
+"""``webhooks``: endpoints PostStack POSTs events to, their deliveries and secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._operation import NO_BODY, Operation, mapping_body, numeric, query_pairs
+from ..types._common import ListParams, SuccessResponse
+from ..types.webhooks import (
+    BatchReplayParams,
+    BatchReplayResponse,
+    CreateWebhookParams,
+    ListDeliveriesResponse,
+    ListWebhooksResponse,
+    UpdateWebhookParams,
+    WebhookResponse,
+    WebhookSecretResponse,
+)
+from ._build import op, optional_body
+
+
+def _path(id: int, action: str = "") -> str:
+    return f"/webhooks/{numeric(id, 'id')}{action}"
+
+
+def create(
+    input: CreateWebhookParams,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[WebhookSecretResponse]:
+    """Register an endpoint. Store the answer's ``signingSecret``: it is shown this once."""
+    body = mapping_body(input, "input")
+    return op("POST", "/webhooks", body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def list(
+    params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+) -> Operation[ListWebhooksResponse]:
+    """Every webhook of the team (the server does not paginate; ``params`` are sent as given)."""
+    return op("GET", "/webhooks", query=query_pairs(params), timeout=timeout)
+
+
+def get(id: int, *, timeout: float | None = None) -> Operation[WebhookResponse]:
+    return op("GET", _path(id), timeout=timeout)
+
+
+def update(
+    id: int, input: UpdateWebhookParams, *, timeout: float | None = None
+) -> Operation[WebhookResponse]:
+    return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
+
+
+def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    return op("DELETE", _path(id), timeout=timeout)
+
+
+def test(
+    id: int, *, timeout: float | None = None, idempotency_key: str | None = None
+) -> Operation[SuccessResponse]:
+    """Send a test event to the endpoint."""
+    return op("POST", _path(id, "/test"), timeout=timeout, idempotency_key=idempotency_key)
+
+
+def get_deliveries(
+    id: int, params: ListParams | None = None, *, timeout: float | None = None
+) -> Operation[ListDeliveriesResponse]:
+    """Delivery attempts, newest first, as ``{"deliveries", "pagination"}``."""
+    return op("GET", _path(id, "/deliveries"), query=query_pairs(params), timeout=timeout)
+
+
+def replay(
+    id: int,
+    delivery_id: int,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[SuccessResponse]:
+    path = _path(id, f"/deliveries/{numeric(delivery_id, 'delivery_id')}/replay")
+    return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def batch_replay(
+    id: int,
+    input: BatchReplayParams | None = None,
+    *,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[BatchReplayResponse]:
+    """Replay failed deliveries, oldest first, 1,000 per call; sends ``{}`` by default."""
+    body = optional_body(input, "input", omitted={})
+    path = _path(id, "/deliveries/batch-replay")
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+def rotate_secret(
+    id: int,
+    *,
+    grace_hours: int | None = None,
+    timeout: float | None = None,
+    idempotency_key: str | None = None,
+) -> Operation[WebhookSecretResponse]:
+    """Issue a new signing secret; the old one stays valid for ``grace_hours`` (default 24).
+
+    ``grace_hours=0`` cuts over at once (use it when the old secret leaked).
+    """
+    body: Any = NO_BODY
+    if grace_hours is not None:
+        if isinstance(grace_hours, bool) or not isinstance(grace_hours, int):
+            raise TypeError(f"grace_hours must be an int, got {type(grace_hours).__name__}")
+        body = {"graceHours": grace_hours}
+    path = _path(id, "/rotate-secret")
+    return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

@@ -1,0 +1,40 @@
+"""Types of the ``api_keys`` resource."""
+
+from typing import Literal, TypedDict
+
+ApiKeyPermission = Literal["full_access", "sending_access"]
+ApiKeyMode = Literal["live", "test"]
+
+
+class _ApiKeyRequired(TypedDict):
+    id: int
+    name: str
+    keyPrefix: str
+    permission: ApiKeyPermission
+    mode: ApiKeyMode
+    createdAt: str
+
+
+class ApiKey(_ApiKeyRequired, total=False):
+    domainId: int | None
+    """Set when the key is scoped to one domain."""
+    lastUsedAt: str | None
+    expiresAt: str | None
+    key: str
+    """The plaintext key (``sk_live_…``): only in the answer to ``create`` and ``rotate``."""
+
+
+class _CreateApiKeyRequired(TypedDict):
+    name: str
+    permission: ApiKeyPermission
+
+
+class CreateApiKeyParams(_CreateApiKeyRequired, total=False):
+    mode: ApiKeyMode
+    domain_id: int
+    allow_full_access: bool
+    """Needed to mint a ``full_access`` key with a ``full_access`` key."""
+
+
+class ListApiKeysResponse(TypedDict):
+    keys: list[ApiKey]

@@ -1,0 +1,159 @@
+"""Types of the ``domains`` resource, DMARC and DKIM rotation included."""
+
+from typing import Any, Literal, TypedDict
+
+from ._common import Pagination
+
+DomainStatus = Literal["pending", "verified", "failed"]
+Region = Literal["eu-west-1", "us-east-1", "sa-east-1", "ap-northeast-1"]
+TlsMode = Literal["opportunistic", "enforced"]
+
+
+class DnsRecord(TypedDict):
+    type: str
+    """``TXT``, ``CNAME``, ``MX`` or ``SRV``."""
+    name: str
+    value: str
+    purpose: str
+    """``spf``, ``dkim``, ``dmarc``, ``return_path``, ``mx``, ``imap`` (and newer ones)."""
+    verified: bool
+
+
+class _DomainRequired(TypedDict):
+    id: int
+    name: str
+    status: DomainStatus
+    region: str
+    """One of :data:`Region`."""
+    dnsRecords: list[DnsRecord]
+    openTracking: bool
+    clickTracking: bool
+    catchAll: bool
+    tlsMode: TlsMode
+    createdAt: str
+
+
+class Domain(_DomainRequired, total=False):
+    verifiedAt: str | None
+    publicId: str
+    trackingDomain: str | None
+    inboundEnabled: bool
+    bimiLogoUrl: str | None
+
+
+class _CreateDomainRequired(TypedDict):
+    name: str
+
+
+class CreateDomainParams(_CreateDomainRequired, total=False):
+    region: Region
+    custom_return_path: str
+    open_tracking: bool
+    click_tracking: bool
+    tls_mode: TlsMode
+
+
+class UpdateDomainParams(TypedDict, total=False):
+    open_tracking: bool
+    click_tracking: bool
+    tls_mode: TlsMode
+    custom_return_path: str
+    tracking_domain: str | None
+    inbound_enabled: bool
+    catch_all: bool
+    bimi_logo_url: str | None
+
+
+class DomainResponse(TypedDict):
+    domain: Domain
+
+
+class VerifyDomainResponse(DomainResponse, total=False):
+    queued: bool
+
+
+class ListDomainsResponse(TypedDict):
+    domains: list[Domain]
+
+
+class DkimRotation(TypedDict, total=False):
+    domainId: int
+    state: Literal["idle", "pending_dns", "ready", "retiring"]
+    activeSelector: str | None
+    pendingSelector: str | None
+    pendingPublicKey: str | None
+    pendingRecordName: str | None
+    """The TXT record to publish, while a rotation is staged."""
+    pendingRecordValue: str | None
+    startedAt: str | None
+    publishedAt: str | None
+    activatesAfter: str | None
+    retiredSelector: str | None
+    retireAfter: str | None
+
+
+class DkimRotationResponse(TypedDict):
+    rotation: DkimRotation
+
+
+class DmarcReport(TypedDict, total=False):
+    id: int
+    domainId: int
+    reportId: str
+    orgName: str
+    email: str | None
+    dateRangeStart: str | None
+    dateRangeEnd: str | None
+    domain: str
+    policyPublished: dict[str, Any] | None
+    status: str
+    createdAt: str
+
+
+class DmarcReportsParams(TypedDict, total=False):
+    """``per_page`` is sent as ``perPage``, the name this endpoint reads."""
+
+    page: int
+    per_page: int
+    perPage: int
+
+
+class DmarcReportsResponse(TypedDict, total=False):
+    reports: list[DmarcReport]
+    pagination: Pagination
+
+
+class DmarcStats(TypedDict, total=False):
+    """Message counts over the window (keys as the API sends them; versions differ)."""
+
+    totalMessages: int
+    passRate: float
+    failedMessages: int
+    dailyStats: list[dict[str, Any]]
+    totals: dict[str, int]
+    daily: list[dict[str, Any]]
+
+
+class DmarcSource(TypedDict, total=False):
+    sourceIp: str
+    orgName: str | None
+    count: int
+    passCount: int
+    failCount: int
+    total: int
+    passed: int
+    failed: int
+
+
+class DmarcSourcesResponse(TypedDict, total=False):
+    sources: list[DmarcSource]
+
+
+class InboxPlacement(TypedDict, total=False):
+    """What receiving providers did with the domain's mail over ``windowDays``."""
+
+    windowDays: int
+    totals: dict[str, Any]
+    senderSignals: list[dict[str, Any]]
+    recipientSignals: list[dict[str, Any]]
+    providers: list[dict[str, Any]]

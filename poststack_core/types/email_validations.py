@@ -1,0 +1,18 @@
+"""Types of the ``email_validations`` resource."""
+
+from typing import Literal, TypedDict
+
+
+class EmailValidation(TypedDict):
+    email: str
+    result: Literal["deliverable", "undeliverable", "risky", "unknown"]
+    syntaxValid: bool
+    mxValid: bool
+    isDisposable: bool
+    isRole: bool
+    isFree: bool
+    risk: Literal["low", "medium", "high"]
+
+
+class ValidateBatchResponse(TypedDict):
+    results: list[EmailValidation]

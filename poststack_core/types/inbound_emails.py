@@ -1,0 +1,107 @@
+"""Types of the ``inbound_emails`` resource (numeric ids, served under ``/inbound``)."""
+
+from typing import Any, Literal, TypedDict
+
+from ._common import ListParams, Pagination
+
+
+class InboundAddress(TypedDict):
+    address: str
+    name: str | None
+
+
+class _InboundEmailRequired(TypedDict):
+    id: int
+    fromAddress: str
+    toAddress: str
+    createdAt: str
+
+
+class InboundEmail(_InboundEmailRequired, total=False):
+    domainId: int | None
+    fromName: str | None
+    toAddresses: list[InboundAddress] | None
+    ccAddresses: list[InboundAddress] | None
+    messageId: str | None
+    subject: str | None
+    htmlBody: str | None
+    textBody: str | None
+    headers: dict[str, str] | None
+    mailboxHash: str | None
+    spamScore: float | None
+    spamVerdict: Literal["spam", "clean"] | None
+    strippedReply: str | None
+
+
+class InboundAttachment(TypedDict, total=False):
+    id: int
+    filename: str
+    contentType: str
+    size: int
+    createdAt: str
+
+
+class ListInboundEmailsParams(ListParams, total=False):
+    domain: str
+    """Only mail received on this domain (by name)."""
+
+
+class ListInboundEmailsResponse(TypedDict, total=False):
+    emails: list[InboundEmail]
+    pagination: Pagination
+    data: list[InboundEmail]
+    meta: Pagination
+
+
+class InboundEmailResponse(TypedDict):
+    inboundEmail: InboundEmail
+
+
+class InboundAttachmentsResponse(TypedDict):
+    attachments: list[InboundAttachment]
+
+
+class DraftReplyParams(TypedDict, total=False):
+    tone: Literal["formal", "friendly", "casual"]
+
+
+class InboundReplyDraft(TypedDict, total=False):
+    inbound: dict[str, Any]
+    suggested_from: str
+    suggested_subject: str
+    salutation: str
+    body_placeholder: str
+    quoted_html: str
+    quoted_text: str
+    threading: dict[str, Any]
+    suggested_html: str
+    suggested_text: str
+    signs_automatically: bool
+
+
+_ReplyRequired = TypedDict("_ReplyRequired", {"from": str})
+
+
+class ReplyInboundParams(_ReplyRequired, total=False):
+    """``from`` is a verified sender, e.g. ``"Support <support@yourdomain.com>"``."""
+
+    html: str
+    text: str
+    cc: list[str]
+    bcc: list[str]
+
+
+_ForwardRequired = TypedDict("_ForwardRequired", {"from": str, "to": list[str]})
+
+
+class ForwardInboundParams(_ForwardRequired, total=False):
+    """``to`` takes 1-50 addresses, ``cc`` and ``bcc`` up to 50 each."""
+
+    cc: list[str]
+    bcc: list[str]
+    message: str
+
+
+class InboundSendResponse(TypedDict):
+    id: str
+    """The new outbound email's ``em_…`` id."""

@@ -1,0 +1,57 @@
+"""Types of the ``signup_forms`` resource."""
+
+from typing import Literal, TypedDict
+
+from ._common import ListParams, Pagination
+
+
+class _SignupFormFieldRequired(TypedDict):
+    name: str
+    type: Literal["email", "text", "select", "checkbox"]
+    label: str
+
+
+class SignupFormField(_SignupFormFieldRequired, total=False):
+    required: bool
+    options: list[str]
+
+
+class _SignupFormRequired(TypedDict):
+    id: int
+    publicId: str
+    name: str
+    fields: list[SignupFormField]
+    active: bool
+    submissionCount: int
+    createdAt: str
+    updatedAt: str
+
+
+class SignupForm(_SignupFormRequired, total=False):
+    segmentId: int | None
+    topicId: int | None
+    successMessage: str | None
+    redirectUrl: str | None
+
+
+class SignupFormResponse(TypedDict):
+    signupForm: SignupForm
+
+
+class ListSignupFormsResponse(TypedDict, total=False):
+    signupForms: list[SignupForm]
+    pagination: Pagination
+    data: list[SignupForm]
+    meta: Pagination
+
+
+class _SubmitResponseRequired(TypedDict):
+    success: bool
+
+
+class SubmitSignupFormResponse(_SubmitResponseRequired, total=False):
+    message: str
+    redirect_url: str
+
+
+ListSignupFormsParams = ListParams

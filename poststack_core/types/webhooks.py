@@ -1,0 +1,91 @@
+"""Types of the ``webhooks`` resource (endpoints, deliveries, signing secrets)."""
+
+from typing import Any, TypedDict
+
+from ._common import ListParams, Pagination
+
+
+class _WebhookRequired(TypedDict):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    createdAt: str
+
+
+class Webhook(_WebhookRequired, total=False):
+    secretRotatedAt: str | None
+    previousSecretExpiresAt: str | None
+    """Set while a rotation's grace window is open (deliveries carry two signatures)."""
+    consecutiveFailures: int
+    disabledAt: str | None
+    disabledReason: str | None
+    lastDeliveryAt: str | None
+    lastDeliveryStatus: int | None
+
+
+class CreateWebhookParams(TypedDict):
+    url: str
+    events: list[str]
+    """e.g. ``["email.delivered", "email.bounced"]``."""
+
+
+class UpdateWebhookParams(TypedDict, total=False):
+    url: str
+    events: list[str]
+    enabled: bool
+
+
+class WebhookSecretResponse(TypedDict):
+    """``create`` and ``rotate_secret``: the only answers with the plaintext secret."""
+
+    webhook: Webhook
+    signingSecret: str
+
+
+class WebhookResponse(TypedDict):
+    webhook: Webhook
+
+
+class ListWebhooksResponse(TypedDict):
+    webhooks: list[Webhook]
+
+
+class _WebhookDeliveryRequired(TypedDict):
+    id: int
+    webhookId: int
+    eventType: str
+    payload: dict[str, Any]
+    attempts: int
+    createdAt: str
+
+
+class WebhookDelivery(_WebhookDeliveryRequired, total=False):
+    statusCode: int | None
+    responseBody: str | None
+    nextRetryAt: str | None
+    deliveredAt: str | None
+
+
+class ListDeliveriesResponse(TypedDict, total=False):
+    deliveries: list[WebhookDelivery]
+    pagination: Pagination
+    data: list[WebhookDelivery]
+    meta: Pagination
+
+
+class BatchReplayParams(TypedDict, total=False):
+    """Leave all out to replay every failed delivery, oldest first (1,000 at most)."""
+
+    withinMinutes: int
+    eventType: str
+    limit: int
+
+
+class BatchReplayResponse(TypedDict):
+    replayed: int
+    remaining: int
+    """Call again while this is above zero."""
+
+
+ListDeliveriesParams = ListParams

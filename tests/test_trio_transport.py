@@ -1,0 +1,246 @@
+"""TrioTransport beyond the conformance suite: pool, cancellation, idle closes, TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import h11
+import pytest
+import trio
+
+from poststack import AsyncPostStack, PostStackConnectionError, PostStackTimeoutError
+from poststack.transports.trio import TrioTransport
+from tests.faultserver import FaultServer, Hang, Reply
+from tests.selfsigned import self_signed_certificate
+
+API_KEY = "sk_test_trio"
+PAYLOAD = {"from": "hello@acme.test", "to": ["ana@example.com"], "subject": "Hi"}
+
+
+async def _in_thread(wait: Callable[[], None]) -> None:
+    """Run one of FaultServer's blocking waits (a Condition) without blocking trio."""
+    await trio.to_thread.run_sync(wait)
+
+
+def test_outside_trio_is_a_clear_error() -> None:
+    async def main() -> None:
+        async with AsyncPostStack(API_KEY, "http://127.0.0.1:9", transport=TrioTransport()) as ps:
+            await ps.emails.get("em_1")
+
+    with pytest.raises(RuntimeError, match=r"only inside trio\.run"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_connections": 0},
+        {"max_connections": 1.5},
+        {"max_connections": True},
+        {"keepalive_expiry": -1},
+        {"keepalive_expiry": float("nan")},
+        {"keepalive_expiry": "5"},
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        TrioTransport(**kwargs)
+
+
+def test_bad_ssl_context() -> None:
+    with pytest.raises(TypeError, match=r"ssl\.SSLContext"):
+        TrioTransport(ssl_context=object())  # type: ignore[arg-type]
+
+
+def _run(main: Callable[[str, TrioTransport], Awaitable[None]], **kwargs: Any) -> FaultServer:
+    with FaultServer() as server:
+        transport = TrioTransport(**kwargs)
+        trio.run(main, server.url, transport)
+        server.wait_for_open_connections(0)  # closed by aclose or by the failure
+    return server
+
+
+def test_keep_alive_reuses_one_connection() -> None:
+    async def main(url: str, transport: TrioTransport) -> None:
+        async with AsyncPostStack(API_KEY, url, transport=transport) as ps:
+            for _ in range(5):
+                await ps.emails.send(PAYLOAD)
+        await transport.aclose()
+
+    assert _run(main).connections == 1
+
+
+def test_keepalive_expiry_zero_never_reuses() -> None:
+    async def main(url: str, transport: TrioTransport) -> None:
+        async with AsyncPostStack(API_KEY, url, transport=transport) as ps:
+            for _ in range(3):
+                await ps.emails.send(PAYLOAD)
+        await transport.aclose()
+
+    assert _run(main, keepalive_expiry=0).connections == 3
+
+
+def test_caller_cancellation_closes_the_connection() -> None:
+    async def main(url: str, transport: TrioTransport) -> None:
+        async with AsyncPostStack(API_KEY, url, timeout=60, transport=transport) as ps:
+            with trio.CancelScope() as scope:
+                # Cancel from outside once the server holds the request.
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(_cancel_when, scope, lambda: server.wait_for_requests(1))
+                    await ps.emails.send(PAYLOAD)
+            assert scope.cancelled_caught
+            assert transport._open == 0
+            await _in_thread(lambda: server.wait_for_open_connections(0))
+            assert await ps.emails.send(PAYLOAD) == {"ok": True}
+        await transport.aclose()
+
+    with FaultServer() as server:
+        server.script(Hang())
+        trio.run(main, server.url, TrioTransport())
+        assert server.connections == 2
+
+
+async def _cancel_when(scope: trio.CancelScope, wait: Callable[[], None]) -> None:
+    await _in_thread(wait)
+    scope.cancel()
+
+
+def test_timed_out_attempt_frees_its_slot_for_a_waiting_task() -> None:
+    """max_connections=1: B waits while A hangs; A's timeout closes it and B goes on."""
+    outcomes: dict[str, Any] = {}
+
+    async def main(url: str, transport: TrioTransport) -> None:
+        async with AsyncPostStack(API_KEY, url, max_retries=0, transport=transport) as ps:
+
+            async def a() -> None:
+                try:
+                    await ps.emails.send(PAYLOAD, timeout=0.5)
+                except PostStackTimeoutError as exc:
+                    outcomes["a"] = exc
+
+            async def b() -> None:
+                await _in_thread(lambda: server.wait_for_requests(1))  # A holds the connection
+                outcomes["b"] = await ps.emails.get("em_1", timeout=30)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(a)
+                nursery.start_soon(b)
+        await transport.aclose()
+
+    with FaultServer() as server:
+        server.script(Hang(), Reply(200, {"id": "em_1"}))
+        trio.run(main, server.url, TrioTransport(max_connections=1))
+        assert isinstance(outcomes["a"], PostStackTimeoutError)
+        assert outcomes["b"] == {"id": "em_1"}
+        assert server.max_concurrent_connections == 1
+
+
+def test_one_transport_across_trio_runs() -> None:
+    async def main(url: str, transport: TrioTransport) -> None:
+        ps = AsyncPostStack(API_KEY, url, transport=transport)
+        assert await ps.emails.send(PAYLOAD) == {"ok": True}
+
+    with FaultServer() as server:
+        transport = TrioTransport()
+        trio.run(main, server.url, transport)
+        trio.run(main, server.url, transport)  # the first run's idle connection is dropped
+        server.wait_for_open_connections(1)
+        assert server.connections == 2
+        trio.run(transport.aclose)
+        server.wait_for_open_connections(0)
+
+
+# --------------------------------------------------------------------------- raw servers
+
+
+async def _serve_h11(stream: trio.abc.Stream, *, close_after: bool, served: list[int]) -> None:
+    """Answer every request with 200 ``{}``; with ``close_after``, close silently after one."""
+    conn = h11.Connection(h11.SERVER)
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            conn.receive_data(data)
+        elif isinstance(event, h11.EndOfMessage):
+            served.append(1)
+            reply = conn.send(h11.Response(status_code=200, headers=[("content-length", "2")]))
+            await stream.send_all((reply or b"") + b"{}")
+            conn.send(h11.Data(data=b"{}"))
+            conn.send(h11.EndOfMessage())
+            if close_after:
+                # No "Connection: close": the connection dies while the client keeps it idle.
+                await stream.aclose()
+                return
+            conn.start_next_cycle()
+
+
+def test_connection_closed_by_the_server_while_idle_is_replaced_without_a_retry() -> None:
+    served: list[int] = []
+    send_closed, closed = trio.open_memory_channel[None](10)
+
+    async def handler(stream: trio.SocketStream) -> None:
+        await _serve_h11(stream, close_after=True, served=served)
+        await send_closed.send(None)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+            port = listener.socket.getsockname()[1]
+            transport = TrioTransport()
+            url = f"http://127.0.0.1:{port}"
+            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=transport)
+            for _ in range(3):
+                assert await ps.emails.get("em_1") == {}
+                await closed.receive()  # the server has closed the now idle connection
+            await transport.aclose()
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert len(served) == 3  # each call found the idle one dead and opened another, no retry
+
+
+def test_tls_verifies_certificates(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    served: list[int] = []
+
+    async def handler(stream: trio.SSLStream[trio.SocketStream]) -> None:
+        # The client that does not trust us hangs up during the handshake.
+        with contextlib.suppress(trio.BrokenResourceError):
+            await _serve_h11(stream, close_after=False, served=served)
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            [listener] = await nursery.start(
+                partial(trio.serve_ssl_over_tcp, handler, 0, server_context, host="127.0.0.1")
+            )
+            port = listener.transport_listener.socket.getsockname()[1]
+            url = f"https://127.0.0.1:{port}"
+
+            default = TrioTransport()
+            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=default)
+            with pytest.raises(PostStackConnectionError) as info:
+                await ps.emails.get("em_1")
+            assert info.value.code == "connect_error"  # the request never left
+            assert isinstance(info.value.__cause__, ssl.SSLCertVerificationError)
+            assert default._open == 0
+
+            mine = TrioTransport(ssl_context=trusted)
+            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=mine)
+            assert await ps.emails.get("em_1") == {}
+            assert await ps.emails.send(PAYLOAD) == {}
+            await mine.aclose()
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert len(served) == 2

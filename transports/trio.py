@@ -1,0 +1,344 @@
+"""An async transport for trio: HTTP/1.1 with h11 over trio streams (``poststack[trio]``).
+
+>>> import trio
+>>> from poststack import AsyncPostStack
+>>> from poststack.transports.trio import TrioTransport
+>>> async def main() -> None:
+...     async with AsyncPostStack(transport=TrioTransport()) as ps:
+...         await ps.emails.send({...})
+>>> trio.run(main)
+
+Theory of operation
+-------------------
+One attempt is one trip through :meth:`TrioTransport.send`, all of it inside
+``trio.fail_after(timeout)``: waiting for a free connection, connecting, the
+TLS handshake, writing the request and reading the whole response. When the
+deadline passes, trio cancels whatever is waiting and the attempt ends with
+:class:`AttemptTimedOut`.
+
+A connection is *checked out* by one task for one exchange and either goes
+back to the idle pool, when h11 says both sides finished the exchange cleanly
+and may start another, or is closed at once. Every other ending (the attempt
+timed out, the caller cancelled it, the server broke the connection or sent
+something that is not HTTP) closes it: a connection is never reused in an
+unknown state. Closing is a synchronous close of the socket, so it also
+works inside a cancelled scope.
+
+``max_connections`` bounds the open connections (idle and busy): a semaphore
+admits at most that many exchanges at a time and a new connection is opened
+only when no idle one is left (or an idle one to another origin is closed to
+make room). An idle connection is not reused after ``keepalive_expiry``
+seconds, nor when its socket became readable while idle (the server closed it
+or sent something unasked): a new connection is opened instead, which is not a
+retry, since the request never left. A connection that the server closes
+just as a request goes out is a :class:`ConnectionBroken` the core retries.
+
+A transport belongs to one ``trio.run`` at a time; connections left idle by
+an earlier ``trio.run`` are dropped when a new one starts using it.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import ssl
+from typing import cast
+
+import h11
+import trio
+
+from poststack_core import (
+    AttemptTimedOut,
+    ConnectFailed,
+    ConnectionBroken,
+    Request,
+    Response,
+)
+
+__all__ = ["TrioTransport"]
+
+_READ_SIZE = 65536
+# Request bodies up to this size go out in the same write as the head.
+_COALESCE = 65536
+# A response head (status line and headers) may be this large, as httpcore allows.
+_MAX_HEAD = 100 * 1024
+_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
+_Origin = tuple[str, str, int]
+_BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, h11.RemoteProtocolError)
+
+
+def _default_ssl_context() -> ssl.SSLContext:
+    # Verification on, against certifi's bundle as httpx and requests use, when present.
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with httpx
+        context = ssl.create_default_context()
+    else:
+        context = ssl.create_default_context(cafile=certifi.where())
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def _host_header(scheme: str, host: str, port: int) -> bytes:
+    name = f"[{host}]" if ":" in host else host
+    if port != (443 if scheme == "https" else 80):
+        name = f"{name}:{port}"
+    return name.encode("idna" if not name.isascii() else "ascii")
+
+
+class _Connection:
+    """One HTTP/1.1 connection: its stream, its raw socket and its h11 state."""
+
+    __slots__ = ("h11", "host", "idle_since", "origin", "socket", "stream")
+
+    def __init__(
+        self, origin: _Origin, stream: trio.abc.Stream, socket: trio.socket.SocketType
+    ) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.socket = socket
+        self.host = _host_header(*origin)
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        self.idle_since = 0.0
+
+    def close(self) -> None:
+        """Close at once, without a TLS goodbye: safe in a cancelled scope."""
+        self.socket.close()
+
+    async def exchange(self, request: Request) -> Response:
+        """Write ``request`` and read the whole response; map failures to ConnectionBroken."""
+        conn = self.h11
+        stream = self.stream
+        headers = [(b"Host", self.host)]
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers]
+        body = request.body
+        if body is not None:
+            headers.append((b"Content-Length", str(len(body)).encode("ascii")))
+        elif request.method in _METHODS_WITH_CONTENT:
+            headers.append((b"Content-Length", b"0"))
+        try:
+            head = conn.send(
+                h11.Request(method=request.method, target=request.target, headers=headers)
+            )
+            assert head is not None
+            if body:
+                conn.send(h11.Data(data=body))
+                conn.send(h11.EndOfMessage())
+                if len(body) <= _COALESCE:
+                    await stream.send_all(head + body)
+                else:
+                    await stream.send_all(head)
+                    await stream.send_all(body)
+            else:
+                conn.send(h11.EndOfMessage())
+                await stream.send_all(head)
+
+            status = 0
+            response_headers: tuple[tuple[str, str], ...] = ()
+            chunks: list[bytes] = []
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    # bytes from a socket, bytearray from TLS: h11 takes either.
+                    conn.receive_data(cast(bytes, await stream.receive_some(_READ_SIZE)))
+                elif isinstance(event, h11.Data):
+                    chunks.append(event.data)
+                elif isinstance(event, h11.Response):
+                    status = event.status_code
+                    response_headers = tuple(
+                        (k.decode("latin-1"), v.decode("latin-1"))
+                        for k, v in event.headers.raw_items()
+                    )
+                elif isinstance(event, h11.EndOfMessage):
+                    return Response(status, response_headers, b"".join(chunks))
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise ConnectionBroken("the server closed the connection without a response")
+                # InformationalResponse (100 Continue, 103 Early Hints): keep reading.
+        except _BROKEN as exc:
+            raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
+
+    def ready_for_next(self) -> bool:
+        """After a whole exchange: reset h11 for the next one, or say it must close."""
+        conn = self.h11
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+            return True
+        return False
+
+
+class TrioTransport:
+    """Async transport for ``trio.run``: HTTP/1.1 with h11 and a keep-alive pool.
+
+    ``ssl_context`` replaces the default one (certificate verification on,
+    certifi's CA bundle); pass your own for a private CA or a client
+    certificate. ``max_connections`` bounds the open connections shared by
+    every task of the client, ``keepalive_expiry`` is how long (seconds) an
+    idle connection may be reused. Safe to share between tasks of one
+    ``trio.run``.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 100,
+        keepalive_expiry: float = 5.0,
+    ) -> None:
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
+        if (
+            isinstance(keepalive_expiry, bool)
+            or not isinstance(keepalive_expiry, int | float)
+            or not keepalive_expiry >= 0
+            or math.isnan(keepalive_expiry)
+        ):
+            raise ValueError(
+                f"keepalive_expiry must be a number of seconds >= 0, got {keepalive_expiry!r}"
+            )
+        self._ssl_context = ssl_context
+        self._max_connections = max_connections
+        self._keepalive_expiry = float(keepalive_expiry)
+        self._idle: dict[_Origin, collections.deque[_Connection]] = {}
+        self._open = 0
+        self._slots: trio.Semaphore | None = None
+        self._run: trio.lowlevel.TrioToken | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<TrioTransport open={self._open} max_connections={self._max_connections}>"
+
+    # The AsyncTransport protocol passes the attempt's timeout; it becomes fail_after below.
+    async def send(self, request: Request, timeout: float) -> Response:  # noqa: ASYNC109
+        try:
+            run = trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            raise RuntimeError(
+                "TrioTransport works only inside trio.run(); under asyncio use "
+                "poststack.transports.httpx.AsyncHttpxTransport (the default)"
+            ) from None
+        if run is not self._run:
+            self._start_run(run)
+        if self._closed:
+            raise RuntimeError("this TrioTransport is closed")
+        try:
+            with trio.fail_after(timeout):
+                return await self._send(request)
+        except trio.TooSlowError as exc:
+            exc.args = (f"no whole response within {timeout:g} s",)
+            raise AttemptTimedOut(exc.args[0]) from exc
+
+    async def _send(self, request: Request) -> Response:
+        slots = self._slots
+        assert slots is not None
+        try:
+            # No extra trip through the scheduler when a slot is free: the I/O below
+            # checkpoints anyway.
+            slots.acquire_nowait()
+        except trio.WouldBlock:
+            await slots.acquire()
+        try:
+            origin = (request.scheme, request.host, request.port)
+            connection = self._checkout(origin) or await self._connect(origin)
+        except BaseException:
+            slots.release()
+            raise
+        try:
+            response = await connection.exchange(request)
+        except BaseException:
+            # Timed out, cancelled, broken: whatever state it is in, nobody reuses it.
+            self._discard(connection)
+            slots.release()
+            raise
+        slots.release()
+        if connection.ready_for_next() and not self._closed:
+            connection.idle_since = trio.current_time()
+            self._idle.setdefault(origin, collections.deque()).append(connection)
+        else:
+            self._discard(connection)
+        return response
+
+    def _start_run(self, run: trio.lowlevel.TrioToken) -> None:
+        # Sockets of an earlier trio.run cannot be used in this one.
+        self._close_idle()
+        self._open = 0
+        self._slots = trio.Semaphore(self._max_connections)
+        self._run = run
+
+    def _checkout(self, origin: _Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        if not idle:
+            return None
+        oldest_usable = trio.current_time() - self._keepalive_expiry
+        # Expired connections sit at the left end: drop them first.
+        while idle and idle[0].idle_since <= oldest_usable:
+            self._discard(idle.popleft())
+        while idle:
+            connection = idle.pop()  # the most recently used one is the likeliest alive
+            if connection.socket.is_readable():
+                # The server closed it (or sent data unasked) while it was idle.
+                self._discard(connection)
+                continue
+            return connection
+        return None
+
+    async def _connect(self, origin: _Origin) -> _Connection:
+        if self._open >= self._max_connections:
+            self._evict_one()
+        self._open += 1
+        scheme, host, port = origin
+        try:
+            try:
+                tcp = await trio.open_tcp_stream(host, port)
+            except OSError as exc:
+                raise ConnectFailed(str(exc) or type(exc).__name__) from exc
+            if scheme != "https":
+                return _Connection(origin, tcp, tcp.socket)
+            if self._ssl_context is None:
+                self._ssl_context = _default_ssl_context()
+            tls = trio.SSLStream(
+                tcp, self._ssl_context, server_hostname=host, https_compatible=True
+            )
+            try:
+                await tls.do_handshake()
+            except trio.BrokenResourceError as exc:
+                tcp.socket.close()
+                cause = exc.__cause__ or exc
+                raise ConnectFailed(f"TLS handshake with {host}:{port} failed: {cause}") from cause
+            except BaseException:
+                tcp.socket.close()
+                raise
+            return _Connection(origin, tls, tcp.socket)
+        except BaseException:
+            self._open -= 1
+            raise
+
+    def _evict_one(self) -> None:
+        """Close the longest-idle connection to make room for one to another origin."""
+        oldest: collections.deque[_Connection] | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest[0].idle_since):
+                oldest = idle
+        if oldest is not None:
+            self._discard(oldest.popleft())
+
+    def _discard(self, connection: _Connection) -> None:
+        connection.close()
+        self._open -= 1
+
+    def _close_idle(self) -> None:
+        for idle in self._idle.values():
+            while idle:
+                self._discard(idle.pop())
+        self._idle.clear()
+
+    async def aclose(self) -> None:
+        """Close every idle connection; busy ones close when their exchange ends."""
+        self._closed = True
+        if self._run is not None:
+            self._close_idle()
