@@ -18,7 +18,7 @@ not available, such as a runtime not built yet, are fine), 1 when a worker
 crashed or the server did not start.
 """
 
-# ruff: noqa: RUF001, RUF002, PLR0915
+# ruff: noqa: RUF001, RUF002, RUF003, PLR0915
 
 from __future__ import annotations
 
@@ -800,7 +800,7 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
         v = r.value
         c = r.check
         if v is None:
-            ax.text(0.02, y, "not available", va="center", fontsize=8, color="#757575")
+            ax.text(1.03, y, "not available", va="center", fontsize=8, color="#757575")
             if c.limit is not None:
                 ax.plot(
                     [c.limit, c.limit],
@@ -816,7 +816,8 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
             color = "#2e7d32"
         else:
             color = "#c62828"
-        ax.barh(y, v.median, color=color, height=0.6)
+        # Log scale, bars grow from 1× either way: 0.5× and 2× look equally far from parity.
+        ax.barh(y, v.median - 1.0, left=1.0, color=color, height=0.6)
         ax.errorbar(
             v.median,
             y,
@@ -830,7 +831,7 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
             ax.plot(
                 [c.limit, c.limit], [y - 0.4, y + 0.4], color="black", linestyle="--", linewidth=1.5
             )
-        ax.text(v.hi * 1.02 if v.hi else 0.02, y, f" {v.median:.2f}×", va="center", fontsize=8)
+        ax.text(max(v.hi, 1.0) * 1.03, y, f"{v.median:.2f}×", va="center", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels(
         [
@@ -840,10 +841,22 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
         fontsize=8,
     )
     ax.axvline(1.0, color="#555555", linewidth=0.8)
+    seen = [x for r in rows if r.value for x in (r.value.lo, r.value.hi) if x > 0]
+    seen += [r.check.limit for r in rows if r.check.limit]
+    ax.set_xscale("log")
+    ax.set_xlim(min([*seen, 1.0]) / 1.3, max([*seen, 1.0]) * 1.6)
+    ticks = [
+        t
+        for t in (0.125, 0.25, 0.5, 0.7, 1, 1.5, 2, 4, 8, 16, 32, 64)
+        if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]
+    ]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}×" for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("ratio (median of per-repeat pairs; whiskers min–max; dashed: target)")
     ax.set_title(
-        "poststack vs official SDK and library floors "
-        "(green: target met, red: missed, grey: informative)",
+        "poststack: ratios to the official SDK and to library floors\n"
+        "green: target met, red: missed, grey: informative",
         fontsize=9,
     )
     fig.tight_layout()
@@ -883,6 +896,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out_md = HERE / "RESULTS.md"
     out_png = out_md.with_name("ratios.png")
+    out_json = out_md.with_name("results.json")  # every repeat's raw figures
 
     command = os.environ.get("POSTSTACK_BENCH_COMMAND") or shlex.join(
         ["python", os.path.relpath(__file__, os.getcwd()), *(argv or sys.argv[1:])]
@@ -950,10 +964,15 @@ def main(argv: list[str] | None = None) -> int:
     chart_problem = draw_chart(checks, out_png)
     if chart_problem:
         log(f"no chart: {chart_problem}")
+    raw = {
+        "meta": {**meta, "profile": prof.__dict__},
+        "outcomes": {k: o.__dict__ for k, o in outcomes.items()},
+    }
+    out_json.write_text(json.dumps(raw, indent=1, default=str) + "\n", encoding="utf-8")
     text = render(outcomes, checks, meta, None if chart_problem else out_png.name)
     out_md.write_text(text, encoding="utf-8")
     print(text)
-    log(f"results written to {out_md}" + ("" if chart_problem else f" and {out_png}"))
+    log(f"results written to {out_md}, {out_json}" + ("" if chart_problem else f", {out_png}"))
 
     failed = [k for k, o in outcomes.items() if o.error]
     if failed:
