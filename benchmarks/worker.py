@@ -190,8 +190,11 @@ def mode_ours_httpx_sync(a: argparse.Namespace) -> dict[str, Any]:
     ps_mod = _ours()
     transport = _ours_transport("httpx", "HttpxTransport")()
     ps = ps_mod.PostStack(api_key=API_KEY, base_url=a.url, transport=transport)
-    with ps:
-        return run_sync(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+    try:
+        with ps:
+            return run_sync(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+    finally:
+        transport.close()  # a transport passed in stays the caller's to close
 
 
 def mode_ours_requests(a: argparse.Namespace) -> dict[str, Any]:
@@ -199,27 +202,33 @@ def mode_ours_requests(a: argparse.Namespace) -> dict[str, Any]:
     _import("requests")
     transport = _ours_transport("requests", "RequestsTransport")()
     ps = ps_mod.PostStack(api_key=API_KEY, base_url=a.url, transport=transport)
-    with ps:
-        return run_sync(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+    try:
+        with ps:
+            return run_sync(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+    finally:
+        transport.close()  # a transport passed in stays the caller's to close
 
 
-def _ours_async(a: argparse.Namespace, module: str, cls: str) -> Any:
+def _ours_async(a: argparse.Namespace, module: str, cls: str) -> tuple[Any, Any]:
     ps_mod = _ours()
     if not hasattr(ps_mod, "AsyncPostStack"):
         raise Unavailable("poststack has no AsyncPostStack yet")
     transport = _ours_transport(module, cls)()
-    return ps_mod.AsyncPostStack(api_key=API_KEY, base_url=a.url, transport=transport)
+    return ps_mod.AsyncPostStack(api_key=API_KEY, base_url=a.url, transport=transport), transport
 
 
 def mode_ours_httpx_async(a: argparse.Namespace, concurrent: bool) -> dict[str, Any]:
     import asyncio
 
-    ps = _ours_async(a, "httpx", "AsyncHttpxTransport")
+    ps, transport = _ours_async(a, "httpx", "AsyncHttpxTransport")
 
     async def main() -> dict[str, Any]:
-        async with ps:
-            runner = run_asyncio_concurrent if concurrent else run_async_seq
-            return await runner(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+        try:
+            async with ps:
+                runner = run_asyncio_concurrent if concurrent else run_async_seq
+                return await runner(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+        finally:
+            await transport.aclose()
 
     return asyncio.run(main())
 
@@ -227,12 +236,15 @@ def mode_ours_httpx_async(a: argparse.Namespace, concurrent: bool) -> dict[str, 
 def mode_ours_trio(a: argparse.Namespace, concurrent: bool) -> dict[str, Any]:
     trio = _import("trio")
     _import("h11")
-    ps = _ours_async(a, "trio", "TrioTransport")
+    ps, transport = _ours_async(a, "trio", "TrioTransport")
 
     async def main() -> dict[str, Any]:
-        async with ps:
-            runner = run_trio_concurrent if concurrent else run_async_seq
-            return await runner(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+        try:
+            async with ps:
+                runner = run_trio_concurrent if concurrent else run_async_seq
+                return await runner(lambda: ps.emails.send(PAYLOAD), a.n, a.warmup)
+        finally:
+            await transport.aclose()
 
     return trio.run(main)
 
