@@ -31,7 +31,7 @@ from .transports._runtime import sleep as async_sleep
 R = TypeVar("R")
 logger = logging.getLogger("poststack")
 
-Step = Send | Wait
+Step = Send | Wait | Done[R]
 Outcome = Response | TransportFailure | None
 
 
@@ -72,7 +72,11 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
         )
 
 
-def _steps(call: Call[R], clock: Callable[[], float]) -> Generator[Step, Outcome, R]:
+def _steps(call: Call[R], clock: Callable[[], float]) -> Generator[Step[R], Outcome, None]:
+    """Feed the Call what the driver reports; yield what it must do next, ending with Done.
+
+    A failed call raises its PostStackError out of ``send()``, into the driver's caller.
+    """
     action = call.start()
     while True:
         if isinstance(action, Send):
@@ -89,33 +93,35 @@ def _steps(call: Call[R], clock: Callable[[], float]) -> Generator[Step, Outcome
             yield action
             action = call.resume()
         elif isinstance(action, Done):
-            return action.value
+            yield action
+            return
         else:
             raise action.error
+
+
+# The two loops below are deliberately tiny and differ only in blocking vs awaiting.
 
 
 def run_sync(
     operation: Operation[R],
     config: ClientConfig,
     transport: Transport,
-    sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> R:
     steps = _steps(new_call(operation, config), clock)
-    try:
-        step = next(steps)
-        while True:
-            outcome: Outcome = None
-            if isinstance(step, Send):
-                try:
-                    outcome = transport.send(step.request, step.timeout)
-                except TransportFailure as failure:
-                    outcome = failure
-            else:
-                sleep(step.seconds)
-            step = steps.send(outcome)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+    step = next(steps)
+    while not isinstance(step, Done):
+        if isinstance(step, Wait):
+            sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            outcome: Outcome = transport.send(step.request, step.timeout)
+        except TransportFailure as failure:
+            outcome = failure
+        step = steps.send(outcome)
+    return step.value
 
 
 async def run_async(
@@ -125,17 +131,15 @@ async def run_async(
     clock: Callable[[], float] = time.time,
 ) -> R:
     steps = _steps(new_call(operation, config), clock)
-    try:
-        step = next(steps)
-        while True:
-            outcome: Outcome = None
-            if isinstance(step, Send):
-                try:
-                    outcome = await transport.send(step.request, step.timeout)
-                except TransportFailure as failure:
-                    outcome = failure
-            else:
-                await async_sleep(step.seconds)
-            step = steps.send(outcome)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+    step = next(steps)
+    while not isinstance(step, Done):
+        if isinstance(step, Wait):
+            await async_sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            outcome: Outcome = await transport.send(step.request, step.timeout)
+        except TransportFailure as failure:
+            outcome = failure
+        step = steps.send(outcome)
+    return step.value

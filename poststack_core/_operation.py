@@ -87,7 +87,7 @@ class Plan(Value, Generic[R]):
     and checked before the first request goes out.
     """
 
-    __slots__ = ("operations", "combine")
+    __slots__ = ("combine", "operations")
     operations: tuple[Operation[Any], ...]
     combine: Callable[[Sequence[Any]], R]
 
@@ -125,9 +125,17 @@ def check_timeout(timeout: object, name: str = "timeout") -> float | None:
 def check_idempotency_key(key: object) -> str | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not key or len(key) > 255 or not key.isprintable():
+    # HTTP header values are ASCII on the wire: anything else would fail (or be mangled)
+    # inside the HTTP library instead of here, with a clear message.
+    if (
+        not isinstance(key, str)
+        or not key
+        or len(key) > 255
+        or not key.isascii()
+        or not key.isprintable()
+    ):
         raise ValueError(
-            "idempotency_key must be a non-empty printable string of at most 255 characters"
+            "idempotency_key must be a non-empty printable ASCII string of at most 255 characters"
         )
     return key
 

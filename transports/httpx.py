@@ -88,14 +88,54 @@ def _host_header(request: Request) -> str:
     return host if request.port == default else f"{host}:{request.port}"
 
 
-def _core_extensions(timeout: float) -> dict[str, Any]:
-    return {"timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
+def _core_request(request: Request, timeout: float) -> dict[str, Any]:
+    timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    return {
+        "method": request.method,
+        "url": request.url,
+        "headers": _core_headers(request),
+        "content": request.body,
+        "extensions": {"timeout": timeouts},
+    }
 
 
-def _from_core(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Response:
-    return Response(
-        status, tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers), body
+def _from_core(response: httpcore.Response) -> Response:
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
+    return Response(response.status, headers, response.content)
+
+
+def _client_request(
+    client: httpx.Client | httpx.AsyncClient, request: Request, timeout: float
+) -> httpx.Request:
+    return client.build_request(
+        request.method,
+        request.url,
+        headers=list(request.headers),
+        content=request.body,
+        timeout=timeout,
     )
+
+
+class _DeadlineBody:
+    """Collects a user client's response body, failing once the attempt's time is up.
+
+    A user's client times each read, not the attempt, so the deadline is checked
+    between reads: the bound is the timeout plus at most one read.
+    """
+
+    def __init__(self, built: httpx.Request, timeout: float) -> None:
+        self._built = built
+        self._end = time.monotonic() + timeout
+        self._chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        if time.monotonic() > self._end:
+            raise httpx.ReadTimeout("the attempt's deadline has passed", request=self._built)
+
+    def response(self, response: httpx.Response) -> Response:
+        headers = tuple(response.headers.multi_items())
+        return Response(response.status_code, headers, b"".join(self._chunks))
 
 
 class HttpxTransport:
@@ -125,38 +165,19 @@ class HttpxTransport:
 
     @staticmethod
     def _send_core(pool: httpcore.ConnectionPool, request: Request, timeout: float) -> Response:
-        core_response = pool.request(
-            request.method,
-            request.url,
-            headers=_core_headers(request),
-            content=request.body,
-            extensions=_core_extensions(timeout),
-        )
-        return _from_core(core_response.status, core_response.headers, core_response.content)
+        return _from_core(pool.request(**_core_request(request, timeout)))
 
     @staticmethod
     def _send_client(client: httpx.Client, request: Request, timeout: float) -> Response:
-        end = time.monotonic() + timeout
-        built = client.build_request(
-            request.method,
-            request.url,
-            headers=list(request.headers),
-            content=request.body,
-            timeout=timeout,
-        )
+        built = _client_request(client, request, timeout)
+        body = _DeadlineBody(built, timeout)
         response = client.send(built, stream=True)
         try:
-            chunks = []
-            # A user's client times each read, not the attempt: check the deadline between reads.
             for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() > end:
-                    raise httpx.ReadTimeout("the attempt's deadline has passed", request=built)
+                body.add(chunk)
         finally:
             response.close()
-        return Response(
-            response.status_code, tuple(response.headers.multi_items()), b"".join(chunks)
-        )
+        return body.response(response)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -194,37 +215,19 @@ class AsyncHttpxTransport:
     async def _send_core(
         pool: httpcore.AsyncConnectionPool, request: Request, timeout: float
     ) -> Response:
-        core_response = await pool.request(
-            request.method,
-            request.url,
-            headers=_core_headers(request),
-            content=request.body,
-            extensions=_core_extensions(timeout),
-        )
-        return _from_core(core_response.status, core_response.headers, core_response.content)
+        return _from_core(await pool.request(**_core_request(request, timeout)))
 
     @staticmethod
     async def _send_client(client: httpx.AsyncClient, request: Request, timeout: float) -> Response:
-        end = time.monotonic() + timeout
-        built = client.build_request(
-            request.method,
-            request.url,
-            headers=list(request.headers),
-            content=request.body,
-            timeout=timeout,
-        )
+        built = _client_request(client, request, timeout)
+        body = _DeadlineBody(built, timeout)
         response = await client.send(built, stream=True)
         try:
-            chunks = []
             async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() > end:
-                    raise httpx.ReadTimeout("the attempt's deadline has passed", request=built)
+                body.add(chunk)
         finally:
             await response.aclose()
-        return Response(
-            response.status_code, tuple(response.headers.multi_items()), b"".join(chunks)
-        )
+        return body.response(response)
 
     async def aclose(self) -> None:
         if self._pool is not None:
