@@ -68,3 +68,14 @@ def test_quick_start_then_runs_the_tests() -> None:
     blocks = quick_start_blocks()
     assert len(blocks) >= 2
     assert "nox" in blocks[1]
+
+
+def test_the_readme_sandbox_snippet_runs() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [
+        b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "with Sandbox() as sb" in b
+    ]
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "README.md", "exec"), {})
