@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
 from poststack import PostStack, PostStackError
@@ -82,8 +82,18 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _addresses(values: Iterable[object]) -> list[str]:
-    return [_text(value) for value in values if value]
+def _header(value: object, name: str) -> str:
+    """A header value; newlines are refused, as Django's own backends refuse them."""
+    text = _text(value)
+    if "\n" in text or "\r" in text:
+        raise BadHeaderError(
+            f"Header values can't contain newlines (got {text!r} for header {name!r})"
+        )
+    return text
+
+
+def _addresses(values: Iterable[object], name: str) -> list[str]:
+    return [_header(value, name) for value in values if value]
 
 
 def _b64(data: bytes) -> str:
@@ -169,12 +179,13 @@ def message_to_params(message: EmailMessage) -> tuple[SendEmailParams, str | Non
     an email inside a batch is de-duplicated.
     """
     headers: dict[str, str] = {}
-    sender = _text(message.from_email)
-    reply_to = _addresses(message.reply_to)
+    sender = _header(message.from_email, "From")
+    reply_to = _addresses(message.reply_to, "Reply-To")
     key: str | None = None
     tags: list[str] = []
     for raw_name, raw_value in (message.extra_headers or {}).items():
-        name, value = _text(raw_name), _text(raw_value)
+        name = _text(raw_name)
+        value = _header(raw_value, name)
         lowered = name.lower()
         if lowered == "from":
             sender = value
@@ -186,17 +197,17 @@ def message_to_params(message: EmailMessage) -> tuple[SendEmailParams, str | Non
             tags.extend(tag.strip() for tag in value.split(",") if tag.strip())
         else:
             headers[name] = value
-    params = SendEmailParams({"from": sender, "to": _addresses(message.to)})
+    params = SendEmailParams({"from": sender, "to": _addresses(message.to, "To")})
     if message.cc:
-        params["cc"] = _addresses(message.cc)
+        params["cc"] = _addresses(message.cc, "Cc")
     if message.bcc:
-        params["bcc"] = _addresses(message.bcc)
+        params["bcc"] = _addresses(message.bcc, "Bcc")
     if len(reply_to) == 1:
         params["reply_to"] = reply_to[0]
     elif reply_to:
         # Several Reply-To addresses go as a list, the way `to` and `cc` do.
         params["reply_to"] = cast(str, reply_to)
-    params["subject"] = _text(message.subject)
+    params["subject"] = _header(message.subject, "Subject")
     text, html = _bodies(message)
     if text is not None:
         params["text"] = text

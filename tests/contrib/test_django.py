@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import (
+    BadHeaderError,
     EmailMessage,
     EmailMultiAlternatives,
     get_connection,
@@ -169,6 +170,17 @@ def test_unsupported_alternative_is_refused(mail: Sandbox) -> None:
     message.attach_alternative("BEGIN:VCALENDAR", "text/calendar")
     with pytest.raises(ValueError, match="text/calendar"):
         message.send(fail_silently=True)
+    assert mail.requests == []
+
+
+def test_header_injection_is_refused(mail: Sandbox) -> None:
+    for message in (
+        EmailMessage("Hi\nBcc: victim@example.org", "b", None, ["a@example.org"]),
+        EmailMessage("Hi", "b", None, ["a@example.org\r\nBcc: victim@example.org"]),
+        EmailMessage("Hi", "b", None, ["a@example.org"], headers={"X-Note": "a\nb"}),
+    ):
+        with pytest.raises(BadHeaderError):
+            message.send()
     assert mail.requests == []
 
 
