@@ -299,13 +299,12 @@ class EmailBackend(BaseEmailBackend):
         return True
 
     def close(self) -> None:
-        """Close the client if this backend created it."""
-        client, self._client = self._client, None
-        if client is not None and self._owns_client:
-            self._owns_client = False
+        """Close the client if this backend created it (one passed in stays open)."""
+        if not self._owns_client:
+            return
+        client, self._client, self._owns_client = self._client, None, False
+        if client is not None:
             client.close()
-        elif client is not None:
-            self._client = client  # not ours: keep using it
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         """Send the messages; return how many the API accepted."""
