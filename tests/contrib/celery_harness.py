@@ -153,6 +153,21 @@ class Worker:
         if self.process.poll() is not None:
             raise RuntimeError(f"worker {self.name} exited:\n{self.output()}")
 
+    def children(self) -> list[int]:
+        """The pids of the worker's child processes (the prefork pool)."""
+        found: list[int] = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...: comm may hold spaces, so split after the ")".
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                found.append(int(entry.name))
+        return found
+
     def kill(self) -> None:
         """SIGKILL the whole worker at once, mid-task: nothing is acknowledged."""
         with contextlib.suppress(ProcessLookupError):

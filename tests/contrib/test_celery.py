@@ -8,6 +8,8 @@ a worker, the sandbox ends up with exactly one email per task.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +147,31 @@ def test_killed_mid_send_then_redelivered_sends_once(env: Env) -> None:
     assert len(sb.outbox) == 1
     keys = [r.idempotency_key for r in post_emails(sb)]
     assert keys == [f"celery-{result.id}"] * 2
+
+
+def test_prefork_child_killed_mid_send_is_requeued_and_sends_once(env: Env) -> None:
+    """reject_on_worker_lost: the pool child dies mid-send, the parent puts the task
+    back at once, a new child runs it while the first request is still at the API."""
+    sb = env.sb
+    # The first request is held 3 s, then processed; the retry overtakes it.
+    sb.faults.next(delay=3.0, process=True, reset=True, method="POST", path="/emails")
+    worker = env.worker("forking", pool="prefork", concurrency=1)
+    with workers(worker):
+        result = env.send_email.delay(message(1))
+        sb.wait_for_requests(1, timeout=60)
+        held_until = time.monotonic() + 3.0
+        (child,) = worker.children()
+        os.kill(child, signal.SIGKILL)
+        answer = result.get(timeout=120)
+        (email,) = sb.wait_for_emails(1)
+        assert answer == {"id": email.id}
+        assert "WorkerLostError" in worker.output()
+    # Let the held request finish too: it replays the key and creates nothing. (If
+    # the machine is too slow for it to finish in this margin, the check is weaker,
+    # never wrong.)
+    wait_until(lambda: time.monotonic() > held_until + 1.0, 30, "the held request")
+    assert len(sb.outbox) == 1
+    assert [r.idempotency_key for r in post_emails(sb)] == [f"celery-{result.id}"] * 2
 
 
 def test_500_sends_through_two_workers_create_exactly_500(env: Env) -> None:
