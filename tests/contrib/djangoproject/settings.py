@@ -1,0 +1,36 @@
+"""A minimal Django project whose mail goes through PostStack (tests/contrib/test_django.py).
+
+The tests point ``POSTSTACK_BASE_URL`` and ``POSTSTACK_API_KEY`` at a sandbox with
+``override_settings``; the values here are placeholders that must never be used.
+"""
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver"]
+ROOT_URLCONF = "tests.contrib.djangoproject.urls"
+INSTALLED_APPS: list[str] = []
+MIDDLEWARE: list[str] = []
+USE_TZ = True
+
+EMAIL_BACKEND = "poststack.contrib.django.EmailBackend"
+DEFAULT_FROM_EMAIL = "Webmaster <webmaster@yourdomain.com>"
+SERVER_EMAIL = "errors@yourdomain.com"
+ADMINS = [("Ops", "ops@example.org")]
+POSTSTACK_API_KEY = "sk_test_placeholder"
+POSTSTACK_BASE_URL = "http://127.0.0.1:9"  # discard port: overridden per test
+POSTSTACK_MAX_RETRIES = 0
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "include_html": True,
+        }
+    },
+    "loggers": {
+        "django.request": {"handlers": ["mail_admins"], "level": "ERROR", "propagate": False}
+    },
+}

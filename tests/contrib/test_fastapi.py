@@ -1,0 +1,216 @@
+"""poststack.contrib.fastapi with FastAPI's TestClient and with uvicorn receiving the
+sandbox's real signed webhook deliveries."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from poststack import AsyncPostStack
+from poststack.contrib.fastapi import (
+    PostStackClient,
+    VerifiedEvent,
+    WebhookVerifier,
+    lifespan,
+)
+from poststack.testing import Sandbox
+from poststack_core import sign
+from tests.contrib.conftest import doc_blocks, serve_asgi
+
+SECRET = "whsec_test_secret"
+MESSAGE: Any = {"from": "hello@yourdomain.com", "to": ["a@example.org"], "subject": "Hi"}
+
+
+# Module level: FastAPI resolves the (string) annotations of routes in module globals.
+SmallEvent = Annotated[
+    dict[str, Any], Depends(WebhookVerifier(["whsec_a", "whsec_b"], max_body_size=100))
+]
+
+
+def make_app(sb: Sandbox, received: list[dict[str, Any]]) -> FastAPI:
+    app = FastAPI(lifespan=lifespan(api_key=sb.api_key, base_url=sb.base_url))
+
+    @app.post("/send")
+    async def send(ps: PostStackClient, text: str = "hello") -> dict[str, str]:
+        return {"id": (await ps.emails.send({**MESSAGE, "text": text}))["id"]}
+
+    @app.post("/hook")
+    async def hook(event: VerifiedEvent) -> dict[str, bool]:
+        received.append(event)
+        return {"ok": True}
+
+    return app
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    return {"X-PostStack-Signature": sign(body, secret), "Content-Type": "application/json"}
+
+
+def test_lifespan_client_as_dependency(sb: Sandbox) -> None:
+    app = make_app(sb, [])
+    with TestClient(app) as http:
+        client = app.state.poststack
+        assert isinstance(client, AsyncPostStack)
+        first = http.post("/send", params={"text": "one"}).json()["id"]
+        second = http.post("/send", params={"text": "two"}).json()["id"]
+        assert app.state.poststack is client
+    assert [(e.id, e.text) for e in sb.wait_for_emails(2)] == [(first, "one"), (second, "two")]
+    assert not hasattr(app.state, "poststack")  # removed, and closed, at shutdown
+    with pytest.raises(RuntimeError, match="closed"):
+        client._get_transport()  # pyright: ignore[reportPrivateUsage]
+
+
+def test_missing_lifespan_is_a_clear_error(sb: Sandbox) -> None:
+    app = FastAPI()
+
+    @app.post("/send")
+    async def send(ps: PostStackClient) -> None:
+        raise AssertionError("not reached")
+
+    with TestClient(app) as http, pytest.raises(RuntimeError, match="lifespan="):
+        http.post("/send")
+
+
+def test_webhook_verification(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", SECRET)
+    received: list[dict[str, Any]] = []
+    body = json.dumps({"type": "email.delivered", "data": {"email_id": "em_1"}}).encode()
+    with TestClient(make_app(sb, received)) as http:
+        ok = http.post("/hook", content=body, headers=signed(body))
+        assert (ok.status_code, ok.json()) == (200, {"ok": True})
+        assert received == [json.loads(body)]
+
+        # Upper-case hex and a rotation header with an old signature first still verify.
+        rotated = f"sha256={'0' * 64}, {sign(body, SECRET).upper().replace('SHA256', 'sha256')}"
+        assert http.post(
+            "/hook", content=body, headers={"X-PostStack-Signature": rotated}
+        ).is_success
+
+        bad = [
+            ({}, 401, "Missing X-PostStack-Signature header"),
+            (signed(body, "whsec_wrong"), 401, "Invalid webhook signature"),
+            ({"X-PostStack-Signature": "garbage"}, 401, "Invalid webhook signature"),
+            (signed(body + b" "), 401, "Invalid webhook signature"),
+        ]
+        for headers, status, detail in bad:
+            response = http.post("/hook", content=body, headers=headers)
+            assert (response.status_code, response.json()) == (status, {"detail": detail})
+        not_json = b"[1, 2"
+        response = http.post("/hook", content=not_json, headers=signed(not_json))
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": "Webhook body is not JSON"},
+        )
+        array = b"[1, 2]"
+        assert http.post("/hook", content=array, headers=signed(array)).status_code == 400
+        assert len(received) == 2
+
+
+def test_webhook_secret_must_be_configured(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POSTSTACK_WEBHOOK_SECRET", raising=False)
+    with TestClient(make_app(sb, [])) as http, pytest.raises(RuntimeError, match="secret"):
+        http.post("/hook", content=b"{}", headers=signed(b"{}"))
+
+
+def test_webhook_body_limit_and_several_secrets() -> None:
+    app = FastAPI()
+
+    @app.post("/hook")
+    async def hook(event: SmallEvent) -> dict[str, Any]:
+        return event
+
+    with TestClient(app) as http:
+        for secret in ("whsec_a", "whsec_b"):
+            assert http.post("/hook", content=b"{}", headers=signed(b"{}", secret)).json() == {}
+        assert (
+            http.post("/hook", content=b"{}", headers=signed(b"{}", "whsec_c")).status_code == 401
+        )
+        big = json.dumps({"pad": "x" * 200}).encode()
+        assert http.post("/hook", content=big, headers=signed(big, "whsec_a")).status_code == 413
+
+        def chunks() -> Any:
+            yield big[:50]
+            yield big[50:]
+
+        # No Content-Length (chunked): the limit is enforced while reading.
+        response = http.post("/hook", content=chunks(), headers=signed(big, "whsec_a"))
+        assert response.status_code == 413
+    with pytest.raises(ValueError, match="secret"):
+        WebhookVerifier([])
+
+
+def register_webhook(sb: Sandbox, url: str) -> str:
+    response = httpx.post(
+        f"{sb.base_url}/webhooks",
+        json={"url": url, "events": ["email.sent", "email.delivered"]},
+        headers={"Authorization": f"Bearer {sb.api_key}"},
+    )
+    response.raise_for_status()
+    secret = response.json()["signingSecret"]
+    assert isinstance(secret, str)
+    return secret
+
+
+def test_real_signed_deliveries_over_uvicorn(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[dict[str, Any]] = []
+    with serve_asgi(make_app(sb, received)) as url:
+        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", register_webhook(sb, f"{url}/hook"))
+        register_webhook(sb, f"{url}/hook?other")  # signed with another secret: refused
+        email_id = httpx.post(f"{url}/send").json()["id"]
+        deliveries = sb.wait_for_deliveries(4, timeout=30)
+    ours = [d for d in deliveries if not d.url.endswith("?other")]
+    assert [(d.event_type, d.status_code, d.attempts) for d in ours] == [
+        ("email.sent", 200, 1),
+        ("email.delivered", 200, 1),
+    ]
+    assert [(e["type"], e["data"]["email_id"]) for e in received] == [
+        ("email.sent", email_id),
+        ("email.delivered", email_id),
+    ]
+    others = [d for d in deliveries if d.url.endswith("?other")]
+    assert [(d.status_code, d.ok) for d in others] == [(401, False), (401, False)]
+
+
+def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    main_block, custom_block, starlette_block = doc_blocks("fastapi")
+    monkeypatch.setenv("POSTSTACK_API_KEY", sb.api_key)
+    monkeypatch.setenv("POSTSTACK_BASE_URL", sb.base_url)
+
+    namespace: dict[str, Any] = {"__name__": "docs_fastapi"}
+    exec(main_block, namespace)
+    with serve_asgi(namespace["app"]) as url:
+        monkeypatch.setenv(
+            "POSTSTACK_WEBHOOK_SECRET", register_webhook(sb, f"{url}/webhooks/poststack")
+        )
+        response = httpx.post(f"{url}/signup", params={"email": "new@example.org"})
+        email_id = response.json()["email_id"]
+        assert [d.ok for d in sb.wait_for_deliveries(2, timeout=30)] == [True, True]
+        unsigned = httpx.post(f"{url}/webhooks/poststack", json={"type": "email.delivered"})
+        assert unsigned.status_code == 401
+    assert namespace["delivered"] == {email_id}
+    assert sb.outbox[0].to == ("new@example.org",)
+
+    namespace = {"__name__": "docs_fastapi_custom"}
+    exec(custom_block, namespace)
+    with TestClient(namespace["app"]) as http:
+        assert namespace["app"].state.poststack._config.timeout == 10
+        body = b'{"type": "email.sent"}'
+        assert http.post("/hooks", content=body, headers=signed(body, "whsec_old")).is_success
+        assert http.post("/hooks", content=body, headers=signed(body, "whsec_x")).status_code == 401
+
+    sb.clear()
+    namespace = {"__name__": "docs_starlette"}
+    exec(starlette_block, namespace)
+    with serve_asgi(namespace["app"]) as url:
+        secret = register_webhook(sb, f"{url}/webhooks/poststack")
+        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", secret)
+        email_id = httpx.post(f"{url}/send").json()["email_id"]
+        # The first part's webhook (its server is gone) gets these events too.
+        deliveries = [d for d in sb.wait_for_deliveries(4, timeout=30) if d.url.startswith(url)]
+        assert [(d.email_id, d.status_code) for d in deliveries] == [(email_id, 200)] * 2
+        assert httpx.post(f"{url}/webhooks/poststack", content=b"{}").status_code == 401
