@@ -38,7 +38,7 @@ import base64
 import hashlib
 import logging
 import mimetypes
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from email.message import Message
 from typing import Any, cast
 
@@ -343,11 +343,11 @@ class EmailBackend(BaseEmailBackend):
                 {"emails": [params for params, _ in converted]},
                 idempotency_key=_batch_key([key for _, key in converted]),
             )
-            ids = [item["id"] for item in result["data"]]
-            if len(ids) != len(messages):
+            items = result["data"]
+            if len(items) != len(messages):
                 raise PostStackError(
                     200,
-                    f"the batch endpoint returned {len(ids)} ids for {len(messages)} emails",
+                    f"the batch endpoint returned {len(items)} results for {len(messages)} emails",
                     "invalid_response",
                 )
         except PostStackError:
@@ -355,6 +355,22 @@ class EmailBackend(BaseEmailBackend):
                 raise
             logger.exception("PostStack did not accept a batch of %d emails", len(messages))
             return 0
-        for message, email_id in zip(messages, ids, strict=True):
-            setattr(message, POSTSTACK_ID_ATTR, email_id)
-        return len(messages)
+        sent = 0
+        rejected: list[str] = []
+        for message, item in zip(messages, items, strict=True):
+            # Each email of a batch is queued or rejected on its own.
+            entry: Mapping[str, object] = item
+            email_id = entry.get("id")
+            if isinstance(email_id, str):
+                setattr(message, POSTSTACK_ID_ATTR, email_id)
+                sent += 1
+            else:
+                rejected.append(f"{message.subject!r}: {entry.get('error', 'rejected')}")
+        if rejected:
+            summary = "; ".join(rejected)
+            if not self.fail_silently:
+                raise PostStackError(
+                    422, f"PostStack rejected {len(rejected)} of the batch: {summary}"
+                )
+            logger.error("PostStack rejected %d emails of a batch: %s", len(rejected), summary)
+        return sent

@@ -371,3 +371,22 @@ def test_docs(mail: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
         "Hello",
         "Hello",
     ]
+
+
+def test_a_batch_entry_rejected_on_its_own_is_reported() -> None:
+    from tests.faultserver import FaultServer, Reply
+
+    with FaultServer() as srv:
+        srv.script(Reply(202, {"data": [{"id": "em_ok"}, {"error": "Invalid recipient"}]}))
+        messages = [
+            EmailMessage("First", "body", "a@yourdomain.com", ["x@example.org"]),
+            EmailMessage("Second", "body", "a@yourdomain.com", ["bad"]),
+        ]
+        with override_settings(POSTSTACK_API_KEY="sk_test_k", POSTSTACK_BASE_URL=srv.url):
+            with pytest.raises(PostStackError, match="Invalid recipient"):
+                get_connection().send_messages(messages)
+            assert poststack_id(messages[0]) == "em_ok"
+            srv.script(Reply(202, {"data": [{"id": "em_1"}, {"error": "Invalid recipient"}]}))
+            quiet = get_connection(fail_silently=True)
+            assert quiet.send_messages(messages) == 1
+        assert [r.path for r in srv.requests] == ["/emails/batch", "/emails/batch"]
