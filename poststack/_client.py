@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
@@ -24,32 +24,55 @@ from poststack_core._pagination import PagedCall
 from ._driving import run_async, run_sync
 from ._resource import Async, Mode, Sync
 from ._version import __version__
-from .resources import (
-    ApiKeys,
-    Broadcasts,
-    ContactProperties,
-    Contacts,
-    Domains,
-    Emails,
-    EmailValidations,
-    InboundEmails,
-    Mailboxes,
-    NotificationChannels,
-    Segments,
-    SignupForms,
-    SubscriptionTopics,
-    Suppressions,
-    Templates,
-    Webhooks,
-    Workflows,
-)
 from .transports import AsyncTransport, Transport
+
+if TYPE_CHECKING:
+    from .resources import (
+        ApiKeys,
+        Broadcasts,
+        ContactProperties,
+        Contacts,
+        Domains,
+        Emails,
+        EmailValidations,
+        InboundEmails,
+        Mailboxes,
+        NotificationChannels,
+        Segments,
+        SignupForms,
+        SubscriptionTopics,
+        Suppressions,
+        Templates,
+        Webhooks,
+        Workflows,
+    )
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
+
+# attribute -> class, each in poststack.resources.<attribute>
+_RESOURCES = {
+    "api_keys": "ApiKeys",
+    "broadcasts": "Broadcasts",
+    "contact_properties": "ContactProperties",
+    "contacts": "Contacts",
+    "domains": "Domains",
+    "email_validations": "EmailValidations",
+    "emails": "Emails",
+    "inbound_emails": "InboundEmails",
+    "mailboxes": "Mailboxes",
+    "notification_channels": "NotificationChannels",
+    "segments": "Segments",
+    "signup_forms": "SignupForms",
+    "subscription_topics": "SubscriptionTopics",
+    "suppressions": "Suppressions",
+    "templates": "Templates",
+    "webhooks": "Webhooks",
+    "workflows": "Workflows",
+}
 
 
 def _config(
@@ -107,23 +130,21 @@ class _Client(Generic[Mode, T]):
         self._owns_transport = transport is None
         self._closed = False
         self._lock = threading.Lock()  # guards creating and closing the sync transport
-        self.api_keys = ApiKeys(self)
-        self.broadcasts = Broadcasts(self)
-        self.contact_properties = ContactProperties(self)
-        self.contacts = Contacts(self)
-        self.domains = Domains(self)
-        self.email_validations = EmailValidations(self)
-        self.emails = Emails(self)
-        self.inbound_emails = InboundEmails(self)
-        self.mailboxes = Mailboxes(self)
-        self.notification_channels = NotificationChannels(self)
-        self.segments = Segments(self)
-        self.signup_forms = SignupForms(self)
-        self.subscription_topics = SubscriptionTopics(self)
-        self.suppressions = Suppressions(self)
-        self.templates = Templates(self)
-        self.webhooks = Webhooks(self)
-        self.workflows = Workflows(self)
+
+    if not TYPE_CHECKING:  # hidden from type checkers: unknown names stay errors
+
+        def __getattr__(self, name: str) -> Any:
+            # Resources are built on first use, each from its own module: a client that only
+            # sends email never imports the other sixteen (nor their types).
+            cls_name = _RESOURCES.get(name)
+            if cls_name is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            import importlib
+
+            module = importlib.import_module(f"poststack.resources.{name}")
+            resource = getattr(module, cls_name)(self)
+            # setdefault: two threads racing here still end up sharing one resource.
+            return self.__dict__.setdefault(name, resource)
 
     @property
     def base_url(self) -> str:

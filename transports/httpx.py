@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore
-import httpx
 
 from poststack_core import (
     AttemptTimedOut,
@@ -25,36 +22,55 @@ from poststack_core import (
     ConnectionBroken,
     Request,
     Response,
+    TransportFailure,
 )
 
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["AsyncHttpxTransport", "HttpxTransport"]
 
-_TIMEOUTS = (httpcore.TimeoutException, httpx.TimeoutException)
-_CONNECT = (httpcore.ConnectError, httpx.ConnectError, httpx.UnsupportedProtocol)
-_BROKEN = (
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpx.NetworkError,
-    httpx.ProtocolError,
-    httpx.ProxyError,
-    httpx.DecodingError,
+# (timed out, could not connect, broke) - what each library raises for each. httpx
+# itself is imported only with a user's client: the default path runs on httpcore alone.
+_Kinds = tuple[tuple[type[BaseException], ...], ...]
+_CORE_KINDS: _Kinds = (
+    (httpcore.TimeoutException,),
+    (httpcore.ConnectError,),
+    (httpcore.NetworkError, httpcore.ProtocolError, OSError),
 )
 
 
-@contextmanager
-def _mapped_failures() -> Iterator[None]:
-    try:
-        yield
-    except _TIMEOUTS as exc:
-        raise AttemptTimedOut(str(exc) or type(exc).__name__) from exc
-    except _CONNECT as exc:
-        raise ConnectFailed(str(exc) or type(exc).__name__) from exc
-    except _BROKEN as exc:
-        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
-    except OSError as exc:
-        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
+def _client_kinds() -> _Kinds:
+    import httpx
+
+    return (
+        (httpcore.TimeoutException, httpx.TimeoutException),
+        (httpcore.ConnectError, httpx.ConnectError, httpx.UnsupportedProtocol),
+        (
+            httpcore.NetworkError,
+            httpcore.ProtocolError,
+            httpx.NetworkError,
+            httpx.ProtocolError,
+            httpx.ProxyError,
+            httpx.DecodingError,
+            OSError,
+        ),
+    )
+
+
+def _failure(exc: Exception, kinds: _Kinds) -> TransportFailure | None:
+    """The core's failure for a library exception, or None to let it pass unchanged."""
+    timeouts, connect, broken = kinds
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, timeouts):
+        return AttemptTimedOut(detail)
+    if isinstance(exc, connect):
+        return ConnectFailed(detail)
+    if isinstance(exc, broken):
+        return ConnectionBroken(detail)
+    return None
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -131,6 +147,8 @@ class _DeadlineBody:
     def add(self, chunk: bytes) -> None:
         self._chunks.append(chunk)
         if time.monotonic() > self._end:
+            import httpx
+
             raise httpx.ReadTimeout("the attempt's deadline has passed", request=self._built)
 
     def response(self, response: httpx.Response) -> Response:
@@ -143,6 +161,7 @@ class HttpxTransport:
 
     def __init__(self, client: httpx.Client | None = None) -> None:
         self._client = client
+        self._kinds = _CORE_KINDS if client is None else _client_kinds()
         self._pool: httpcore.ConnectionPool | None = None
         if client is None:
             self._pool = httpcore.ConnectionPool(
@@ -155,11 +174,15 @@ class HttpxTransport:
     def send(self, request: Request, timeout: float) -> Response:
         token = deadline.set(time.monotonic() + timeout)
         try:
-            with _mapped_failures():
-                if self._pool is not None:
-                    return self._send_core(self._pool, request, timeout)
-                assert self._client is not None
-                return self._send_client(self._client, request, timeout)
+            if self._pool is not None:
+                return self._send_core(self._pool, request, timeout)
+            assert self._client is not None
+            return self._send_client(self._client, request, timeout)
+        except Exception as exc:
+            failure = _failure(exc, self._kinds)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             deadline.reset(token)
 
@@ -189,6 +212,7 @@ class AsyncHttpxTransport:
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._client = client
+        self._kinds = _CORE_KINDS if client is None else _client_kinds()
         self._pool: httpcore.AsyncConnectionPool | None = None
         if client is None:
             self._pool = httpcore.AsyncConnectionPool(
@@ -203,11 +227,15 @@ class AsyncHttpxTransport:
     async def send(self, request: Request, timeout: float) -> Response:
         token = deadline.set(time.monotonic() + timeout)
         try:
-            with _mapped_failures():
-                if self._pool is not None:
-                    return await self._send_core(self._pool, request, timeout)
-                assert self._client is not None
-                return await self._send_client(self._client, request, timeout)
+            if self._pool is not None:
+                return await self._send_core(self._pool, request, timeout)
+            assert self._client is not None
+            return await self._send_client(self._client, request, timeout)
+        except Exception as exc:
+            failure = _failure(exc, self._kinds)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             deadline.reset(token)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import broadcasts
-from poststack_core.types import Broadcast
+from poststack_core.types.broadcasts import Broadcast
 
 from .._resource import Mode, Resource, endpoint, pages
 

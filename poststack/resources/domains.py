@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import domains
-from poststack_core.types import DmarcReport
+from poststack_core.types.domains import DmarcReport
 
 from .._resource import Mode, Resource, endpoint, pages
 

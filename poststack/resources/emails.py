@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import emails
-from poststack_core.types import Email
+from poststack_core.types.emails import Email
 
 from .._resource import Mode, Resource, endpoint, pages, planned
 

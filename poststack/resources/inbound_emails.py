@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import inbound_emails
-from poststack_core.types import InboundEmail
+from poststack_core.types.inbound_emails import InboundEmail
 
 from .._resource import Mode, Resource, endpoint, pages
 

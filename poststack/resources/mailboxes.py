@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import mailboxes
-from poststack_core.types import Mailbox, MailboxAlias
+from poststack_core.types.mailboxes import Mailbox, MailboxAlias
 
 from .._resource import Mode, Resource, endpoint, pages
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import notification_channels
-from poststack_core.types import NotificationDelivery
+from poststack_core.types.notification_channels import NotificationDelivery
 
 from .._resource import Mode, Resource, endpoint, pages
 

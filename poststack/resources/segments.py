@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import segments
-from poststack_core.types import Contact
+from poststack_core.types.contacts import Contact
 
 from .._resource import Mode, Resource, endpoint, pages
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import signup_forms
-from poststack_core.types import SignupForm
+from poststack_core.types.signup_forms import SignupForm
 
 from .._resource import Mode, Resource, endpoint, pages
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import subscription_topics
-from poststack_core.types import TopicSubscriber
+from poststack_core.types.subscription_topics import TopicSubscriber
 
 from .._resource import Mode, Resource, endpoint, pages
 

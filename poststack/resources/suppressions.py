@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import suppressions
-from poststack_core.types import Suppression
+from poststack_core.types.suppressions import Suppression
 
 from .._resource import Mode, Resource, endpoint, pages
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from poststack_core.endpoints import templates
-from poststack_core.types import Template
+from poststack_core.types.templates import Template
 
 from .._resource import Mode, Resource, endpoint, pages
 

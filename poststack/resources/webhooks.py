@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from poststack_core import verify
 from poststack_core.endpoints import webhooks
-from poststack_core.types import WebhookDelivery
+from poststack_core.types.webhooks import WebhookDelivery
 
 from .._resource import Mode, Resource, endpoint, pages
 
