@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
@@ -24,55 +24,32 @@ from poststack_core._pagination import PagedCall
 from ._driving import run_async, run_sync
 from ._resource import Async, Mode, Sync
 from ._version import __version__
+from .resources import (
+    ApiKeys,
+    Broadcasts,
+    ContactProperties,
+    Contacts,
+    Domains,
+    Emails,
+    EmailValidations,
+    InboundEmails,
+    Mailboxes,
+    NotificationChannels,
+    Segments,
+    SignupForms,
+    SubscriptionTopics,
+    Suppressions,
+    Templates,
+    Webhooks,
+    Workflows,
+)
 from .transports import AsyncTransport, Transport
-
-if TYPE_CHECKING:
-    from .resources import (
-        ApiKeys,
-        Broadcasts,
-        ContactProperties,
-        Contacts,
-        Domains,
-        Emails,
-        EmailValidations,
-        InboundEmails,
-        Mailboxes,
-        NotificationChannels,
-        Segments,
-        SignupForms,
-        SubscriptionTopics,
-        Suppressions,
-        Templates,
-        Webhooks,
-        Workflows,
-    )
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
-
-# attribute -> class, each in poststack.resources.<attribute>
-_RESOURCES = {
-    "api_keys": "ApiKeys",
-    "broadcasts": "Broadcasts",
-    "contact_properties": "ContactProperties",
-    "contacts": "Contacts",
-    "domains": "Domains",
-    "email_validations": "EmailValidations",
-    "emails": "Emails",
-    "inbound_emails": "InboundEmails",
-    "mailboxes": "Mailboxes",
-    "notification_channels": "NotificationChannels",
-    "segments": "Segments",
-    "signup_forms": "SignupForms",
-    "subscription_topics": "SubscriptionTopics",
-    "suppressions": "Suppressions",
-    "templates": "Templates",
-    "webhooks": "Webhooks",
-    "workflows": "Workflows",
-}
 
 
 def _config(
@@ -130,21 +107,23 @@ class _Client(Generic[Mode, T]):
         self._owns_transport = transport is None
         self._closed = False
         self._lock = threading.Lock()  # guards creating and closing the sync transport
-
-    if not TYPE_CHECKING:  # hidden from type checkers: unknown names stay errors
-
-        def __getattr__(self, name: str) -> Any:
-            # Resources are built on first use, each from its own module: a client that only
-            # sends email never imports the other sixteen (nor their types).
-            cls_name = _RESOURCES.get(name)
-            if cls_name is None:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            import importlib
-
-            module = importlib.import_module(f"poststack.resources.{name}")
-            resource = getattr(module, cls_name)(self)
-            # setdefault: two threads racing here still end up sharing one resource.
-            return self.__dict__.setdefault(name, resource)
+        self.api_keys = ApiKeys(self)
+        self.broadcasts = Broadcasts(self)
+        self.contact_properties = ContactProperties(self)
+        self.contacts = Contacts(self)
+        self.domains = Domains(self)
+        self.email_validations = EmailValidations(self)
+        self.emails = Emails(self)
+        self.inbound_emails = InboundEmails(self)
+        self.mailboxes = Mailboxes(self)
+        self.notification_channels = NotificationChannels(self)
+        self.segments = Segments(self)
+        self.signup_forms = SignupForms(self)
+        self.subscription_topics = SubscriptionTopics(self)
+        self.suppressions = Suppressions(self)
+        self.templates = Templates(self)
+        self.webhooks = Webhooks(self)
+        self.workflows = Workflows(self)
 
     @property
     def base_url(self) -> str:
@@ -158,6 +137,7 @@ class _Client(Generic[Mode, T]):
     # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
 
     def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
+        # The same as the Plan of one request; PostStack and AsyncPostStack skip the Plan.
         return self._bind_plan(functools.partial(_single, build))
 
     def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
@@ -205,6 +185,15 @@ class PostStack(_Client[Sync, Transport]):
 
     def _run(self, operation: Operation[R]) -> R:
         return run_sync(operation, self._config, self._get_transport())
+
+    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
+        config = self._config
+        get_transport = self._get_transport
+
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return run_sync(build(*args, **kwargs), config, get_transport())
+
+        return method
 
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -257,6 +246,15 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
 
     async def _run(self, operation: Operation[R]) -> R:
         return await run_async(operation, self._config, self._get_transport())
+
+    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        config = self._config
+        get_transport = self._get_transport
+
+        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return await run_async(build(*args, **kwargs), config, get_transport())
+
+        return method
 
     async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
         while not pages.done:

@@ -11,7 +11,8 @@
 Theory of operation
 -------------------
 One attempt is one trip through :meth:`TrioTransport.send`, all of it inside
-``trio.fail_after(timeout)``: waiting for a free connection, connecting, the
+one cancel scope whose deadline is ``timeout`` seconds away (as ``trio.fail_after``,
+without its generator-based wrapper): waiting for a free connection, connecting, the
 TLS handshake, writing the request and reading the whole response. When the
 deadline passes, trio cancels whatever is waiting and the attempt ends with
 :class:`AttemptTimedOut`.
@@ -146,8 +147,10 @@ class _Connection:
                 elif isinstance(event, h11.Response):
                     status = event.status_code
                     response_headers = tuple(
-                        (k.decode("latin-1"), v.decode("latin-1"))
-                        for k, v in event.headers.raw_items()
+                        [
+                            (k.decode("latin-1"), v.decode("latin-1"))
+                            for k, v in event.headers.raw_items()
+                        ]
                     )
                 elif isinstance(event, h11.EndOfMessage):
                     return Response(status, response_headers, b"".join(chunks))
@@ -213,7 +216,7 @@ class TrioTransport:
     def __repr__(self) -> str:
         return f"<TrioTransport open={self._open} max_connections={self._max_connections}>"
 
-    # The AsyncTransport protocol passes the attempt's timeout; it becomes fail_after below.
+    # The AsyncTransport protocol passes the attempt's timeout; it becomes the deadline below.
     async def send(self, request: Request, timeout: float) -> Response:  # noqa: ASYNC109
         try:
             run = trio.lowlevel.current_trio_token()
@@ -226,12 +229,11 @@ class TrioTransport:
             self._start_run(run)
         if self._closed:
             raise RuntimeError("this TrioTransport is closed")
-        try:
-            with trio.fail_after(timeout):
-                return await self._send(request)
-        except trio.TooSlowError as exc:
-            exc.args = (f"no whole response within {timeout:g} s",)
-            raise AttemptTimedOut(exc.args[0]) from exc
+        with trio.CancelScope(deadline=trio.current_time() + timeout):
+            return await self._send(request)
+        # Only the deadline cancels this scope: nothing else holds it.
+        message = f"no whole response within {timeout:g} s"
+        raise AttemptTimedOut(message) from trio.TooSlowError(message)
 
     async def _send(self, request: Request) -> Response:
         slots = self._slots
