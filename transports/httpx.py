@@ -80,12 +80,55 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _pool_limits() -> dict[str, Any]:
+_MAX_CONNECTIONS = 100
+# The async transport's pool is this many httpcore pools (see _ShardedPool).
+_SHARDS = 8
+
+
+def _pool_limits(max_connections: int = _MAX_CONNECTIONS) -> dict[str, Any]:
     return {
-        "max_connections": 100,
-        "max_keepalive_connections": 100,
+        "max_connections": max_connections,
+        "max_keepalive_connections": max_connections,
         "keepalive_expiry": 5.0,
     }
+
+
+class _ShardedPool:
+    """Several small httpcore pools sharing the connection limit, used as one.
+
+    httpcore's pool rescans every connection (and asks each idle one whether its
+    socket became readable) whenever a request starts or finishes: with 64 tasks
+    on 64 connections that bookkeeping costs more than the HTTP itself. Each
+    request goes to the pool with the fewest requests in flight, so the pools
+    fill evenly and each scan covers an eighth of the connections. Only for the
+    async transport: its tasks share one thread, so the counters need no lock.
+    """
+
+    def __init__(self, shards: int, max_connections: int) -> None:
+        context = _ssl_context()
+        backend = AsyncDeadlineBackend()
+        sizes = [max_connections // shards + (i < max_connections % shards) for i in range(shards)]
+        self._pools = [
+            httpcore.AsyncConnectionPool(
+                ssl_context=context, network_backend=backend, **_pool_limits(size)
+            )
+            for size in sizes
+            if size
+        ]
+        self._busy = [0] * len(self._pools)
+
+    async def request(self, **kwargs: Any) -> httpcore.Response:
+        busy = self._busy
+        shard = busy.index(min(busy))
+        busy[shard] += 1
+        try:
+            return await self._pools[shard].request(**kwargs)
+        finally:
+            busy[shard] -= 1
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()
 
 
 def _core_headers(request: Request) -> list[tuple[bytes, bytes]]:
@@ -213,13 +256,9 @@ class AsyncHttpxTransport:
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._client = client
         self._kinds = _CORE_KINDS if client is None else _client_kinds()
-        self._pool: httpcore.AsyncConnectionPool | None = None
+        self._pool: _ShardedPool | None = None
         if client is None:
-            self._pool = httpcore.AsyncConnectionPool(
-                ssl_context=_ssl_context(),
-                network_backend=AsyncDeadlineBackend(),
-                **_pool_limits(),
-            )
+            self._pool = _ShardedPool(_SHARDS, _MAX_CONNECTIONS)
 
     def __repr__(self) -> str:
         return f"<AsyncHttpxTransport {'user client' if self._client is not None else 'own pool'}>"
@@ -240,9 +279,7 @@ class AsyncHttpxTransport:
             deadline.reset(token)
 
     @staticmethod
-    async def _send_core(
-        pool: httpcore.AsyncConnectionPool, request: Request, timeout: float
-    ) -> Response:
+    async def _send_core(pool: _ShardedPool, request: Request, timeout: float) -> Response:
         return _from_core(await pool.request(**_core_request(request, timeout)))
 
     @staticmethod
