@@ -129,7 +129,12 @@ def parse_success(kind: ResponseKind, response: Response) -> Any:
     import json  # imported on first use (it brings ``re``); a no-op lookup after that
 
     try:
-        value = json.loads(body)
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            # What json.loads(bytes) would decide (UTF-8: no BOM, no NUL in the first
+            # two bytes), without its encoding guesswork on every response.
+            value = json.loads(body.decode("utf-8", "surrogatepass"))
+        else:
+            value = json.loads(body)
     except (ValueError, RecursionError):
         raise _invalid(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
