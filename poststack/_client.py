@@ -137,6 +137,7 @@ class _Client(Generic[Mode, T]):
     # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
 
     def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
+        # The same as the Plan of one request; PostStack and AsyncPostStack skip the Plan.
         return self._bind_plan(functools.partial(_single, build))
 
     def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
@@ -184,6 +185,15 @@ class PostStack(_Client[Sync, Transport]):
 
     def _run(self, operation: Operation[R]) -> R:
         return run_sync(operation, self._config, self._get_transport())
+
+    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
+        config = self._config
+        get_transport = self._get_transport
+
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return run_sync(build(*args, **kwargs), config, get_transport())
+
+        return method
 
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -236,6 +246,15 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
 
     async def _run(self, operation: Operation[R]) -> R:
         return await run_async(operation, self._config, self._get_transport())
+
+    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        config = self._config
+        get_transport = self._get_transport
+
+        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return await run_async(build(*args, **kwargs), config, get_transport())
+
+        return method
 
     async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
         while not pages.done:

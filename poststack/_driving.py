@@ -1,7 +1,8 @@
 """The only loops in the SDK: carry out a Call's actions with a transport and a sleep.
 
-``_steps`` holds everything the two loops share (feeding the Call, logging);
-``run_sync`` and ``run_async`` only do the I/O each step asks for.
+``_attempted`` holds everything the two loops share (feeding the Call what an
+attempt produced, logging); ``run_sync`` and ``run_async`` only do the I/O each
+action asks for.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TypeVar
 
 from poststack_core import (
@@ -24,15 +25,16 @@ from poststack_core import (
     Wait,
     idempotency_key_from,
 )
+from poststack_core._call import Action
 
 from .transports import AsyncTransport, Transport
 from .transports._runtime import sleep as async_sleep
 
 R = TypeVar("R")
 logger = logging.getLogger("poststack")
+_DEBUG = logging.DEBUG
 
-Step = Send | Wait | Done[R]
-Outcome = Response | TransportFailure | None
+Outcome = Response | TransportFailure
 
 
 def new_call(operation: Operation[R], config: ClientConfig) -> Call[R]:
@@ -67,34 +69,21 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
         logger.debug("%s %s -> %s (%s)", request.method, path, result, where)
 
 
-def _steps(call: Call[R], clock: Callable[[], float]) -> Generator[Step[R], Outcome, None]:
-    """Feed the Call what the driver reports; yield what it must do next, ending with Done.
-
-    A failed call raises its PostStackError out of ``send()``, into the driver's caller.
-    """
-    action = call.start()
-    while True:
-        if isinstance(action, Send):
-            send = action
-            outcome = yield send
-            if isinstance(outcome, TransportFailure):
-                action = call.transport_failed(outcome)
-            else:
-                assert outcome is not None
-                action = call.receive(outcome, clock())
-            if isinstance(action, Wait) or logger.isEnabledFor(logging.DEBUG):
-                _log_attempt(send, outcome, action)
-        elif isinstance(action, Wait):
-            yield action
-            action = call.resume()
-        elif isinstance(action, Done):
-            yield action
-            return
-        else:
-            raise action.error
+def _attempted(
+    call: Call[R], send: Send, outcome: Outcome, clock: Callable[[], float]
+) -> Action[R]:
+    """Feed the Call what one attempt produced; log it; return the Call's next action."""
+    if isinstance(outcome, TransportFailure):
+        action = call.transport_failed(outcome)
+    else:
+        action = call.receive(outcome, clock())
+    if isinstance(action, Wait) or logger.isEnabledFor(_DEBUG):
+        _log_attempt(send, outcome, action)
+    return action
 
 
 # The two loops below are deliberately tiny and differ only in blocking vs awaiting.
+# A failed call raises its PostStackError out of them, into the caller.
 
 
 def run_sync(
@@ -104,19 +93,22 @@ def run_sync(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> R:
-    steps = _steps(new_call(operation, config), clock)
-    step = next(steps)
-    while not isinstance(step, Done):
-        if isinstance(step, Wait):
-            sleep(step.seconds)
-            step = next(steps)
-            continue
-        try:
-            outcome: Outcome = transport.send(step.request, step.timeout)
-        except TransportFailure as failure:
-            outcome = failure
-        step = steps.send(outcome)
-    return step.value
+    call = new_call(operation, config)
+    action = call.start()
+    while True:
+        if isinstance(action, Send):
+            try:
+                outcome: Outcome = transport.send(action.request, action.timeout)
+            except TransportFailure as failure:
+                outcome = failure
+            action = _attempted(call, action, outcome, clock)
+        elif isinstance(action, Done):
+            return action.value
+        elif isinstance(action, Wait):
+            sleep(action.seconds)
+            action = call.resume()
+        else:
+            raise action.error
 
 
 async def run_async(
@@ -125,16 +117,19 @@ async def run_async(
     transport: AsyncTransport,
     clock: Callable[[], float] = time.time,
 ) -> R:
-    steps = _steps(new_call(operation, config), clock)
-    step = next(steps)
-    while not isinstance(step, Done):
-        if isinstance(step, Wait):
-            await async_sleep(step.seconds)
-            step = next(steps)
-            continue
-        try:
-            outcome: Outcome = await transport.send(step.request, step.timeout)
-        except TransportFailure as failure:
-            outcome = failure
-        step = steps.send(outcome)
-    return step.value
+    call = new_call(operation, config)
+    action = call.start()
+    while True:
+        if isinstance(action, Send):
+            try:
+                outcome: Outcome = await transport.send(action.request, action.timeout)
+            except TransportFailure as failure:
+                outcome = failure
+            action = _attempted(call, action, outcome, clock)
+        elif isinstance(action, Done):
+            return action.value
+        elif isinstance(action, Wait):
+            await async_sleep(action.seconds)
+            action = call.resume()
+        else:
+            raise action.error

@@ -20,11 +20,16 @@ from ._errors import (
 )
 from ._idempotency import idempotency_key_from
 from ._messages import Request, Response
-from ._operation import NO_BODY, Operation, Plan, ResponseKind
+from ._operation import NO_BODY, Operation, Plan
 from ._parse import error_from_response, parse_success
 from ._retry_after import parse_http_date, parse_retry_after
 from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from ._operation import ResponseKind
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -66,3 +71,15 @@ __all__ = [
     "validate_max_retries",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # typing is left out of the core's import; the one public name that needs it
+    # is built on first use.
+    if name == "ResponseKind":
+        from typing import Literal
+
+        value = Literal["json", "text", "bytes"]
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,10 +23,6 @@ Idempotency-Key, is built once and resent unchanged on every attempt.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
-from typing import Generic, TypeVar
-
 from ._config import ClientConfig
 from ._errors import (
     AttemptTimedOut,
@@ -43,16 +39,80 @@ from ._parse import error_from_response, parse_success
 from ._value import Value
 from ._value import set_field as _set
 
-R = TypeVar("R")
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
 
+if TYPE_CHECKING:
+    import enum
+    from collections.abc import Callable, Iterator
+    from typing import Generic, TypeVar
 
-class State(enum.Enum):
-    IDLE = "idle"
-    SENDING = "sending"
-    WAITING = "waiting"
-    DONE = "done"
-    FAILED = "failed"
-    BROKEN = "broken"
+    R = TypeVar("R")
+
+    class State(enum.Enum):
+        IDLE = "idle"
+        SENDING = "sending"
+        WAITING = "waiting"
+        DONE = "done"
+        FAILED = "failed"
+        BROKEN = "broken"
+
+else:
+    from ._value import Generic
+
+    R = "R"
+
+    class _StateType(type):
+        """Iterating the class gives its members, in order, as an Enum's does."""
+
+        def __iter__(cls) -> Iterator[State]:
+            return iter(cls._members)
+
+        def __len__(cls) -> int:
+            return len(cls._members)
+
+        def __getitem__(cls, name: str) -> State:
+            return cls._by_name[name]
+
+        def __call__(cls, value: str) -> State:
+            for member in cls._members:
+                if member.value == value:
+                    return member
+            raise ValueError(f"{value!r} is not a valid State")
+
+    class State(metaclass=_StateType):
+        """Where a Call is. An ``enum.Enum`` to type checkers; at run time the same members
+        (``name``, ``value``, iteration, ``State["IDLE"]``, ``State("idle")``) without
+        importing ``enum``, which costs more than the rest of the core's import.
+        """
+
+        __slots__ = ("name", "value")
+
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError("State members are constants")
+
+        def __repr__(self) -> str:
+            return f"<State.{self.name}: {self.value!r}>"
+
+        def __reduce__(self) -> tuple[object, ...]:
+            return (State, (self.value,))
+
+    State._members = []
+    State._by_name = {}
+    for _name, _value in (
+        ("IDLE", "idle"),
+        ("SENDING", "sending"),
+        ("WAITING", "waiting"),
+        ("DONE", "done"),
+        ("FAILED", "failed"),
+        ("BROKEN", "broken"),
+    ):
+        _member = object.__new__(State)
+        _set(_member, "name", _name)
+        _set(_member, "value", _value)
+        type.__setattr__(State, _name, _member)
+        State._members.append(_member)
+        State._by_name[_name] = _member
+    del _name, _value, _member
 
 
 class Send(Value):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 from ._messages import Request
-from ._operation import Operation, check_timeout, percent_encode
+from ._operation import check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
 from ._value import Value
 from ._value import set_field as _set
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from json import JSONEncoder
+
+    from ._operation import Operation
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
@@ -130,10 +135,23 @@ class ClientConfig(Value):
         )
 
 
+_encoder: list[JSONEncoder] = []
+
+
+def _json_encoder() -> JSONEncoder:
+    # Built once, on first use: json.dumps with options builds a new encoder per call,
+    # and importing json (which brings re) is left out of the core's import.
+    if not _encoder:
+        from json import JSONEncoder
+
+        _encoder.append(JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    return _encoder[0]
+
+
 def encode_json(value: object) -> bytes:
     """Compact UTF-8 JSON; NaN and infinities are refused, since no JSON parser reads them."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = (_encoder[0] if _encoder else _json_encoder()).encode(value)
     except ValueError as exc:
         raise ValueError(f"request body is not valid JSON: {exc}") from None
     except TypeError as exc:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 def as_mapping(value: object) -> Mapping[str, Any] | None:
-    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+    if not isinstance(value, dict):
+        # Other mapping types are rare: collections.abc is imported only for them.
+        from collections.abc import Mapping
+
+        if not isinstance(value, Mapping):
+            return None
+    mapping: Mapping[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+    return mapping  # pyright: ignore[reportUnknownVariableType]
 
 
 def as_list(value: object) -> list[Any] | None:

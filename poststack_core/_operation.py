@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar
-
 from ._narrow import as_mapping
 from ._value import Value
 from ._value import set_field as _set
 
-R = TypeVar("R")
-ResponseKind = Literal["json", "text", "bytes"]
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any, Generic, Literal, TypeVar
+
+    R = TypeVar("R")
+    ResponseKind = Literal["json", "text", "bytes"]
+else:
+    # Type parameters serve annotations only (see _value.Generic); ``ResponseKind``
+    # is importable from poststack_core, where it is built on first use.
+    from ._value import Generic
+
+    R = "R"
+
+_INF = float("inf")
 
 
 class _NoBody:
@@ -117,7 +127,7 @@ def check_timeout(timeout: object, name: str = "timeout") -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {type(timeout).__name__}")
-    if not (math.isfinite(timeout) and timeout > 0):
+    if not (0 < timeout < _INF):
         raise ValueError(f"{name} must be a finite number of seconds > 0, got {timeout!r}")
     return float(timeout)
 
@@ -189,10 +199,11 @@ def query_pairs(
     """Pass-through query parameters: None dropped, booleans as true/false, keys renamed."""
     if params is None:
         return ()
-    if not isinstance(params, Mapping):
+    mapping = as_mapping(params)
+    if mapping is None:
         raise TypeError(f"{name} must be a mapping, got {type(params).__name__}")
     pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
+    for key, value in mapping.items():
         if value is None:
             continue
         if renames:

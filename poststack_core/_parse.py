@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ._errors import PostStackError
-from ._messages import Response
 from ._narrow import as_mapping
-from ._operation import ResponseKind
 from ._retry_after import parse_retry_after
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._messages import Response
+    from ._operation import ResponseKind
 
 INVALID_RESPONSE = "invalid_response"
 
@@ -123,8 +126,15 @@ def parse_success(kind: ResponseKind, response: Response) -> Any:
             return body.decode(_charset(response))
         except (UnicodeDecodeError, LookupError):
             raise _invalid(response, "text that is not in its declared encoding") from None
+    import json  # imported on first use (it brings ``re``); a no-op lookup after that
+
     try:
-        value = json.loads(body)
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            # What json.loads(bytes) would decide (UTF-8: no BOM, no NUL in the first
+            # two bytes), without its encoding guesswork on every response.
+            value = json.loads(body.decode("utf-8", "surrogatepass"))
+        else:
+            value = json.loads(body)
     except (ValueError, RecursionError):
         raise _invalid(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
@@ -138,6 +148,8 @@ def error_from_response(response: Response, now: float) -> PostStackError:
     error: object = None
     code: object = None
     if response.body:
+        import json
+
         try:
             payload = json.loads(response.body)
         except (ValueError, RecursionError):

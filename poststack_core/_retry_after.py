@@ -8,26 +8,55 @@ become a zero or infinite wait.
 
 from __future__ import annotations
 
-import math
-import re
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
 
-_DELTA = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+if TYPE_CHECKING:
+    import re
+
+_INF = float("inf")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LONG_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # RFC 9110 section 5.6.7: IMF-fixdate, and the two obsolete forms a recipient must accept.
-_IMF_FIXDATE = re.compile(
+_IMF_FIXDATE = (
     r"(?P<wd>[A-Za-z]{3}), (?P<d>[0-9]{2}) (?P<mon>[A-Za-z]{3}) (?P<y>[0-9]{4}) "
     r"(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) GMT"
 )
-_RFC850 = re.compile(
+_RFC850 = (
     r"(?P<wd>[A-Za-z]{6,9}), (?P<d>[0-9]{2})-(?P<mon>[A-Za-z]{3})-(?P<y>[0-9]{2}) "
     r"(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) GMT"
 )
-_ASCTIME = re.compile(
+_ASCTIME = (
     r"(?P<wd>[A-Za-z]{3}) (?P<mon>[A-Za-z]{3}) (?P<d>[ 0-9][0-9]) "
     r"(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) (?P<y>[0-9]{4})"
 )
+_compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+
+
+def _date_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    # Compiled on first use: most clients never see an HTTP-date, and ``re`` is slow to import.
+    if not _compiled:
+        import re
+
+        _compiled.extend(
+            (re.compile(pattern), weekdays)
+            for pattern, weekdays in (
+                (_IMF_FIXDATE, _WEEKDAYS),
+                (_RFC850, _LONG_WEEKDAYS),
+                (_ASCTIME, _WEEKDAYS),
+            )
+        )
+    return _compiled
+
+
+def _is_delta(value: str) -> bool:
+    """``[0-9]+(\\.[0-9]+)?``, checked without a regex."""
+    whole, dot, fraction = value.partition(".")
+    return _digits(whole) and (not dot or _digits(fraction))
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def parse_http_date(value: str, now: float) -> float | None:
@@ -40,18 +69,14 @@ def parse_http_date(value: str, now: float) -> float | None:
     from datetime import datetime, timezone
 
     value = value.strip()
-    for pattern, weekdays in (
-        (_IMF_FIXDATE, _WEEKDAYS),
-        (_RFC850, _LONG_WEEKDAYS),
-        (_ASCTIME, _WEEKDAYS),
-    ):
+    for pattern, weekdays in _date_patterns():
         m = pattern.fullmatch(value)
         if m is None:
             continue
         if m["mon"] not in _MONTHS or m["wd"] not in weekdays:
             return None
         year = int(m["y"])
-        if pattern is _RFC850:
+        if weekdays is _LONG_WEEKDAYS:
             this_year = datetime.fromtimestamp(now, timezone.utc).year
             year += this_year - this_year % 100
             if year > this_year + 50:
@@ -85,10 +110,10 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if _DELTA.fullmatch(value):
+    if _is_delta(value):
         seconds = float(value)
         # Hundreds of digits overflow to inf: no wait that long is meant.
-        return seconds if math.isfinite(seconds) else None
+        return seconds if seconds != _INF else None
     moment = parse_http_date(value, now)
     if moment is None:
         return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from ._value import Value
 from ._value import set_field as _set
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 QUOTA_CODES: frozenset[str] = frozenset(
     {

@@ -2,12 +2,33 @@
 
 Hand-written instead of ``dataclasses`` because importing ``dataclasses`` pulls
 in ``inspect`` and costs more than the rest of the core together; the core
-must import in a few milliseconds (embedded runtimes, CLI start-up).
+must import in a few milliseconds (embedded runtimes, CLI start-up). For the
+same reason the core imports ``typing`` for type checkers only: at run time
+its generic classes derive from the small :class:`Generic` stand-in below.
 """
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from typing import Any, Generic
+else:
+
+    class Generic:
+        """Run-time stand-in for ``typing.Generic``: ``Operation[X]`` is ``Operation``.
+
+        Type checkers see ``typing.Generic`` itself; at run time the parameters
+        only ever served annotations, so subscripting returns the class unchanged.
+        """
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, params):
+            return cls
+
+
+__all__ = ["Generic", "Value", "set_field"]
 
 set_field = object.__setattr__
 """Sets a field of a Value in its ``__init__`` (plain assignment raises)."""

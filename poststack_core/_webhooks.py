@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any, cast
-
 from ._errors import WebhookVerificationError
 from ._narrow import as_mapping
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 SIGNATURE_HEADER = "X-PostStack-Signature"
 _HEX = frozenset("0123456789abcdef")
@@ -86,10 +88,13 @@ def construct_event(
     signature = _signature_from(headers_or_signature)
     if not verify(payload, signature, secret):
         raise WebhookVerificationError("webhook signature does not match the payload and secret")
+    import json
+
     try:
         event = json.loads(_as_bytes(payload))
     except ValueError as exc:
         raise WebhookVerificationError(f"webhook payload is not JSON: {exc}") from None
     if as_mapping(event) is None:
         raise WebhookVerificationError("webhook payload is not a JSON object")
-    return cast("dict[str, Any]", event)
+    parsed: dict[str, Any] = event
+    return parsed

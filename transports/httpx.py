@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpcore
-import httpx
 
 from poststack_core import (
     AttemptTimedOut,
@@ -25,36 +22,55 @@ from poststack_core import (
     ConnectionBroken,
     Request,
     Response,
+    TransportFailure,
 )
 
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["AsyncHttpxTransport", "HttpxTransport"]
 
-_TIMEOUTS = (httpcore.TimeoutException, httpx.TimeoutException)
-_CONNECT = (httpcore.ConnectError, httpx.ConnectError, httpx.UnsupportedProtocol)
-_BROKEN = (
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpx.NetworkError,
-    httpx.ProtocolError,
-    httpx.ProxyError,
-    httpx.DecodingError,
+# (timed out, could not connect, broke) - what each library raises for each. httpx
+# itself is imported only with a user's client: the default path runs on httpcore alone.
+_Kinds = tuple[tuple[type[BaseException], ...], ...]
+_CORE_KINDS: _Kinds = (
+    (httpcore.TimeoutException,),
+    (httpcore.ConnectError,),
+    (httpcore.NetworkError, httpcore.ProtocolError, OSError),
 )
 
 
-@contextmanager
-def _mapped_failures() -> Iterator[None]:
-    try:
-        yield
-    except _TIMEOUTS as exc:
-        raise AttemptTimedOut(str(exc) or type(exc).__name__) from exc
-    except _CONNECT as exc:
-        raise ConnectFailed(str(exc) or type(exc).__name__) from exc
-    except _BROKEN as exc:
-        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
-    except OSError as exc:
-        raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
+def _client_kinds() -> _Kinds:
+    import httpx
+
+    return (
+        (httpcore.TimeoutException, httpx.TimeoutException),
+        (httpcore.ConnectError, httpx.ConnectError, httpx.UnsupportedProtocol),
+        (
+            httpcore.NetworkError,
+            httpcore.ProtocolError,
+            httpx.NetworkError,
+            httpx.ProtocolError,
+            httpx.ProxyError,
+            httpx.DecodingError,
+            OSError,
+        ),
+    )
+
+
+def _failure(exc: Exception, kinds: _Kinds) -> TransportFailure | None:
+    """The core's failure for a library exception, or None to let it pass unchanged."""
+    timeouts, connect, broken = kinds
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, timeouts):
+        return AttemptTimedOut(detail)
+    if isinstance(exc, connect):
+        return ConnectFailed(detail)
+    if isinstance(exc, broken):
+        return ConnectionBroken(detail)
+    return None
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -64,12 +80,55 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _pool_limits() -> dict[str, Any]:
+_MAX_CONNECTIONS = 100
+# The async transport's pool is this many httpcore pools (see _ShardedPool).
+_SHARDS = 8
+
+
+def _pool_limits(max_connections: int = _MAX_CONNECTIONS) -> dict[str, Any]:
     return {
-        "max_connections": 100,
-        "max_keepalive_connections": 100,
+        "max_connections": max_connections,
+        "max_keepalive_connections": max_connections,
         "keepalive_expiry": 5.0,
     }
+
+
+class _ShardedPool:
+    """Several small httpcore pools sharing the connection limit, used as one.
+
+    httpcore's pool rescans every connection (and asks each idle one whether its
+    socket became readable) whenever a request starts or finishes: with 64 tasks
+    on 64 connections that bookkeeping costs more than the HTTP itself. Each
+    request goes to the pool with the fewest requests in flight, so the pools
+    fill evenly and each scan covers an eighth of the connections. Only for the
+    async transport: its tasks share one thread, so the counters need no lock.
+    """
+
+    def __init__(self, shards: int, max_connections: int) -> None:
+        context = _ssl_context()
+        backend = AsyncDeadlineBackend()
+        sizes = [max_connections // shards + (i < max_connections % shards) for i in range(shards)]
+        self._pools = [
+            httpcore.AsyncConnectionPool(
+                ssl_context=context, network_backend=backend, **_pool_limits(size)
+            )
+            for size in sizes
+            if size
+        ]
+        self._busy = [0] * len(self._pools)
+
+    async def request(self, **kwargs: Any) -> httpcore.Response:
+        busy = self._busy
+        shard = busy.index(min(busy))
+        busy[shard] += 1
+        try:
+            return await self._pools[shard].request(**kwargs)
+        finally:
+            busy[shard] -= 1
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()
 
 
 def _core_headers(request: Request) -> list[tuple[bytes, bytes]]:
@@ -131,6 +190,8 @@ class _DeadlineBody:
     def add(self, chunk: bytes) -> None:
         self._chunks.append(chunk)
         if time.monotonic() > self._end:
+            import httpx
+
             raise httpx.ReadTimeout("the attempt's deadline has passed", request=self._built)
 
     def response(self, response: httpx.Response) -> Response:
@@ -143,6 +204,7 @@ class HttpxTransport:
 
     def __init__(self, client: httpx.Client | None = None) -> None:
         self._client = client
+        self._kinds = _CORE_KINDS if client is None else _client_kinds()
         self._pool: httpcore.ConnectionPool | None = None
         if client is None:
             self._pool = httpcore.ConnectionPool(
@@ -155,11 +217,15 @@ class HttpxTransport:
     def send(self, request: Request, timeout: float) -> Response:
         token = deadline.set(time.monotonic() + timeout)
         try:
-            with _mapped_failures():
-                if self._pool is not None:
-                    return self._send_core(self._pool, request, timeout)
-                assert self._client is not None
-                return self._send_client(self._client, request, timeout)
+            if self._pool is not None:
+                return self._send_core(self._pool, request, timeout)
+            assert self._client is not None
+            return self._send_client(self._client, request, timeout)
+        except Exception as exc:
+            failure = _failure(exc, self._kinds)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             deadline.reset(token)
 
@@ -189,13 +255,10 @@ class AsyncHttpxTransport:
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
         self._client = client
-        self._pool: httpcore.AsyncConnectionPool | None = None
+        self._kinds = _CORE_KINDS if client is None else _client_kinds()
+        self._pool: _ShardedPool | None = None
         if client is None:
-            self._pool = httpcore.AsyncConnectionPool(
-                ssl_context=_ssl_context(),
-                network_backend=AsyncDeadlineBackend(),
-                **_pool_limits(),
-            )
+            self._pool = _ShardedPool(_SHARDS, _MAX_CONNECTIONS)
 
     def __repr__(self) -> str:
         return f"<AsyncHttpxTransport {'user client' if self._client is not None else 'own pool'}>"
@@ -203,18 +266,20 @@ class AsyncHttpxTransport:
     async def send(self, request: Request, timeout: float) -> Response:
         token = deadline.set(time.monotonic() + timeout)
         try:
-            with _mapped_failures():
-                if self._pool is not None:
-                    return await self._send_core(self._pool, request, timeout)
-                assert self._client is not None
-                return await self._send_client(self._client, request, timeout)
+            if self._pool is not None:
+                return await self._send_core(self._pool, request, timeout)
+            assert self._client is not None
+            return await self._send_client(self._client, request, timeout)
+        except Exception as exc:
+            failure = _failure(exc, self._kinds)
+            if failure is None:
+                raise
+            raise failure from exc
         finally:
             deadline.reset(token)
 
     @staticmethod
-    async def _send_core(
-        pool: httpcore.AsyncConnectionPool, request: Request, timeout: float
-    ) -> Response:
+    async def _send_core(pool: _ShardedPool, request: Request, timeout: float) -> Response:
         return _from_core(await pool.request(**_core_request(request, timeout)))
 
     @staticmethod

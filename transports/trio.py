@@ -10,11 +10,15 @@
 
 Theory of operation
 -------------------
-One attempt is one trip through :meth:`TrioTransport.send`, all of it inside
-``trio.fail_after(timeout)``: waiting for a free connection, connecting, the
-TLS handshake, writing the request and reading the whole response. When the
-deadline passes, trio cancels whatever is waiting and the attempt ends with
-:class:`AttemptTimedOut`.
+One attempt is one trip through :meth:`TrioTransport.send`, all of it bound
+by one deadline ``timeout`` seconds away: waiting for a free connection,
+connecting, the TLS handshake, writing the request and reading the whole
+response. The deadline is enforced where the attempt can wait, as the httpx
+transports do (``_deadline.py``): a cancel scope with that deadline around
+the wait for a free connection and around connecting, and the connection's
+stream bounds each of its socket waits by it. An exchange that never has to
+wait for the socket enters no cancel scope at all. When the deadline passes,
+trio cancels the wait and the attempt ends with :class:`AttemptTimedOut`.
 
 A connection is *checked out* by one task for one exchange and either goes
 back to the idle pool, when h11 says both sides finished the exchange cleanly
@@ -23,6 +27,15 @@ timed out, the caller cancelled it, the server broke the connection or sent
 something that is not HTTP) closes it: a connection is never reused in an
 unknown state. Closing is a synchronous close of the socket, so it also
 works inside a cancelled scope.
+
+Bytes move through :class:`_SocketStream`, a ``trio.abc.Stream`` over the
+plain non-blocking socket that ``trio.open_tcp_stream`` connected (TLS is
+``trio.SSLStream`` on top of it). trio's own ``SocketStream`` passes through
+the scheduler after every send and receive that did not have to wait; this
+one yields only to wait for the socket (or once in a receive that did not
+wait), so a request and its response cost one trip through the scheduler
+instead of two or three. Cancellation, and with it the deadline, works as in trio's
+stream: every wait is a checkpoint.
 
 ``max_connections`` bounds the open connections (idle and busy): a semaphore
 admits at most that many exchanges at a time and a new connection is opened
@@ -41,7 +54,9 @@ from __future__ import annotations
 
 import collections
 import math
+import socket as _socket
 import ssl
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import h11
@@ -79,6 +94,85 @@ def _default_ssl_context() -> ssl.SSLContext:
     return context
 
 
+class _SocketStream(trio.abc.Stream):
+    """A connected TCP socket as a trio stream, with trio's low-level waits.
+
+    ``send_all`` checks for cancellation, then yields only if the kernel's
+    buffer is full: the receive that follows in every exchange is the
+    schedule point. ``receive_some`` is a full checkpoint, as trio's is.
+    Socket errors become ``trio.BrokenResourceError``, as in trio's stream.
+    Every wait for the socket ends by ``deadline`` (trio's clock), else
+    ``trio.TooSlowError`` is raised.
+    """
+
+    def __init__(self, sock: _socket.socket) -> None:
+        sock.setblocking(False)
+        self.socket = sock
+        self.deadline = math.inf
+
+    async def _wait(self, wait: Callable[[_socket.socket], Awaitable[None]]) -> None:
+        with trio.CancelScope(deadline=self.deadline) as scope:
+            await wait(self.socket)
+        if scope.cancelled_caught:
+            raise trio.TooSlowError
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        sock = self.socket
+        try:
+            with memoryview(data) as view:
+                while view:
+                    try:
+                        sent = sock.send(view)
+                    except BlockingIOError:
+                        await self._wait(trio.lowlevel.wait_writable)
+                    else:
+                        view = view[sent:]
+        except OSError as exc:
+            raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._wait(trio.lowlevel.wait_writable)
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        sock = self.socket
+        size = _READ_SIZE if max_bytes is None else max_bytes
+        try:
+            try:
+                data = sock.recv(size)
+            except BlockingIOError:
+                pass
+            else:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return data
+            # Nothing yet. One pass through the scheduler first: a nearby server has
+            # usually answered by then, and registering the socket for a wait costs more.
+            await trio.lowlevel.checkpoint()
+            while True:
+                try:
+                    return sock.recv(size)
+                except BlockingIOError:
+                    await self._wait(trio.lowlevel.wait_readable)
+        except OSError as exc:
+            raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
+
+    async def aclose(self) -> None:
+        self.socket.close()
+        await trio.lowlevel.checkpoint()
+
+
+def _is_readable(sock: _socket.socket) -> bool:
+    """True if the idle socket has something to read: the server closed it, or sent data."""
+    try:
+        sock.recv(1, _socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _host_header(scheme: str, host: str, port: int) -> bytes:
     name = f"[{host}]" if ":" in host else host
     if port != (443 if scheme == "https" else 80):
@@ -89,14 +183,13 @@ def _host_header(scheme: str, host: str, port: int) -> bytes:
 class _Connection:
     """One HTTP/1.1 connection: its stream, its raw socket and its h11 state."""
 
-    __slots__ = ("h11", "host", "idle_since", "origin", "socket", "stream")
+    __slots__ = ("h11", "host", "idle_since", "origin", "socket", "stream", "tcp")
 
-    def __init__(
-        self, origin: _Origin, stream: trio.abc.Stream, socket: trio.socket.SocketType
-    ) -> None:
+    def __init__(self, origin: _Origin, stream: trio.abc.Stream, tcp: _SocketStream) -> None:
         self.origin = origin
-        self.stream = stream
-        self.socket = socket
+        self.stream = stream  # tcp itself, or TLS over it
+        self.tcp = tcp
+        self.socket = tcp.socket
         self.host = _host_header(*origin)
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.idle_since = 0.0
@@ -146,8 +239,10 @@ class _Connection:
                 elif isinstance(event, h11.Response):
                     status = event.status_code
                     response_headers = tuple(
-                        (k.decode("latin-1"), v.decode("latin-1"))
-                        for k, v in event.headers.raw_items()
+                        [
+                            (k.decode("latin-1"), v.decode("latin-1"))
+                            for k, v in event.headers.raw_items()
+                        ]
                     )
                 elif isinstance(event, h11.EndOfMessage):
                     return Response(status, response_headers, b"".join(chunks))
@@ -213,7 +308,7 @@ class TrioTransport:
     def __repr__(self) -> str:
         return f"<TrioTransport open={self._open} max_connections={self._max_connections}>"
 
-    # The AsyncTransport protocol passes the attempt's timeout; it becomes fail_after below.
+    # The AsyncTransport protocol passes the attempt's timeout; it becomes the deadline below.
     async def send(self, request: Request, timeout: float) -> Response:  # noqa: ASYNC109
         try:
             run = trio.lowlevel.current_trio_token()
@@ -227,13 +322,12 @@ class TrioTransport:
         if self._closed:
             raise RuntimeError("this TrioTransport is closed")
         try:
-            with trio.fail_after(timeout):
-                return await self._send(request)
+            return await self._send(request, trio.current_time() + timeout)
         except trio.TooSlowError as exc:
             exc.args = (f"no whole response within {timeout:g} s",)
             raise AttemptTimedOut(exc.args[0]) from exc
 
-    async def _send(self, request: Request) -> Response:
+    async def _send(self, request: Request, deadline: float) -> Response:
         slots = self._slots
         assert slots is not None
         try:
@@ -241,14 +335,19 @@ class TrioTransport:
             # checkpoints anyway.
             slots.acquire_nowait()
         except trio.WouldBlock:
-            await slots.acquire()
+            with trio.fail_at(deadline):
+                await slots.acquire()
         try:
             origin = (request.scheme, request.host, request.port)
-            connection = self._checkout(origin) or await self._connect(origin)
+            connection = self._checkout(origin)
+            if connection is None:
+                with trio.fail_at(deadline):
+                    connection = await self._connect(origin)
         except BaseException:
             slots.release()
             raise
         try:
+            connection.tcp.deadline = deadline
             response = await connection.exchange(request)
         except BaseException:
             # Timed out, cancelled, broken: whatever state it is in, nobody reuses it.
@@ -280,7 +379,7 @@ class TrioTransport:
             self._discard(idle.popleft())
         while idle:
             connection = idle.pop()  # the most recently used one is the likeliest alive
-            if connection.socket.is_readable():
+            if _is_readable(connection.socket):
                 # The server closed it (or sent data unasked) while it was idle.
                 self._discard(connection)
                 continue
@@ -294,11 +393,14 @@ class TrioTransport:
         scheme, host, port = origin
         try:
             try:
-                tcp = await trio.open_tcp_stream(host, port)
+                opened = await trio.open_tcp_stream(host, port)  # sets TCP_NODELAY
             except OSError as exc:
                 raise ConnectFailed(str(exc) or type(exc).__name__) from exc
+            # The same connected socket, out of trio's wrapper (see _SocketStream).
+            sock = _socket.socket(fileno=opened.socket.detach())
+            tcp = _SocketStream(sock)
             if scheme != "https":
-                return _Connection(origin, tcp, tcp.socket)
+                return _Connection(origin, tcp, tcp)
             if self._ssl_context is None:
                 self._ssl_context = _default_ssl_context()
             tls = trio.SSLStream(
@@ -307,13 +409,13 @@ class TrioTransport:
             try:
                 await tls.do_handshake()
             except trio.BrokenResourceError as exc:
-                tcp.socket.close()
+                sock.close()
                 cause = exc.__cause__ or exc
                 raise ConnectFailed(f"TLS handshake with {host}:{port} failed: {cause}") from cause
             except BaseException:
-                tcp.socket.close()
+                sock.close()
                 raise
-            return _Connection(origin, tls, tcp.socket)
+            return _Connection(origin, tls, tcp)
         except BaseException:
             self._open -= 1
             raise

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import broadcasts
-from poststack_core.types import Broadcast
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.broadcasts import Broadcast
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Broadcast = dict
 
 
 class Broadcasts(Resource[Mode]):

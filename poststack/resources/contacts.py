@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import contacts
-from poststack_core.types import Contact
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.contacts import Contact
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Contact = dict
 
 
 class Contacts(Resource[Mode]):

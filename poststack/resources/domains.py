@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import domains
-from poststack_core.types import DmarcReport
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.domains import DmarcReport
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    DmarcReport = dict
 
 
 class Domains(Resource[Mode]):

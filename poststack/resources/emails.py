@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import emails
-from poststack_core.types import Email
 
 from .._resource import Mode, Resource, endpoint, pages, planned
+
+if TYPE_CHECKING:
+    from poststack_core.types.emails import Email
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Email = dict
 
 
 class Emails(Resource[Mode]):

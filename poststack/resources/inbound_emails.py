@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import inbound_emails
-from poststack_core.types import InboundEmail
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.inbound_emails import InboundEmail
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    InboundEmail = dict
 
 
 class InboundEmails(Resource[Mode]):

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import mailboxes
-from poststack_core.types import Mailbox, MailboxAlias
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.mailboxes import Mailbox, MailboxAlias
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Mailbox = MailboxAlias = dict
 
 
 class Mailboxes(Resource[Mode]):

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import notification_channels
-from poststack_core.types import NotificationDelivery
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.notification_channels import NotificationDelivery
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    NotificationDelivery = dict
 
 
 class NotificationChannels(Resource[Mode]):

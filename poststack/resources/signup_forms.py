@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import signup_forms
-from poststack_core.types import SignupForm
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.signup_forms import SignupForm
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    SignupForm = dict
 
 
 class SignupForms(Resource[Mode]):

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import subscription_topics
-from poststack_core.types import TopicSubscriber
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.subscription_topics import TopicSubscriber
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    TopicSubscriber = dict
 
 
 class SubscriptionTopics(Resource[Mode]):

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import suppressions
-from poststack_core.types import Suppression
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.suppressions import Suppression
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Suppression = dict
 
 
 class Suppressions(Resource[Mode]):

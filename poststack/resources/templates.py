@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core.endpoints import templates
-from poststack_core.types import Template
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.templates import Template
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    Template = dict
 
 
 class Templates(Resource[Mode]):

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from poststack_core import verify
 from poststack_core.endpoints import webhooks
-from poststack_core.types import WebhookDelivery
 
 from .._resource import Mode, Resource, endpoint, pages
+
+if TYPE_CHECKING:
+    from poststack_core.types.webhooks import WebhookDelivery
+else:
+    # Item types only type the walkers; at run time a TypedDict is a plain dict.
+    WebhookDelivery = dict
 
 
 class Webhooks(Resource[Mode]):

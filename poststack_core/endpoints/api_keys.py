@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
-from ..types._common import SuccessResponse
-from ..types.api_keys import ApiKey, CreateApiKeyParams, ListApiKeysResponse
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.api_keys import ApiKey, CreateApiKeyParams, ListApiKeysResponse
 
 
 def create(

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import SuccessResponse
-from ..types.broadcasts import (
-    BroadcastPerformance,
-    BroadcastResponse,
-    BroadcastVariantsResponse,
-    BroadcastVariantStats,
-    CreateBroadcastParams,
-    ListBroadcastsParams,
-    ListBroadcastsResponse,
-    ListPerformanceParams,
-    NonRespondersResponse,
-    PerformanceLeaderboard,
-    ResendBroadcastParams,
-    ResendBroadcastResponse,
-    SendTestBroadcastParams,
-    UpdateBroadcastParams,
-)
 from ._build import op, optional_body, optional_query
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.broadcasts import (
+        BroadcastPerformance,
+        BroadcastResponse,
+        BroadcastVariantsResponse,
+        BroadcastVariantStats,
+        CreateBroadcastParams,
+        ListBroadcastsParams,
+        ListBroadcastsResponse,
+        ListPerformanceParams,
+        NonRespondersResponse,
+        PerformanceLeaderboard,
+        ResendBroadcastParams,
+        ResendBroadcastResponse,
+        SendTestBroadcastParams,
+        UpdateBroadcastParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, numeric
-from ..types._common import SuccessResponse
-from ..types.contact_properties import (
-    ContactPropertyResponse,
-    CreateContactPropertyParams,
-    ListContactPropertiesResponse,
-    OptionUsageResponse,
-    UpdateContactPropertyParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.contact_properties import (
+        ContactPropertyResponse,
+        CreateContactPropertyParams,
+        ListContactPropertiesResponse,
+        OptionUsageResponse,
+        UpdateContactPropertyParams,
+    )
 
 
 def create(

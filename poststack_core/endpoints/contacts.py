@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import SuccessResponse
-from ..types.contacts import (
-    ContactResponse,
-    CreateContactParams,
-    ImportContactsParams,
-    ImportContactsResponse,
-    ListContactsParams,
-    ListContactsResponse,
-    UpdateContactParams,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.contacts import (
+        ContactResponse,
+        CreateContactParams,
+        ImportContactsParams,
+        ImportContactsResponse,
+        ListContactsParams,
+        ListContactsResponse,
+        UpdateContactParams,
+    )
 
 
 def create(

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
-from ..types._common import SuccessResponse
-from ..types.domains import (
-    CreateDomainParams,
-    DkimRotationResponse,
-    DmarcReportsParams,
-    DmarcReportsResponse,
-    DmarcSourcesResponse,
-    DmarcStats,
-    DomainResponse,
-    InboxPlacement,
-    ListDomainsResponse,
-    UpdateDomainParams,
-    VerifyDomainResponse,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.domains import (
+        CreateDomainParams,
+        DkimRotationResponse,
+        DmarcReportsParams,
+        DmarcReportsResponse,
+        DmarcSourcesResponse,
+        DmarcStats,
+        DomainResponse,
+        InboxPlacement,
+        ListDomainsResponse,
+        UpdateDomainParams,
+        VerifyDomainResponse,
+    )
 
 DMARC_RENAMES = {"per_page": "perPage"}
 """The DMARC reports endpoint reads ``perPage``; callers may write ``per_page`` as elsewhere."""

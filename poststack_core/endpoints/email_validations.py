@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation
-from ..types.email_validations import EmailValidation, ValidateBatchResponse
 from ._build import list_body, op
+
+if TYPE_CHECKING:
+    from ..types.email_validations import EmailValidation, ValidateBatchResponse
 
 
 def validate(

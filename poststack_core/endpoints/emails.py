@@ -6,24 +6,26 @@ import base64
 import binascii
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._narrow import as_list, as_mapping
 from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
-from ..types.emails import (
-    BatchEmailParams,
-    BatchEmailResponse,
-    BatchEmailResult,
-    EmailEventsResponse,
-    EmailInsightsResponse,
-    GetEmailResponse,
-    ListEmailsParams,
-    ListEmailsResponse,
-    PreviewEmailParams,
-    SendEmailParams,
-    SendEmailResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.emails import (
+        BatchEmailParams,
+        BatchEmailResponse,
+        BatchEmailResult,
+        EmailEventsResponse,
+        EmailInsightsResponse,
+        GetEmailResponse,
+        ListEmailsParams,
+        ListEmailsResponse,
+        PreviewEmailParams,
+        SendEmailParams,
+        SendEmailResponse,
+    )
 
 BATCH_LIMIT = 100
 

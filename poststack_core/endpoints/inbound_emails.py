@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, numeric, query_pairs
-from ..types.inbound_emails import (
-    DraftReplyParams,
-    ForwardInboundParams,
-    InboundAttachmentsResponse,
-    InboundEmailResponse,
-    InboundReplyDraft,
-    InboundSendResponse,
-    ListInboundEmailsParams,
-    ListInboundEmailsResponse,
-    ReplyInboundParams,
-)
 from ._build import op, optional_body
+
+if TYPE_CHECKING:
+    from ..types.inbound_emails import (
+        DraftReplyParams,
+        ForwardInboundParams,
+        InboundAttachmentsResponse,
+        InboundEmailResponse,
+        InboundReplyDraft,
+        InboundSendResponse,
+        ListInboundEmailsParams,
+        ListInboundEmailsResponse,
+        ReplyInboundParams,
+    )
 
 
 def _path(id: int, action: str = "") -> str:

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
-from ..types._common import ListParams, SuccessResponse
-from ..types.mailboxes import (
-    AliasResponse,
-    CreateAliasParams,
-    CreateMailboxParams,
-    FilterRuleParams,
-    FiltersResponse,
-    GrantShareResponse,
-    ListAliasesResponse,
-    ListMailboxesParams,
-    ListMailboxesResponse,
-    MailboxResponse,
-    MailboxSignature,
-    ShareAccess,
-    SharesResponse,
-    UnreadSummary,
-    UpdateMailboxParams,
-)
 from ._build import list_body, op
+
+if TYPE_CHECKING:
+    from ..types._common import ListParams, SuccessResponse
+    from ..types.mailboxes import (
+        AliasResponse,
+        CreateAliasParams,
+        CreateMailboxParams,
+        FilterRuleParams,
+        FiltersResponse,
+        GrantShareResponse,
+        ListAliasesResponse,
+        ListMailboxesParams,
+        ListMailboxesResponse,
+        MailboxResponse,
+        MailboxSignature,
+        ShareAccess,
+        SharesResponse,
+        UnreadSummary,
+        UpdateMailboxParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

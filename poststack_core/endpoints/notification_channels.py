@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
-from ..types._common import ListParams, SuccessResponse
-from ..types.notification_channels import (
-    CreateNotificationChannelParams,
-    ListNotificationChannelsResponse,
-    ListNotificationDeliveriesResponse,
-    NotificationChannelResponse,
-    NotificationTestResult,
-    UpdateNotificationChannelParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import ListParams, SuccessResponse
+    from ..types.notification_channels import (
+        CreateNotificationChannelParams,
+        ListNotificationChannelsResponse,
+        ListNotificationDeliveriesResponse,
+        NotificationChannelResponse,
+        NotificationTestResult,
+        UpdateNotificationChannelParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

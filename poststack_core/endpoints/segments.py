@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import ListParams, SuccessResponse
-from ..types.segments import (
-    AddContactsParams,
-    AddContactsResponse,
-    CreateSegmentParams,
-    ListSegmentsResponse,
-    PreviewRulesResponse,
-    SegmentBroadcastsResponse,
-    SegmentMembersResponse,
-    SegmentResponse,
-    UpdateSegmentParams,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types._common import ListParams, SuccessResponse
+    from ..types.segments import (
+        AddContactsParams,
+        AddContactsResponse,
+        CreateSegmentParams,
+        ListSegmentsResponse,
+        PreviewRulesResponse,
+        SegmentBroadcastsResponse,
+        SegmentMembersResponse,
+        SegmentResponse,
+        UpdateSegmentParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import ListParams, SuccessResponse
-from ..types.signup_forms import (
-    ListSignupFormsResponse,
-    SignupFormResponse,
-    SubmitSignupFormResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import ListParams, SuccessResponse
+    from ..types.signup_forms import (
+        ListSignupFormsResponse,
+        SignupFormResponse,
+        SubmitSignupFormResponse,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import SuccessResponse
-from ..types.subscription_topics import (
-    ContactSubscriptionResponse,
-    ContactSubscriptionsResponse,
-    CreateSubscriptionTopicParams,
-    ListSubscribersParams,
-    ListSubscribersResponse,
-    ListSubscriptionTopicsResponse,
-    SubscriptionTopicDetail,
-    SubscriptionTopicResponse,
-    UpdateSubscriptionTopicParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.subscription_topics import (
+        ContactSubscriptionResponse,
+        ContactSubscriptionsResponse,
+        CreateSubscriptionTopicParams,
+        ListSubscribersParams,
+        ListSubscribersResponse,
+        ListSubscriptionTopicsResponse,
+        SubscriptionTopicDetail,
+        SubscriptionTopicResponse,
+        UpdateSubscriptionTopicParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

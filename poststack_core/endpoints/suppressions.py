@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import SuccessResponse
-from ..types.suppressions import (
-    AddSuppressionParams,
-    AddSuppressionResponse,
-    ListSuppressionsParams,
-    ListSuppressionsResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.suppressions import (
+        AddSuppressionParams,
+        AddSuppressionResponse,
+        ListSuppressionsParams,
+        ListSuppressionsResponse,
+    )
 
 
 def list(

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, query_pairs, segment
-from ..types._common import SuccessResponse
-from ..types.templates import (
-    CreateTemplateParams,
-    ListTemplatesParams,
-    ListTemplatesResponse,
-    RenderTemplateResponse,
-    TemplatePresetsResponse,
-    TemplateResponse,
-    UpdateTemplateParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.templates import (
+        CreateTemplateParams,
+        ListTemplatesParams,
+        ListTemplatesResponse,
+        RenderTemplateResponse,
+        TemplatePresetsResponse,
+        TemplateResponse,
+        UpdateTemplateParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:

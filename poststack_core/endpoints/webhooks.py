@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._operation import NO_BODY, Operation, mapping_body, numeric, query_pairs
-from ..types._common import ListParams, SuccessResponse
-from ..types.webhooks import (
-    BatchReplayParams,
-    BatchReplayResponse,
-    CreateWebhookParams,
-    ListDeliveriesResponse,
-    ListWebhooksResponse,
-    UpdateWebhookParams,
-    WebhookResponse,
-    WebhookSecretResponse,
-)
 from ._build import op, optional_body
+
+if TYPE_CHECKING:
+    from ..types._common import ListParams, SuccessResponse
+    from ..types.webhooks import (
+        BatchReplayParams,
+        BatchReplayResponse,
+        CreateWebhookParams,
+        ListDeliveriesResponse,
+        ListWebhooksResponse,
+        UpdateWebhookParams,
+        WebhookResponse,
+        WebhookSecretResponse,
+    )
 
 
 def _path(id: int, action: str = "") -> str:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._operation import Operation, mapping_body, segment
-from ..types._common import SuccessResponse
-from ..types.workflows import (
-    CreateWorkflowParams,
-    GraphValidation,
-    ListWorkflowsResponse,
-    PostEventParams,
-    PostEventResponse,
-    TriggerWorkflowParams,
-    TriggerWorkflowResponse,
-    UpdateWorkflowParams,
-    WorkflowGraph,
-    WorkflowGraphResponse,
-    WorkflowResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types._common import SuccessResponse
+    from ..types.workflows import (
+        CreateWorkflowParams,
+        GraphValidation,
+        ListWorkflowsResponse,
+        PostEventParams,
+        PostEventResponse,
+        TriggerWorkflowParams,
+        TriggerWorkflowResponse,
+        UpdateWorkflowParams,
+        WorkflowGraph,
+        WorkflowGraphResponse,
+        WorkflowResponse,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
