@@ -120,7 +120,10 @@ async def run_async(
     call = new_call(operation, config)
     action = call.start()
     while True:
-        if isinstance(action, Send):
+        if isinstance(action, Wait):
+            await async_sleep(action.seconds)
+            action = call.resume()
+        elif isinstance(action, Send):
             try:
                 outcome: Outcome = await transport.send(action.request, action.timeout)
             except TransportFailure as failure:
@@ -128,8 +131,5 @@ async def run_async(
             action = _attempted(call, action, outcome, clock)
         elif isinstance(action, Done):
             return action.value
-        elif isinstance(action, Wait):
-            await async_sleep(action.seconds)
-            action = call.resume()
         else:
             raise action.error

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpcore
 
@@ -71,6 +71,14 @@ def _failure(exc: Exception, kinds: _Kinds) -> TransportFailure | None:
     if isinstance(exc, broken):
         return ConnectionBroken(detail)
     return None
+
+
+def _raise_mapped(exc: Exception, kinds: _Kinds) -> NoReturn:
+    """Raise the core's failure ``from`` the library's exception, or the exception itself."""
+    failure = _failure(exc, kinds)
+    if failure is None:
+        raise exc
+    raise failure from exc
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -222,10 +230,7 @@ class HttpxTransport:
             assert self._client is not None
             return self._send_client(self._client, request, timeout)
         except Exception as exc:
-            failure = _failure(exc, self._kinds)
-            if failure is None:
-                raise
-            raise failure from exc
+            _raise_mapped(exc, self._kinds)
         finally:
             deadline.reset(token)
 
@@ -271,10 +276,7 @@ class AsyncHttpxTransport:
             assert self._client is not None
             return await self._send_client(self._client, request, timeout)
         except Exception as exc:
-            failure = _failure(exc, self._kinds)
-            if failure is None:
-                raise
-            raise failure from exc
+            _raise_mapped(exc, self._kinds)
         finally:
             deadline.reset(token)
 
