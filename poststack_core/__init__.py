@@ -20,19 +20,15 @@ from ._errors import (
 )
 from ._idempotency import idempotency_key_from
 from ._messages import Request, Response
-from ._operation import NO_BODY, Operation, Plan
+from ._operation import NO_BODY, Operation, Plan, ResponseKind
 from ._parse import error_from_response, parse_success
 from ._retry_after import parse_http_date, parse_retry_after
-from ._retry_policy import QUOTA_CODES, RetryPolicy, validate_max_retries
+from ._retry_policy import DEFAULT_MAX_RETRIES, QUOTA_CODES, RetryPolicy, validate_max_retries
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from ._operation import ResponseKind
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "EVENTS",
     "NO_BODY",
@@ -71,15 +67,3 @@ __all__ = [
     "validate_max_retries",
     "verify",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # typing is left out of the core's import; the one public name that needs it
-    # is built on first use.
-    if name == "ResponseKind":
-        from typing import Literal
-
-        value = Literal["json", "text", "bytes"]
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

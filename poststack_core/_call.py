@@ -23,6 +23,11 @@ Idempotency-Key, is built once and resent unchanged on every attempt.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from ._config import ClientConfig
 from ._errors import (
     AttemptTimedOut,
@@ -36,135 +41,57 @@ from ._errors import (
 from ._messages import Request, Response
 from ._operation import Operation
 from ._parse import error_from_response, parse_success
-from ._value import Value
-from ._value import set_field as _set
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    import enum
-    from collections.abc import Callable, Iterator
-    from typing import Generic, TypeVar
-
-    R = TypeVar("R")
-
-    class State(enum.Enum):
-        IDLE = "idle"
-        SENDING = "sending"
-        WAITING = "waiting"
-        DONE = "done"
-        FAILED = "failed"
-        BROKEN = "broken"
-
-else:
-    from ._value import Generic
-
-    R = "R"
-
-    class _StateType(type):
-        """Iterating the class gives its members, in order, as an Enum's does."""
-
-        def __iter__(cls) -> Iterator[State]:
-            return iter(cls._members)
-
-        def __len__(cls) -> int:
-            return len(cls._members)
-
-        def __getitem__(cls, name: str) -> State:
-            return cls._by_name[name]
-
-        def __call__(cls, value: str) -> State:
-            for member in cls._members:
-                if member.value == value:
-                    return member
-            raise ValueError(f"{value!r} is not a valid State")
-
-    class State(metaclass=_StateType):
-        """Where a Call is. An ``enum.Enum`` to type checkers; at run time the same members
-        (``name``, ``value``, iteration, ``State["IDLE"]``, ``State("idle")``) without
-        importing ``enum``, which costs more than the rest of the core's import.
-        """
-
-        __slots__ = ("name", "value")
-
-        def __setattr__(self, name: str, value: object) -> None:
-            raise AttributeError("State members are constants")
-
-        def __repr__(self) -> str:
-            return f"<State.{self.name}: {self.value!r}>"
-
-        def __reduce__(self) -> tuple[object, ...]:
-            return (State, (self.value,))
-
-    State._members = []
-    State._by_name = {}
-    for _name, _value in (
-        ("IDLE", "idle"),
-        ("SENDING", "sending"),
-        ("WAITING", "waiting"),
-        ("DONE", "done"),
-        ("FAILED", "failed"),
-        ("BROKEN", "broken"),
-    ):
-        _member = object.__new__(State)
-        _set(_member, "name", _name)
-        _set(_member, "value", _value)
-        type.__setattr__(State, _name, _member)
-        State._members.append(_member)
-        State._by_name[_name] = _member
-    del _name, _value, _member
+R = TypeVar("R")
 
 
-class Send(Value):
+class State(enum.Enum):
+    """Where a Call is (see the transitions above)."""
+
+    IDLE = "idle"
+    SENDING = "sending"
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
     """Send ``request`` and report back; the whole attempt must end within ``timeout`` s."""
 
-    __slots__ = ("attempt", "request", "timeout")
     request: Request
     timeout: float
     attempt: int
 
-    def __init__(self, request: Request, timeout: float, attempt: int) -> None:
-        _set(self, "request", request)
-        _set(self, "timeout", timeout)
-        _set(self, "attempt", attempt)
 
-
-class Wait(Value):
+@dataclass(frozen=True, slots=True)
+class Wait:
     """Sleep ``seconds``, then call ``resume()``. ``error`` is why the last attempt failed."""
 
-    __slots__ = ("error", "seconds")
     seconds: float
     error: PostStackError
 
-    def __init__(self, seconds: float, error: PostStackError) -> None:
-        _set(self, "seconds", seconds)
-        _set(self, "error", error)
 
-
-class Done(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Done(Generic[R]):
     """The call succeeded with ``value``."""
 
-    __slots__ = ("value",)
     value: R
 
-    def __init__(self, value: R) -> None:
-        _set(self, "value", value)
-
-    def __hash__(self) -> int:
-        raise TypeError("Done is not hashable")
+    # The value is usually a dict: compare Done actions, never hash them.
+    __hash__ = None  # type: ignore[assignment]
 
 
-class Fail(Value):
+@dataclass(frozen=True, slots=True)
+class Fail:
     """The call failed for good: raise ``error``."""
 
-    __slots__ = ("error",)
     error: PostStackError
-
-    def __init__(self, error: PostStackError) -> None:
-        _set(self, "error", error)
 
 
 Action = Send | Wait | Done[R] | Fail
+"""What a Call asks its driver to do next."""
 
 _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.IDLE, "start"): frozenset({State.SENDING}),
@@ -202,7 +129,7 @@ class Call(Generic[R]):
         self._policy = config.retry
         self._random = random
         self._attempt = 0
-        self._send = Send(config.build_request(operation, key), timeout, 1)  # type: ignore[arg-type]
+        self._send = Send(config.build_request(operation, key), timeout, 1)
         self.state = State.IDLE
 
     @property
@@ -212,6 +139,7 @@ class Call(Generic[R]):
 
     @property
     def request(self) -> Request:
+        """The request every attempt sends (built once, Idempotency-Key included)."""
         return self._send.request
 
     def _enter(self, event: str) -> None:
@@ -242,10 +170,12 @@ class Call(Generic[R]):
         return send
 
     def start(self) -> Action[R]:
+        """Begin the call: the first Send."""
         self._enter("start")
         return self._move("start", self._next_send())
 
     def resume(self) -> Action[R]:
+        """The driver has waited as a Wait asked: the next Send."""
         self._enter("resume")
         return self._move("resume", self._next_send())
 

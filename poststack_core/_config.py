@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
 from ._messages import Request
-from ._operation import check_timeout, percent_encode
+from ._operation import Operation, check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
-from ._value import Value
-from ._value import set_field as _set
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from json import JSONEncoder
-
-    from ._operation import Operation
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
@@ -32,7 +28,8 @@ def is_loopback_host(host: str) -> bool:
     return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
 
 
-class ClientConfig(Value):
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
     """Validated client settings plus the pieces every request reuses.
 
     Raises ValueError/TypeError with a specific message for a missing or
@@ -41,41 +38,21 @@ class ClientConfig(Value):
     bad retry count.
     """
 
-    __slots__ = (
-        "api_key",
-        "base_headers",
-        "base_path",
-        "base_url",
-        "host",
-        "origin",
-        "port",
-        "retry",
-        "scheme",
-        "timeout",
-        "user_agent",
-    )
-    _hidden = frozenset({"api_key", "base_headers"})
-    api_key: str
-    base_url: str
-    timeout: float
-    retry: RetryPolicy
-    user_agent: str
-    scheme: str
-    host: str
-    port: int
-    base_path: str
-    origin: str
-    base_headers: tuple[tuple[str, str], ...]
+    api_key: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    user_agent: str = "poststack-python"
+    # Derived in __post_init__ from the fields above.
+    scheme: str = field(init=False)
+    host: str = field(init=False)
+    port: int = field(init=False)
+    base_path: str = field(init=False)
+    origin: str = field(init=False)
+    base_headers: tuple[tuple[str, str], ...] = field(init=False, repr=False)
 
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        user_agent: str = "poststack-python",
-    ) -> None:
-        key: object = api_key
+    def __post_init__(self) -> None:
+        key: object = self.api_key
         if not isinstance(key, str):
             raise TypeError(f"api_key must be a str, got {type(key).__name__}")
         if not key.strip():
@@ -84,31 +61,29 @@ class ClientConfig(Value):
             )
         if key != key.strip() or not key.isprintable():
             raise ValueError("api_key contains whitespace or control characters")
-        checked = check_timeout(timeout)
-        if checked is None:
+        timeout = check_timeout(self.timeout)
+        if timeout is None:
             raise ValueError("timeout must be a number of seconds > 0, not None")
-        scheme, host, port, base_path = _split_base_url(base_url)
+        scheme, host, port, base_path = _split_base_url(self.base_url)
         default_port = 443 if scheme == "https" else 80
         netloc = f"[{host}]" if ":" in host else host
         if port != default_port:
             netloc = f"{netloc}:{port}"
-        _set(self, "api_key", key)
-        _set(self, "base_url", base_url)
-        _set(self, "timeout", checked)
-        _set(self, "retry", retry if retry is not None else RetryPolicy())
-        _set(self, "user_agent", user_agent)
-        _set(self, "scheme", scheme)
-        _set(self, "host", host)
-        _set(self, "port", port)
-        _set(self, "base_path", base_path)
-        _set(self, "origin", f"{scheme}://{netloc}")
-        _set(
+        # Frozen: the normalised and derived values are written past __setattr__.
+        set_field = object.__setattr__
+        set_field(self, "timeout", timeout)
+        set_field(self, "scheme", scheme)
+        set_field(self, "host", host)
+        set_field(self, "port", port)
+        set_field(self, "base_path", base_path)
+        set_field(self, "origin", f"{scheme}://{netloc}")
+        set_field(
             self,
             "base_headers",
-            (("Authorization", f"Bearer {key}"), ("User-Agent", user_agent)),
+            (("Authorization", f"Bearer {key}"), ("User-Agent", self.user_agent)),
         )
 
-    def build_request(self, operation: Operation[object], idempotency_key: str | None) -> Request:
+    def build_request(self, operation: Operation[Any], idempotency_key: str | None) -> Request:
         """The HTTP request for one attempt of ``operation``."""
         target = self.base_path + operation.path
         if operation.query:
@@ -118,7 +93,6 @@ class ClientConfig(Value):
         headers = self.base_headers
         body: bytes | None = None
         if operation.has_body:
-            # ensure_ascii=False: non-Latin text goes out as its UTF-8 bytes, not \u escapes.
             body = encode_json(operation.body)
             headers = (*headers, ("Content-Type", "application/json"))
         if idempotency_key is not None:
@@ -135,23 +109,15 @@ class ClientConfig(Value):
         )
 
 
-_encoder: list[JSONEncoder] = []
-
-
-def _json_encoder() -> JSONEncoder:
-    # Built once, on first use: json.dumps with options builds a new encoder per call,
-    # and importing json (which brings re) is left out of the core's import.
-    if not _encoder:
-        from json import JSONEncoder
-
-        _encoder.append(JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-    return _encoder[0]
+# ensure_ascii=False: non-Latin text goes out as its UTF-8 bytes, not \u escapes.
+# Built once: json.dumps with options builds a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def encode_json(value: object) -> bytes:
     """Compact UTF-8 JSON; NaN and infinities are refused, since no JSON parser reads them."""
     try:
-        text = (_encoder[0] if _encoder else _json_encoder()).encode(value)
+        text = _JSON.encode(value)
     except ValueError as exc:
         raise ValueError(f"request body is not valid JSON: {exc}") from None
     except TypeError as exc:
@@ -163,9 +129,6 @@ def encode_json(value: object) -> bytes:
 def _split_base_url(base_url: object) -> tuple[str, str, int, str]:
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
-    # Imported here: once per client, and it drags ipaddress into the core's import.
-    from urllib.parse import urlsplit
-
     parts = urlsplit(base_url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:

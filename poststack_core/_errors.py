@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+from collections.abc import Mapping
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from ._retry_policy import DEFAULT_POLICY
 
 
 class PostStackError(Exception):
@@ -16,6 +15,13 @@ class PostStackError(Exception):
     branch on (or None), ``request_id`` the server's ``x-request-id``,
     ``headers`` every response header (lower-case names) and ``retry_after`` the
     parsed ``Retry-After`` in seconds, when the server sent a usable one.
+
+    Two answers of the retry policy come with it, so code that re-queues work
+    (task queues, outboxes) never re-derives them: ``retryable`` is True when
+    the same request may succeed if sent again later (no response at all, a
+    5xx, a 408, a throttling 429, a garbled 2xx), and ``is_quota`` is True for a
+    429 that is a plan quota or send cap, which no retry within hours cures.
+    Both default to what the standard policy says of the other fields.
     """
 
     status_code: int
@@ -24,6 +30,8 @@ class PostStackError(Exception):
     request_id: str | None
     headers: Mapping[str, str]
     retry_after: float | None
+    retryable: bool
+    is_quota: bool
 
     def __init__(
         self,
@@ -33,6 +41,9 @@ class PostStackError(Exception):
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         retry_after: float | None = None,
+        *,
+        retryable: bool | None = None,
+        is_quota: bool | None = None,
     ) -> None:
         super().__init__(error)
         self.status_code = status_code
@@ -41,6 +52,12 @@ class PostStackError(Exception):
         self.request_id = request_id
         self.headers = dict(headers) if headers else {}
         self.retry_after = retry_after
+        if is_quota is None:
+            is_quota = DEFAULT_POLICY.is_quota(status_code, code, retry_after)
+        if retryable is None:
+            retryable = DEFAULT_POLICY.is_retryable(status_code, code, retry_after)
+        self.is_quota = is_quota
+        self.retryable = retryable
 
     def __str__(self) -> str:
         return self.error
@@ -54,17 +71,15 @@ class PostStackError(Exception):
 
     def __reduce__(self) -> tuple[object, ...]:
         # Exceptions cross process boundaries (Celery, multiprocessing): keep every field.
-        return (
-            type(self),
-            (
-                self.status_code,
-                self.error,
-                self.code,
-                self.request_id,
-                self.headers,
-                self.retry_after,
-            ),
+        fields = (
+            self.status_code,
+            self.error,
+            self.code,
+            self.request_id,
+            self.headers,
+            self.retry_after,
         )
+        return (type(self), fields, self.__dict__)
 
 
 class PostStackConnectionError(PostStackError):

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import quote
+
 from ._narrow import as_mapping
-from ._value import Value
-from ._value import set_field as _set
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+R = TypeVar("R")
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from typing import Any, Generic, Literal, TypeVar
-
-    R = TypeVar("R")
-    ResponseKind = Literal["json", "text", "bytes"]
-else:
-    # Type parameters serve annotations only (see _value.Generic); ``ResponseKind``
-    # is importable from poststack_core, where it is built on first use.
-    from ._value import Generic
-
-    R = "R"
-
-_INF = float("inf")
+ResponseKind = Literal["json", "text", "bytes"]
+"""What a successful response holds: a JSON object, text (CSV), or raw bytes (a file)."""
 
 
 class _NoBody:
@@ -37,7 +29,8 @@ NO_BODY: Any = _NoBody()
 """Sentinel for "send no body at all"; ``{}`` sends an empty JSON object."""
 
 
-class Operation(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[R]):
     """One endpoint call, before any I/O.
 
     ``path`` has its ids already percent-encoded; ``query`` holds the pairs to
@@ -46,49 +39,32 @@ class Operation(Value, Generic[R]):
     the type checker only.
     """
 
-    __slots__ = ("body", "idempotency_key", "method", "path", "query", "response", "timeout")
     method: str
     path: str
-    query: tuple[tuple[str, str], ...]
-    body: Any
-    response: ResponseKind
-    timeout: float | None
-    idempotency_key: str | None
+    query: tuple[tuple[str, str], ...] = ()
+    body: Any = NO_BODY
+    response: ResponseKind = "json"
+    timeout: float | None = None
+    idempotency_key: str | None = None
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: tuple[tuple[str, str], ...] = (),
-        body: Any = NO_BODY,
-        response: ResponseKind = "json",
-        timeout: float | None = None,
-        idempotency_key: str | None = None,
-    ) -> None:
-        _set(self, "method", method)
-        _set(self, "path", path)
-        _set(self, "query", query)
-        _set(self, "body", body)
-        _set(self, "response", response)
-        _set(self, "timeout", timeout)
-        _set(self, "idempotency_key", idempotency_key)
-
-    def __hash__(self) -> int:
-        # Bodies are dicts: an Operation is a value to compare, not a key to hash.
-        raise TypeError("Operation is not hashable")
+    # Bodies are dicts: an Operation is a value to compare, not a key to hash.
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def has_body(self) -> bool:
+        """Whether the request carries a body (``{}`` does; :data:`NO_BODY` does not)."""
         return self.body is not NO_BODY
 
     @property
     def needs_idempotency_key(self) -> bool:
+        """Whether the request carries an Idempotency-Key: exactly the POSTs (spec section 4)."""
         # Only POST creates; PUT/DELETE are idempotent by definition and the
         # API takes PATCH without a key.
         return self.method == "POST"
 
 
-class Plan(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[R]):
     """Several operations that make one logical call, run in order.
 
     A driver runs every operation of ``operations`` one after the other (each
@@ -97,18 +73,10 @@ class Plan(Value, Generic[R]):
     and checked before the first request goes out.
     """
 
-    __slots__ = ("combine", "operations")
     operations: tuple[Operation[Any], ...]
     combine: Callable[[Sequence[Any]], R]
 
-    def __init__(
-        self, operations: tuple[Operation[Any], ...], combine: Callable[[Sequence[Any]], R]
-    ) -> None:
-        _set(self, "operations", operations)
-        _set(self, "combine", combine)
-
-    def __hash__(self) -> int:
-        raise TypeError("Plan is not hashable")
+    __hash__ = None  # type: ignore[assignment]
 
 
 def single(operation: Operation[R]) -> Plan[R]:
@@ -127,12 +95,13 @@ def check_timeout(timeout: object, name: str = "timeout") -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {type(timeout).__name__}")
-    if not (0 < timeout < _INF):
+    if not (math.isfinite(timeout) and timeout > 0):
         raise ValueError(f"{name} must be a finite number of seconds > 0, got {timeout!r}")
     return float(timeout)
 
 
 def check_idempotency_key(key: object) -> str | None:
+    """A caller's Idempotency-Key, or a clear error: it must be a usable header value."""
     if key is None:
         return None
     # HTTP header values are ASCII on the wire: anything else would fail (or be mangled)
@@ -150,20 +119,9 @@ def check_idempotency_key(key: object) -> str | None:
     return key
 
 
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
 def percent_encode(value: str) -> str:
-    """RFC 3986 percent-encoding of every byte but the unreserved ones (UTF-8, upper hex).
-
-    The same as ``urllib.parse.quote(value, safe="")``, without importing
-    ``urllib.parse`` (and ``ipaddress`` with it) into the core.
-    """
-    if value.isascii() and value.isalnum():
-        return value
-    return "".join(
-        chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in value.encode("utf-8")
-    )
+    """RFC 3986 percent-encoding of every byte but the unreserved ones (UTF-8, upper hex)."""
+    return quote(value, safe="")
 
 
 def segment(value: object, name: str) -> str:
@@ -183,7 +141,8 @@ def numeric(value: object, name: str) -> str:
 
 
 def query_value(value: object) -> str:
-    # The API spells its booleans lower-case; Python's str(True) would not match.
+    """A query value as the API spells it: booleans lower-case, everything else ``str()``."""
+    # Python's str(True) would not match the API's "true".
     if value is True:
         return "true"
     if value is False:

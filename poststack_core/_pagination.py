@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -128,8 +129,6 @@ class PagedCall:
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
     ) -> None:
-        import inspect  # slow to import, and only the walkers need it
-
         self._build = build
         self._call = inspect.signature(build).bind(*args, **kwargs)
         self._walk = PageWalk(self._call.arguments.get("params"), items)

@@ -2,91 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+from typing import Any
+
 from ._errors import PostStackError
+from ._messages import Response
 from ._narrow import as_mapping
+from ._operation import ResponseKind
 from ._retry_after import parse_retry_after
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from typing import Any
-
-    from ._messages import Response
-    from ._operation import ResponseKind
 
 INVALID_RESPONSE = "invalid_response"
 
 
-# The standard phrases (as http.HTTPStatus has them, without importing its enum), not
-# the server's: HTTP/2 has none, proxies vary, and every transport must give the same text.
-_PHRASES = {
-    100: "Continue",
-    101: "Switching Protocols",
-    102: "Processing",
-    103: "Early Hints",
-    200: "OK",
-    201: "Created",
-    202: "Accepted",
-    203: "Non-Authoritative Information",
-    204: "No Content",
-    205: "Reset Content",
-    206: "Partial Content",
-    207: "Multi-Status",
-    208: "Already Reported",
-    226: "IM Used",
-    300: "Multiple Choices",
-    301: "Moved Permanently",
-    302: "Found",
-    303: "See Other",
-    304: "Not Modified",
-    305: "Use Proxy",
-    307: "Temporary Redirect",
-    308: "Permanent Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    409: "Conflict",
-    410: "Gone",
-    411: "Length Required",
-    412: "Precondition Failed",
-    413: "Request Entity Too Large",
-    414: "Request-URI Too Long",
-    415: "Unsupported Media Type",
-    416: "Requested Range Not Satisfiable",
-    417: "Expectation Failed",
-    418: "I'm a Teapot",
-    421: "Misdirected Request",
-    422: "Unprocessable Entity",
-    423: "Locked",
-    424: "Failed Dependency",
-    425: "Too Early",
-    426: "Upgrade Required",
-    428: "Precondition Required",
-    429: "Too Many Requests",
-    431: "Request Header Fields Too Large",
-    451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-    505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates",
-    507: "Insufficient Storage",
-    508: "Loop Detected",
-    510: "Not Extended",
-    511: "Network Authentication Required",
-}
-
-
 def reason_phrase(status: int) -> str | None:
-    return _PHRASES.get(status)
+    """The standard reason phrase of ``status`` (``"Bad Gateway"``), or None if it has none.
+
+    The standard one, not the server's: HTTP/2 has none, proxies vary, and
+    every transport must give the same text.
+    """
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return None
 
 
 def _charset(response: Response) -> str:
@@ -126,15 +64,8 @@ def parse_success(kind: ResponseKind, response: Response) -> Any:
             return body.decode(_charset(response))
         except (UnicodeDecodeError, LookupError):
             raise _invalid(response, "text that is not in its declared encoding") from None
-    import json  # imported on first use (it brings ``re``); a no-op lookup after that
-
     try:
-        if body[:1] == b"{" and body[1:2] != b"\x00":
-            # What json.loads(bytes) would decide (UTF-8: no BOM, no NUL in the first
-            # two bytes), without its encoding guesswork on every response.
-            value = json.loads(body.decode("utf-8", "surrogatepass"))
-        else:
-            value = json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
         raise _invalid(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
@@ -148,8 +79,6 @@ def error_from_response(response: Response, now: float) -> PostStackError:
     error: object = None
     code: object = None
     if response.body:
-        import json
-
         try:
             payload = json.loads(response.body)
         except (ValueError, RecursionError):

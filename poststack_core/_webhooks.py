@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from ._errors import WebhookVerificationError
 from ._narrow import as_mapping
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
 SIGNATURE_HEADER = "X-PostStack-Signature"
 _HEX = frozenset("0123456789abcdef")
@@ -22,10 +22,6 @@ def _as_bytes(payload: str | bytes | bytearray | memoryview) -> bytes:
 
 
 def _hmac_sha256(secret: str, payload: str | bytes) -> str:
-    # hashlib loads OpenSSL: imported on first use, not with the core.
-    import hashlib
-    import hmac
-
     return hmac.new(secret.encode("utf-8"), _as_bytes(payload), hashlib.sha256).hexdigest()
 
 
@@ -57,12 +53,10 @@ def verify(payload: str | bytes, signature_header: str, secret: str) -> bool:
         return False
     if not isinstance(payload, (str, bytes, bytearray, memoryview)):
         return False
-    from hmac import compare_digest
-
     wanted = _hmac_sha256(secret, payload).encode("ascii")
     matched = False
     for candidate in _candidates(signature_header):
-        matched |= compare_digest(candidate, wanted)
+        matched |= hmac.compare_digest(candidate, wanted)
     return matched
 
 
@@ -88,8 +82,6 @@ def construct_event(
     signature = _signature_from(headers_or_signature)
     if not verify(payload, signature, secret):
         raise WebhookVerificationError("webhook signature does not match the payload and secret")
-    import json
-
     try:
         event = json.loads(_as_bytes(payload))
     except ValueError as exc:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .._narrow import as_list
 from .._operation import (
     NO_BODY,
     Operation,
+    ResponseKind,
     check_idempotency_key,
     check_timeout,
     mapping_body,
     query_value,
 )
-
-if TYPE_CHECKING:
-    from .._operation import ResponseKind
 
 R = TypeVar("R")
 
