@@ -37,11 +37,14 @@ _DEBUG = logging.DEBUG
 Outcome = Response | TransportFailure
 
 
+def new_idempotency_key() -> str:
+    """A fresh uuid4 Idempotency-Key: the Call asks for one when a POST has none of its own."""
+    return idempotency_key_from(os.urandom(16))
+
+
 def new_call(operation: Operation[R], config: ClientConfig) -> Call[R]:
-    key = None
-    if operation.needs_idempotency_key and operation.idempotency_key is None:
-        key = idempotency_key_from(os.urandom(16))
-    return Call(operation, config, key, random.random)
+    """The Call for ``operation``, with the OS's randomness for keys and jitter."""
+    return Call(operation, config, new_key=new_idempotency_key, random=random.random)
 
 
 def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:

@@ -105,9 +105,11 @@ EVENTS = ("start", "receive", "transport_failed", "resume")
 class Call(Generic[R]):
     """One logical call of ``operation``: every attempt, wait and the outcome.
 
-    ``idempotency_key`` is required for a POST (unless the operation carries
-    the caller's own) and reused on every attempt. ``random`` returns floats
-    in [0, 1) for backoff jitter; the clock arrives with each ``receive``.
+    The Call alone decides about Idempotency-Keys: a POST carries the
+    caller's own key (``operation.idempotency_key``) or else one from
+    ``new_key()``, called once, so every attempt resends the same key; other
+    methods carry none. ``random`` returns floats in [0, 1) for backoff
+    jitter; the clock arrives with each ``receive``.
     """
 
     __slots__ = ("_attempt", "_operation", "_policy", "_random", "_send", "state")
@@ -116,14 +118,13 @@ class Call(Generic[R]):
         self,
         operation: Operation[R],
         config: ClientConfig,
-        idempotency_key: str | None,
+        *,
+        new_key: Callable[[], str],
         random: Callable[[], float],
     ) -> None:
         key = None
         if operation.needs_idempotency_key:
-            key = operation.idempotency_key or idempotency_key
-            if key is None:
-                raise ValueError(f"{operation.method} {operation.path} needs an Idempotency-Key")
+            key = operation.idempotency_key or new_key()
         timeout = operation.timeout if operation.timeout is not None else config.timeout
         self._operation = operation
         self._policy = config.retry
@@ -189,13 +190,9 @@ class Call(Generic[R]):
             except PostStackError as invalid:
                 return self._move("receive", Fail(invalid))
             return self._move("receive", Done(value))
-        error = error_from_response(response, now)
+        error = error_from_response(response, now, policy=self._policy)
         policy = self._policy
-        if (
-            not policy.is_retryable_status(status)
-            or policy.is_quota(status, error.code, error.retry_after)
-            or self._attempt > policy.max_retries
-        ):
+        if not error.retryable or self._attempt > policy.max_retries:
             return self._move("receive", Fail(error))
         wait = error.retry_after
         if wait is None:

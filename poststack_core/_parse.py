@@ -11,6 +11,7 @@ from ._messages import Response
 from ._narrow import as_mapping
 from ._operation import ResponseKind
 from ._retry_after import parse_retry_after
+from ._retry_policy import DEFAULT_POLICY, RetryPolicy
 
 INVALID_RESPONSE = "invalid_response"
 
@@ -73,8 +74,14 @@ def parse_success(kind: ResponseKind, response: Response) -> Any:
     return value
 
 
-def error_from_response(response: Response, now: float) -> PostStackError:
-    """The PostStackError for a non-2xx response (the spec's error mapping)."""
+def error_from_response(
+    response: Response, now: float, *, policy: RetryPolicy = DEFAULT_POLICY
+) -> PostStackError:
+    """The PostStackError for a non-2xx response (the spec's error mapping).
+
+    ``now`` (seconds since the epoch) resolves an HTTP-date ``Retry-After``;
+    ``policy`` answers the error's ``retryable`` and ``is_quota``.
+    """
     headers = response.header_dict()
     error: object = None
     code: object = None
@@ -89,11 +96,15 @@ def error_from_response(response: Response, now: float) -> PostStackError:
             code = fields.get("code")
     if not isinstance(error, str) or not error:
         error = reason_phrase(response.status) or "Unknown error"
+    code = code if isinstance(code, str) else None
+    retry_after = parse_retry_after(headers.get("retry-after"), now)
     return PostStackError(
         response.status,
         error,
-        code if isinstance(code, str) else None,
+        code,
         headers.get("x-request-id"),
         headers,
-        parse_retry_after(headers.get("retry-after"), now),
+        retry_after,
+        retryable=policy.is_retryable(response.status, code, retry_after),
+        is_quota=policy.is_quota(response.status, code, retry_after),
     )

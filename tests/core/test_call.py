@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -43,7 +44,7 @@ QUOTAS = [
 
 def new_call(max_retries: int = 3, random: Callable[[], float] = lambda: 0.5) -> Call[object]:
     op = emails.send({"from": "a@example.com", "to": ["b@example.com"]})
-    return Call(op, config(max_retries), KEY, random)  # type: ignore[arg-type]
+    return Call(op, config(max_retries), new_key=lambda: KEY, random=random)  # type: ignore[arg-type]
 
 
 Outcome = Response | TransportFailure
@@ -200,26 +201,66 @@ def test_the_same_request_and_key_go_out_on_every_attempt() -> None:
     assert (first.attempt, second.attempt) == (1, 2)
 
 
+class Keys:
+    """A key factory that counts how often the Call asks it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return f"key-{self.calls}"
+
+
 def test_callers_key_overrides_the_generated_one() -> None:
     op = emails.send({"from": "a@b.c", "to": ["d@e.f"]}, idempotency_key="order-42")
-    send = Call(op, config(), KEY, lambda: 0.0).start()
+    keys = Keys()
+    send = Call(op, config(), new_key=keys, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.request.header("Idempotency-Key") == "order-42"
+    assert keys.calls == 0
 
 
-def test_get_carries_no_key_and_a_post_without_one_is_refused() -> None:
-    send = Call(emails.get("em_1"), config(), None, lambda: 0.0).start()
+def test_a_post_asks_the_factory_once_and_keeps_the_key_for_every_attempt() -> None:
+    keys = Keys()
+    call = Call(
+        emails.send({"from": "a@b.c", "to": ["d@e.f"]}), config(), new_key=keys, random=lambda: 0.0
+    )
+    sent = [call.start()]
+    for _ in range(3):
+        call.transport_failed(ConnectionBroken("reset"))
+        sent.append(call.resume())
+    assert keys.calls == 1
+    assert {s.request.header("Idempotency-Key") for s in sent if isinstance(s, Send)} == {"key-1"}
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        emails.get("em_1"),
+        emails.reschedule("em_1", "2030-01-01T00:00:00Z"),
+        emails.list(),
+    ],
+    ids=["GET", "PATCH", "GET list"],
+)
+def test_no_key_on_anything_but_a_post(operation: Any) -> None:
+    keys = Keys()
+    send = Call(operation, config(), new_key=keys, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.request.header("Idempotency-Key") is None
-    with pytest.raises(ValueError, match="Idempotency-Key"):
-        Call(emails.send({"from": "a@b.c", "to": ["d@e.f"]}), config(), None, lambda: 0.0)
+    assert keys.calls == 0
+
+
+def _no_key() -> str:
+    raise AssertionError("no key is needed")
 
 
 def test_per_call_timeout_overrides_the_clients() -> None:
-    send = Call(emails.get("em_1", timeout=2.5), config(timeout=9), None, lambda: 0.0).start()
+    get = emails.get("em_1", timeout=2.5)
+    send = Call(get, config(timeout=9), new_key=_no_key, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.timeout == 2.5
-    send = Call(emails.get("em_1"), config(timeout=9), None, lambda: 0.0).start()
+    send = Call(emails.get("em_1"), config(timeout=9), new_key=_no_key, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.timeout == 9.0
 
