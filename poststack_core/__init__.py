@@ -67,3 +67,11 @@ __all__ = [
     "validate_max_retries",
     "verify",
 ]
+
+# Public classes show where callers import them from (poststack_core.Call), not the
+# private module that defines them, in reprs, tracebacks and pickles.
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type) and _public.__module__.startswith(f"{__name__}._"):
+        _public.__module__ = __name__
+del _name, _public

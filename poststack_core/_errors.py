@@ -60,7 +60,11 @@ class PostStackError(Exception):
         self.retryable = retryable
 
     def __str__(self) -> str:
-        return self.error
+        # "422 validation_error: Invalid email address (request req_1)"; ``error``
+        # stays the bare message for callers who format their own.
+        head = " ".join(part for part in (str(self.status_code or ""), self.code or "") if part)
+        text = f"{head}: {self.error}" if head else self.error
+        return f"{text} (request {self.request_id})" if self.request_id else text
 
     def __repr__(self) -> str:
         return (

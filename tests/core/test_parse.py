@@ -84,7 +84,8 @@ def test_error_with_json_error_and_code() -> None:
         None,
     )
     assert e.headers["x-ratelimit-limit"] == "10"
-    assert str(e) == "Domain not verified"
+    assert str(e) == "422 unprocessable_entity: Domain not verified (request req_P)"
+    assert (e.retryable, e.is_quota) == (False, False)
 
 
 @pytest.mark.parametrize(
