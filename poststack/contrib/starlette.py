@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from poststack import AsyncPostStack, WebhookVerificationError
-from poststack_core import DEFAULT_TIMEOUT, SIGNATURE_HEADER, verify
+from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, SIGNATURE_HEADER, verify
 
 if TYPE_CHECKING:
     from poststack.transports import AsyncTransport
@@ -61,7 +61,7 @@ async def client_lifespan(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int = 3,
+    max_retries: int = DEFAULT_MAX_RETRIES,
     *,
     transport: AsyncTransport | None = None,
 ) -> AsyncGenerator[AsyncPostStack, None]:
@@ -88,7 +88,7 @@ def lifespan(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int = 3,
+    max_retries: int = DEFAULT_MAX_RETRIES,
     *,
     transport: AsyncTransport | None = None,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
