@@ -10,6 +10,7 @@ from poststack_core import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
     "webhooks",

@@ -16,6 +16,7 @@ from ._errors import (
     PostStackError,
     PostStackTimeoutError,
     TransportFailure,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
@@ -55,6 +56,7 @@ __all__ = [
     "State",
     "TransportFailure",
     "Wait",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "construct_event",
     "error_from_response",

@@ -106,7 +106,12 @@ class CallStateError(RuntimeError):
 
 
 class WebhookVerificationError(ValueError):
-    """A webhook payload's signature did not verify, or the payload is not a JSON object."""
+    """A webhook delivery must not be processed: its signature is missing or does not match,
+    or (:class:`WebhookPayloadError`) the signed payload is not a JSON object."""
+
+
+class WebhookPayloadError(WebhookVerificationError):
+    """The signature matched, but the payload is not a JSON object (invalid, too deep, ...)."""
 
 
 class TransportFailure(Exception):
