@@ -10,6 +10,7 @@ from poststack_core import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    SendManyError,
     WebhookPayloadError,
     WebhookVerificationError,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "SendManyError",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",

@@ -16,6 +16,7 @@ from poststack_core import (
     ClientConfig,
     Operation,
     Plan,
+    PostStackError,
     RetryPolicy,
     validate_max_retries,
 )
@@ -226,7 +227,16 @@ class PostStack(_Client[Sync, Transport]):
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
             plan = build(*args, **kwargs)
-            return plan.combine([self._run(operation) for operation in plan.operations])
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(self._run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
 
         return method
 
@@ -292,7 +302,16 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:
             plan = build(*args, **kwargs)
-            return plan.combine([await self._run(operation) for operation in plan.operations])
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(await self._run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
 
         return method
 

@@ -37,7 +37,8 @@ def _charset(response: Response) -> str:
     return "utf-8"
 
 
-def _invalid(response: Response, why: str) -> PostStackError:
+def invalid_response(response: Response, why: str) -> PostStackError:
+    """The error for a 2xx response that is not what the endpoint promised: ``why`` says how."""
     headers = response.header_dict()
     return PostStackError(
         response.status,
@@ -64,15 +65,15 @@ def parse_success(kind: ResponseKind, response: Response) -> Any:
         try:
             return body.decode(_charset(response))
         except (UnicodeDecodeError, LookupError):
-            raise _invalid(response, "text that is not in its declared encoding") from None
+            raise invalid_response(response, "text that is not in its declared encoding") from None
     if not body:
-        raise _invalid(response, "no body, where a JSON object was promised")
+        raise invalid_response(response, "no body, where a JSON object was promised")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise _invalid(response, "a body that is not JSON") from None
+        raise invalid_response(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
-        raise _invalid(response, f"JSON {type(value).__name__}, not an object")
+        raise invalid_response(response, f"JSON {type(value).__name__}, not an object")
     return value
 
 
