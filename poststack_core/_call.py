@@ -99,7 +99,6 @@ _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.SENDING, "transport_failed"): frozenset({State.FAILED, State.WAITING}),
     (State.WAITING, "resume"): frozenset({State.SENDING}),
 }
-EVENTS = ("start", "receive", "transport_failed", "resume")
 
 
 class Call(Generic[R]):
@@ -137,11 +136,6 @@ class Call(Generic[R]):
     def attempts(self) -> int:
         """How many attempts have been handed to the driver so far."""
         return self._attempt
-
-    @property
-    def request(self) -> Request:
-        """The request every attempt sends (built once, Idempotency-Key included)."""
-        return self._send.request
 
     def _enter(self, event: str) -> None:
         if (self.state, event) not in _TRANSITIONS:

@@ -42,8 +42,7 @@ from poststack import PostStack as Client
 from ._config import client_options
 
 if TYPE_CHECKING:
-    from poststack._resource import Sync
-    from poststack.resources import Emails
+    from poststack.resources import Emails, Sync
     from poststack.transports import Transport
 
 __all__ = ["EXTENSION_KEY", "PostStack", "get_client"]

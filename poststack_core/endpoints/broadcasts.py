@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.broadcasts import (
+    Broadcast,
+    BroadcastPerformance,
+    BroadcastResponse,
+    BroadcastVariantsResponse,
+    BroadcastVariantStats,
+    CreateBroadcastParams,
+    ListBroadcastsParams,
+    ListBroadcastsResponse,
+    ListPerformanceParams,
+    NonRespondersResponse,
+    PerformanceLeaderboard,
+    ResendBroadcastParams,
+    ResendBroadcastResponse,
+    SendTestBroadcastParams,
+    UpdateBroadcastParams,
+)
+from ..types.common import SuccessResponse
 from ._build import op, optional_body, optional_query
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.broadcasts import (
-        BroadcastPerformance,
-        BroadcastResponse,
-        BroadcastVariantsResponse,
-        BroadcastVariantStats,
-        CreateBroadcastParams,
-        ListBroadcastsParams,
-        ListBroadcastsResponse,
-        ListPerformanceParams,
-        NonRespondersResponse,
-        PerformanceLeaderboard,
-        ResendBroadcastParams,
-        ResendBroadcastResponse,
-        SendTestBroadcastParams,
-        UpdateBroadcastParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -140,3 +140,24 @@ def resend(
     body: Any = optional_body(input, "input")
     path = _path(id, "/resend")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Broadcasts(Resource[Mode]):
+    """``ps.broadcasts``: campaigns to a segment, A/B tests and their results."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "broadcasts", Broadcast)
+    list_performance: Final = endpoint(list_performance)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    send: Final = endpoint(send)
+    cancel: Final = endpoint(cancel)
+    send_test: Final = endpoint(send_test)
+    get_variants: Final = endpoint(get_variants)
+    get_variant_stats: Final = endpoint(get_variant_stats)
+    end_ab_test: Final = endpoint(end_ab_test)
+    performance: Final = endpoint(performance)
+    non_openers: Final = endpoint(non_openers)
+    non_clickers: Final = endpoint(non_clickers)
+    resend: Final = endpoint(resend)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, numeric
+from .._resource import Mode, Resource, endpoint
+from ..types.common import SuccessResponse
+from ..types.contact_properties import (
+    ContactPropertyResponse,
+    CreateContactPropertyParams,
+    ListContactPropertiesResponse,
+    OptionUsageResponse,
+    UpdateContactPropertyParams,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.contact_properties import (
-        ContactPropertyResponse,
-        CreateContactPropertyParams,
-        ListContactPropertiesResponse,
-        OptionUsageResponse,
-        UpdateContactPropertyParams,
-    )
 
 
 def create(
@@ -47,3 +46,13 @@ def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessRespons
 def option_usage(id: int, *, timeout: float | None = None) -> Operation[OptionUsageResponse]:
     """How many contacts hold each option of a ``select`` property."""
     return op("GET", f"/contact-properties/{numeric(id, 'id')}/option-usage", timeout=timeout)
+
+
+class ContactProperties(Resource[Mode]):
+    """``ps.contact_properties``: the custom fields contacts carry."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    option_usage: Final = endpoint(option_usage)

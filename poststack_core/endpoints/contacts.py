@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import SuccessResponse
+from ..types.contacts import (
+    Contact,
+    ContactResponse,
+    CreateContactParams,
+    ImportContactsParams,
+    ImportContactsResponse,
+    ListContactsParams,
+    ListContactsResponse,
+    UpdateContactParams,
+)
 from ._build import op, optional_query
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.contacts import (
-        ContactResponse,
-        CreateContactParams,
-        ImportContactsParams,
-        ImportContactsResponse,
-        ListContactsParams,
-        ListContactsResponse,
-        UpdateContactParams,
-    )
 
 
 def create(
@@ -79,3 +79,18 @@ def export_csv(*, segment_id: str | None = None, timeout: float | None = None) -
     """Every contact (or one segment's, ``seg_…``) as CSV text, never parsed."""
     query = optional_query(segment_id=segment_id)
     return op("GET", "/contacts/export", query=query, response="text", timeout=timeout)
+
+
+class Contacts(Resource[Mode]):
+    """``ps.contacts``: the people broadcasts and workflows reach."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "contacts", Contact)
+    get: Final = endpoint(get)
+    get_by_email: Final = endpoint(get_by_email)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    unsubscribe: Final = endpoint(unsubscribe)
+    import_: Final = endpoint(import_)
+    export_csv: Final = endpoint(export_csv)

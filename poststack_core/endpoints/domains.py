@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import SuccessResponse
+from ..types.domains import (
+    CreateDomainParams,
+    DkimRotationResponse,
+    DmarcReport,
+    DmarcReportsParams,
+    DmarcReportsResponse,
+    DmarcSourcesResponse,
+    DmarcStats,
+    DomainResponse,
+    InboxPlacement,
+    ListDomainsResponse,
+    UpdateDomainParams,
+    VerifyDomainResponse,
+)
 from ._build import op, optional_query
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.domains import (
-        CreateDomainParams,
-        DkimRotationResponse,
-        DmarcReportsParams,
-        DmarcReportsResponse,
-        DmarcSourcesResponse,
-        DmarcStats,
-        DomainResponse,
-        InboxPlacement,
-        ListDomainsResponse,
-        UpdateDomainParams,
-        VerifyDomainResponse,
-    )
 
 DMARC_RENAMES = {"per_page": "perPage"}
 """The DMARC reports endpoint reads ``perPage``; callers may write ``per_page`` as elsewhere."""
@@ -142,3 +142,24 @@ def get_inbox_placement(
     """What receiving providers did with the domain's mail over the last ``days``."""
     path = _path(id, "/placement")
     return op("GET", path, query=optional_query(days=days), timeout=timeout)
+
+
+class Domains(Resource[Mode]):
+    """``ps.domains``: sending domains, DNS, DKIM rotation and DMARC reports."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    verify: Final = endpoint(verify)
+    assign_ip: Final = endpoint(assign_ip)
+    unassign_ip: Final = endpoint(unassign_ip)
+    start_dkim_rotation: Final = endpoint(start_dkim_rotation)
+    activate_dkim_rotation: Final = endpoint(activate_dkim_rotation)
+    cancel_dkim_rotation: Final = endpoint(cancel_dkim_rotation)
+    get_dmarc_reports: Final = endpoint(get_dmarc_reports)
+    get_dmarc_reports_all: Final = pages(get_dmarc_reports, "reports", DmarcReport)
+    get_dmarc_stats: Final = endpoint(get_dmarc_stats)
+    get_dmarc_sources: Final = endpoint(get_dmarc_sources)
+    get_inbox_placement: Final = endpoint(get_inbox_placement)

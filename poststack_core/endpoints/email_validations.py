@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation
+from .._resource import Mode, Resource, endpoint
+from ..types.email_validations import EmailValidation, ValidateBatchResponse
 from ._build import list_body, op
-
-if TYPE_CHECKING:
-    from ..types.email_validations import EmailValidation, ValidateBatchResponse
 
 
 def validate(
@@ -27,3 +26,10 @@ def validate_batch(
     body = {"emails": list_body(emails, "emails", "email addresses")}
     path = "/email-validations/batch"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class EmailValidations(Resource[Mode]):
+    """``ps.email_validations``: check addresses before sending to them."""
+
+    validate: Final = endpoint(validate)
+    validate_batch: Final = endpoint(validate_batch)

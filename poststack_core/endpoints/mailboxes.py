@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import ListParams, SuccessResponse
+from ..types.mailboxes import (
+    AliasResponse,
+    CreateAliasParams,
+    CreateMailboxParams,
+    FilterRuleParams,
+    FiltersResponse,
+    GrantShareResponse,
+    ListAliasesResponse,
+    ListMailboxesParams,
+    ListMailboxesResponse,
+    Mailbox,
+    MailboxAlias,
+    MailboxResponse,
+    MailboxSignature,
+    ShareAccess,
+    SharesResponse,
+    UnreadSummary,
+    UpdateMailboxParams,
+)
 from ._build import list_body, op
-
-if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
-    from ..types.mailboxes import (
-        AliasResponse,
-        CreateAliasParams,
-        CreateMailboxParams,
-        FilterRuleParams,
-        FiltersResponse,
-        GrantShareResponse,
-        ListAliasesResponse,
-        ListMailboxesParams,
-        ListMailboxesResponse,
-        MailboxResponse,
-        MailboxSignature,
-        ShareAccess,
-        SharesResponse,
-        UnreadSummary,
-        UpdateMailboxParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -146,3 +147,27 @@ def revoke_share(
 def unread_summary(*, timeout: float | None = None) -> Operation[UnreadSummary]:
     """Cached INBOX unread counts of every active mailbox."""
     return op("GET", "/mailboxes/unread-summary", timeout=timeout)
+
+
+class Mailboxes(Resource[Mode]):
+    """``ps.mailboxes``: hosted mailboxes, aliases, filters, signatures and shares."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "mailboxes", Mailbox)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    change_password: Final = endpoint(change_password)
+    create_alias: Final = endpoint(create_alias)
+    list_aliases: Final = endpoint(list_aliases)
+    list_aliases_all: Final = pages(list_aliases, "aliases", MailboxAlias)
+    delete_alias: Final = endpoint(delete_alias)
+    list_filters: Final = endpoint(list_filters)
+    set_filters: Final = endpoint(set_filters)
+    get_signature: Final = endpoint(get_signature)
+    set_signature: Final = endpoint(set_signature)
+    list_shares: Final = endpoint(list_shares)
+    grant_share: Final = endpoint(grant_share)
+    revoke_share: Final = endpoint(revoke_share)
+    unread_summary: Final = endpoint(unread_summary)

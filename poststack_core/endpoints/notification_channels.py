@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import ListParams, SuccessResponse
+from ..types.notification_channels import (
+    CreateNotificationChannelParams,
+    ListNotificationChannelsResponse,
+    ListNotificationDeliveriesResponse,
+    NotificationChannelResponse,
+    NotificationDelivery,
+    NotificationTestResult,
+    UpdateNotificationChannelParams,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
-    from ..types.notification_channels import (
-        CreateNotificationChannelParams,
-        ListNotificationChannelsResponse,
-        ListNotificationDeliveriesResponse,
-        NotificationChannelResponse,
-        NotificationTestResult,
-        UpdateNotificationChannelParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -76,3 +76,17 @@ def replay_delivery(
 ) -> Operation[SuccessResponse]:
     path = _path(id, f"/deliveries/{numeric(delivery_id, 'delivery_id')}/replay")
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class NotificationChannels(Resource[Mode]):
+    """``ps.notification_channels``: account events to Slack, Discord or Telegram."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    test: Final = endpoint(test)
+    list_deliveries: Final = endpoint(list_deliveries)
+    list_deliveries_all: Final = pages(list_deliveries, "deliveries", NotificationDelivery)
+    replay_delivery: Final = endpoint(replay_delivery)

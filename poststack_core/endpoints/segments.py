@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import ListParams, SuccessResponse
+from ..types.contacts import Contact
+from ..types.segments import (
+    AddContactsParams,
+    AddContactsResponse,
+    CreateSegmentParams,
+    ListSegmentsResponse,
+    PreviewRulesResponse,
+    SegmentBroadcastsResponse,
+    SegmentMembersResponse,
+    SegmentResponse,
+    UpdateSegmentParams,
+)
 from ._build import op, optional_query
-
-if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
-    from ..types.segments import (
-        AddContactsParams,
-        AddContactsResponse,
-        CreateSegmentParams,
-        ListSegmentsResponse,
-        PreviewRulesResponse,
-        SegmentBroadcastsResponse,
-        SegmentMembersResponse,
-        SegmentResponse,
-        UpdateSegmentParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -107,3 +107,20 @@ def preview_rules(
     body = mapping_body(input, "input")
     path = "/segments/preview"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Segments(Resource[Mode]):
+    """``ps.segments``: groups of contacts, by rules or by hand."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    add_contacts: Final = endpoint(add_contacts)
+    remove_contact: Final = endpoint(remove_contact)
+    members: Final = endpoint(members)
+    members_all: Final = pages(members, "contacts", Contact)
+    growth: Final = endpoint(growth)
+    broadcasts: Final = endpoint(broadcasts)
+    preview_rules: Final = endpoint(preview_rules)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import ListParams, SuccessResponse
+from ..types.signup_forms import (
+    ListSignupFormsResponse,
+    SignupForm,
+    SignupFormResponse,
+    SubmitSignupFormResponse,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
-    from ..types.signup_forms import (
-        ListSignupFormsResponse,
-        SignupFormResponse,
-        SubmitSignupFormResponse,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -63,3 +63,15 @@ def submit(
     body = mapping_body(input, "input")
     path = _path(id, "/submit")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class SignupForms(Resource[Mode]):
+    """``ps.signup_forms``: hosted forms that add contacts."""
+
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "signupForms", SignupForm)
+    create: Final = endpoint(create)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    submit: Final = endpoint(submit)

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import SuccessResponse
+from ..types.subscription_topics import (
+    ContactSubscriptionResponse,
+    ContactSubscriptionsResponse,
+    CreateSubscriptionTopicParams,
+    ListSubscribersParams,
+    ListSubscribersResponse,
+    ListSubscriptionTopicsResponse,
+    SubscriptionTopicDetail,
+    SubscriptionTopicResponse,
+    TopicSubscriber,
+    UpdateSubscriptionTopicParams,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.subscription_topics import (
-        ContactSubscriptionResponse,
-        ContactSubscriptionsResponse,
-        CreateSubscriptionTopicParams,
-        ListSubscribersParams,
-        ListSubscribersResponse,
-        ListSubscriptionTopicsResponse,
-        SubscriptionTopicDetail,
-        SubscriptionTopicResponse,
-        UpdateSubscriptionTopicParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -91,3 +91,18 @@ def unsubscribe(
     """Record the contact's explicit opt-out of the topic."""
     path = f"{_contact_path(contact_id)}/{segment(topic_id, 'topic_id')}"
     return op("DELETE", path, timeout=timeout)
+
+
+class SubscriptionTopics(Resource[Mode]):
+    """``ps.subscription_topics``: topics contacts can opt out of one by one."""
+
+    list: Final = endpoint(list)
+    create: Final = endpoint(create)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    list_subscribers: Final = endpoint(list_subscribers)
+    list_subscribers_all: Final = pages(list_subscribers, "subscribers", TopicSubscriber)
+    get_contact_subscriptions: Final = endpoint(get_contact_subscriptions)
+    subscribe: Final = endpoint(subscribe)
+    unsubscribe: Final = endpoint(unsubscribe)

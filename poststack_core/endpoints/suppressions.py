@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import SuccessResponse
+from ..types.suppressions import (
+    AddSuppressionParams,
+    AddSuppressionResponse,
+    ListSuppressionsParams,
+    ListSuppressionsResponse,
+    Suppression,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.suppressions import (
-        AddSuppressionParams,
-        AddSuppressionResponse,
-        ListSuppressionsParams,
-        ListSuppressionsResponse,
-    )
 
 
 def list(
@@ -37,3 +37,12 @@ def add(
 def remove(email: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
     """Allow sending to ``email`` again."""
     return op("DELETE", f"/suppressions/{segment(email, 'email')}", timeout=timeout)
+
+
+class Suppressions(Resource[Mode]):
+    """``ps.suppressions``: addresses PostStack will not send to."""
+
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "suppressions", Suppression)
+    add: Final = endpoint(add)
+    remove: Final = endpoint(remove)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
+from ..types.common import SuccessResponse
+from ..types.templates import (
+    CreateTemplateParams,
+    ListTemplatesParams,
+    ListTemplatesResponse,
+    RenderTemplateResponse,
+    Template,
+    TemplatePresetsResponse,
+    TemplateResponse,
+    UpdateTemplateParams,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.templates import (
-        CreateTemplateParams,
-        ListTemplatesParams,
-        ListTemplatesResponse,
-        RenderTemplateResponse,
-        TemplatePresetsResponse,
-        TemplateResponse,
-        UpdateTemplateParams,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -96,3 +96,20 @@ def use_preset(
     """Create a template from a preset (``preset_id`` such as ``"welcome"``)."""
     path = f"/templates/presets/{segment(preset_id, 'preset_id')}/use"
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Templates(Resource[Mode]):
+    """``ps.templates``: reusable email content with ``{{variables}}``."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "templates", Template)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    publish: Final = endpoint(publish)
+    unpublish: Final = endpoint(unpublish)
+    duplicate: Final = endpoint(duplicate)
+    render: Final = endpoint(render)
+    get_presets: Final = endpoint(get_presets)
+    use_preset: Final = endpoint(use_preset)

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._operation import NO_BODY, Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint, pages
+from .._webhooks import verify
+from ..types.common import ListParams, SuccessResponse
+from ..types.webhooks import (
+    BatchReplayParams,
+    BatchReplayResponse,
+    CreateWebhookParams,
+    ListDeliveriesResponse,
+    ListWebhooksResponse,
+    UpdateWebhookParams,
+    WebhookDelivery,
+    WebhookResponse,
+    WebhookSecretResponse,
+)
 from ._build import op, optional_body
-
-if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
-    from ..types.webhooks import (
-        BatchReplayParams,
-        BatchReplayResponse,
-        CreateWebhookParams,
-        ListDeliveriesResponse,
-        ListWebhooksResponse,
-        UpdateWebhookParams,
-        WebhookResponse,
-        WebhookSecretResponse,
-    )
 
 
 def _path(id: int, action: str = "") -> str:
@@ -114,3 +115,21 @@ def rotate_secret(
         body = {"graceHours": grace_hours}
     path = _path(id, "/rotate-secret")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Webhooks(Resource[Mode]):
+    """``ps.webhooks``: event endpoints, their deliveries and signing secrets."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    test: Final = endpoint(test)
+    get_deliveries: Final = endpoint(get_deliveries)
+    get_deliveries_all: Final = pages(get_deliveries, "deliveries", WebhookDelivery)
+    replay: Final = endpoint(replay)
+    batch_replay: Final = endpoint(batch_replay)
+    rotate_secret: Final = endpoint(rotate_secret)
+    verify: Final = staticmethod(verify)
+    """Check a delivery's ``X-PostStack-Signature`` (no request): see ``construct_event``."""

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
 from .._operation import Operation, mapping_body, segment
+from .._resource import Mode, Resource, endpoint
+from ..types.common import SuccessResponse
+from ..types.workflows import (
+    CreateWorkflowParams,
+    GraphValidation,
+    ListWorkflowsResponse,
+    PostEventParams,
+    PostEventResponse,
+    TriggerWorkflowParams,
+    TriggerWorkflowResponse,
+    UpdateWorkflowParams,
+    WorkflowGraph,
+    WorkflowGraphResponse,
+    WorkflowResponse,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
-    from ..types.workflows import (
-        CreateWorkflowParams,
-        GraphValidation,
-        ListWorkflowsResponse,
-        PostEventParams,
-        PostEventResponse,
-        TriggerWorkflowParams,
-        TriggerWorkflowResponse,
-        UpdateWorkflowParams,
-        WorkflowGraph,
-        WorkflowGraphResponse,
-        WorkflowResponse,
-    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -109,3 +108,20 @@ def post_event(
     body = mapping_body(input, "input")
     path = "/workflows/events"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Workflows(Resource[Mode]):
+    """``ps.workflows``: automations that run contacts through a graph of steps."""
+
+    list: Final = endpoint(list)
+    create: Final = endpoint(create)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    get_graph: Final = endpoint(get_graph)
+    put_graph: Final = endpoint(put_graph)
+    validate_graph: Final = endpoint(validate_graph)
+    activate: Final = endpoint(activate)
+    pause: Final = endpoint(pause)
+    trigger: Final = endpoint(trigger)
+    post_event: Final = endpoint(post_event)

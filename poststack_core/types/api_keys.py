@@ -2,6 +2,15 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "ApiKey",
+    "ApiKeyMode",
+    "ApiKeyPermission",
+    "CreateApiKeyParams",
+    "ListApiKeysResponse",
+]
+
+
 ApiKeyPermission = Literal["full_access", "sending_access"]
 ApiKeyMode = Literal["live", "test"]
 

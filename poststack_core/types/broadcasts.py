@@ -2,7 +2,33 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "AbTestParams",
+    "AbVariantParams",
+    "Broadcast",
+    "BroadcastPerformance",
+    "BroadcastPerformanceRow",
+    "BroadcastResponse",
+    "BroadcastStatus",
+    "BroadcastVariant",
+    "BroadcastVariantStats",
+    "BroadcastVariantsResponse",
+    "CreateBroadcastParams",
+    "ListBroadcastsParams",
+    "ListBroadcastsResponse",
+    "ListPerformanceParams",
+    "NonResponder",
+    "NonRespondersResponse",
+    "PerformanceLeaderboard",
+    "PerformanceMetric",
+    "ResendBroadcastParams",
+    "ResendBroadcastResponse",
+    "SendTestBroadcastParams",
+    "UpdateBroadcastParams",
+]
+
 
 BroadcastStatus = Literal["draft", "queued", "sending", "sent", "cancelled"]
 PerformanceMetric = Literal["open_rate", "click_rate", "delivered"]

@@ -2,6 +2,17 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "ContactProperty",
+    "ContactPropertyResponse",
+    "ContactPropertyType",
+    "CreateContactPropertyParams",
+    "ListContactPropertiesResponse",
+    "OptionUsageResponse",
+    "UpdateContactPropertyParams",
+]
+
+
 ContactPropertyType = Literal["text", "number", "boolean", "date", "select"]
 
 

@@ -2,7 +2,21 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "Contact",
+    "ContactResponse",
+    "CreateContactParams",
+    "EngagementSegment",
+    "ImportContact",
+    "ImportContactsParams",
+    "ImportContactsResponse",
+    "ListContactsParams",
+    "ListContactsResponse",
+    "UpdateContactParams",
+]
+
 
 EngagementSegment = Literal["active", "at_risk", "dormant"]
 

@@ -2,7 +2,30 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import Pagination
+from .common import Pagination
+
+__all__ = [
+    "CreateDomainParams",
+    "DkimRotation",
+    "DkimRotationResponse",
+    "DmarcReport",
+    "DmarcReportsParams",
+    "DmarcReportsResponse",
+    "DmarcSource",
+    "DmarcSourcesResponse",
+    "DmarcStats",
+    "DnsRecord",
+    "Domain",
+    "DomainResponse",
+    "DomainStatus",
+    "InboxPlacement",
+    "ListDomainsResponse",
+    "Region",
+    "TlsMode",
+    "UpdateDomainParams",
+    "VerifyDomainResponse",
+]
+
 
 DomainStatus = Literal["pending", "verified", "failed"]
 Region = Literal["eu-west-1", "us-east-1", "sa-east-1", "ap-northeast-1"]

@@ -2,6 +2,11 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "EmailValidation",
+    "ValidateBatchResponse",
+]
+
 
 class EmailValidation(TypedDict):
     email: str

@@ -2,7 +2,29 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import Pagination
+from .common import Pagination
+
+__all__ = [
+    "Attachment",
+    "BatchEmailError",
+    "BatchEmailItem",
+    "BatchEmailParams",
+    "BatchEmailResponse",
+    "BatchEmailResult",
+    "Email",
+    "EmailEvent",
+    "EmailEventsResponse",
+    "EmailInsightsResponse",
+    "EmailStatus",
+    "GetEmailResponse",
+    "InsightWarning",
+    "ListEmailsParams",
+    "ListEmailsResponse",
+    "PreviewEmailParams",
+    "SendEmailParams",
+    "SendEmailResponse",
+]
+
 
 EmailStatus = Literal[
     "queued", "scheduled", "sending", "sent", "deferred", "delivered", "bounced",

@@ -2,7 +2,22 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "DraftReplyParams",
+    "ForwardInboundParams",
+    "InboundAddress",
+    "InboundAttachment",
+    "InboundAttachmentsResponse",
+    "InboundEmail",
+    "InboundEmailResponse",
+    "InboundReplyDraft",
+    "InboundSendResponse",
+    "ListInboundEmailsParams",
+    "ListInboundEmailsResponse",
+    "ReplyInboundParams",
+]
 
 
 class InboundAddress(TypedDict):

@@ -6,7 +6,37 @@ This part of the API spells its body keys in camelCase (``domainId``,
 
 from typing import Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "AliasResponse",
+    "CreateAliasParams",
+    "CreateMailboxParams",
+    "FilterAction",
+    "FilterField",
+    "FilterOperator",
+    "FilterRule",
+    "FilterRuleParams",
+    "FiltersResponse",
+    "ForwardMode",
+    "GrantShareResponse",
+    "ListAliasesResponse",
+    "ListMailboxesParams",
+    "ListMailboxesResponse",
+    "Mailbox",
+    "MailboxAlias",
+    "MailboxResponse",
+    "MailboxShare",
+    "MailboxSignature",
+    "MailboxStatus",
+    "ShareAccess",
+    "ShareGrant",
+    "SharesResponse",
+    "UnreadCount",
+    "UnreadSummary",
+    "UpdateMailboxParams",
+]
+
 
 MailboxStatus = Literal["active", "suspended", "deleted"]
 ForwardMode = Literal["relay", "wrapped"]

@@ -2,7 +2,21 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ChannelType",
+    "CreateNotificationChannelParams",
+    "ListNotificationChannelsResponse",
+    "ListNotificationDeliveriesParams",
+    "ListNotificationDeliveriesResponse",
+    "NotificationChannel",
+    "NotificationChannelResponse",
+    "NotificationDelivery",
+    "NotificationTestResult",
+    "UpdateNotificationChannelParams",
+]
+
 
 ChannelType = Literal["slack", "discord", "telegram"]
 

@@ -2,8 +2,26 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
 from .contacts import Contact
+
+__all__ = [
+    "AddContactsParams",
+    "AddContactsResponse",
+    "Comparator",
+    "CreateSegmentParams",
+    "ListSegmentsResponse",
+    "PreviewRulesResponse",
+    "Segment",
+    "SegmentBroadcastsResponse",
+    "SegmentCondition",
+    "SegmentMembersParams",
+    "SegmentMembersResponse",
+    "SegmentResponse",
+    "SegmentRules",
+    "UpdateSegmentParams",
+]
+
 
 Comparator = Literal[
     "equals", "not_equals", "contains", "starts_with", "ends_with", "greater_than",

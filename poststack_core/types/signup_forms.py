@@ -2,7 +2,16 @@
 
 from typing import Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ListSignupFormsParams",
+    "ListSignupFormsResponse",
+    "SignupForm",
+    "SignupFormField",
+    "SignupFormResponse",
+    "SubmitSignupFormResponse",
+]
 
 
 class _SignupFormFieldRequired(TypedDict):

@@ -2,7 +2,22 @@
 
 from typing import TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ContactSubscription",
+    "ContactSubscriptionResponse",
+    "ContactSubscriptionsResponse",
+    "CreateSubscriptionTopicParams",
+    "ListSubscribersParams",
+    "ListSubscribersResponse",
+    "ListSubscriptionTopicsResponse",
+    "SubscriptionTopic",
+    "SubscriptionTopicDetail",
+    "SubscriptionTopicResponse",
+    "TopicSubscriber",
+    "UpdateSubscriptionTopicParams",
+]
 
 
 class _SubscriptionTopicRequired(TypedDict):

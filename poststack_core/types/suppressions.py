@@ -2,7 +2,17 @@
 
 from typing import Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "AddSuppressionParams",
+    "AddSuppressionResponse",
+    "ListSuppressionsParams",
+    "ListSuppressionsResponse",
+    "Suppression",
+    "SuppressionReason",
+]
+
 
 SuppressionReason = Literal["hard_bounce", "complaint", "manual", "unsubscribe"]
 

@@ -2,7 +2,19 @@
 
 from typing import Any, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "CreateTemplateParams",
+    "ListTemplatesParams",
+    "ListTemplatesResponse",
+    "RenderTemplateResponse",
+    "Template",
+    "TemplatePreset",
+    "TemplatePresetsResponse",
+    "TemplateResponse",
+    "UpdateTemplateParams",
+]
 
 
 class _TemplateRequired(TypedDict):

@@ -2,7 +2,21 @@
 
 from typing import Any, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "BatchReplayParams",
+    "BatchReplayResponse",
+    "CreateWebhookParams",
+    "ListDeliveriesParams",
+    "ListDeliveriesResponse",
+    "ListWebhooksResponse",
+    "UpdateWebhookParams",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookResponse",
+    "WebhookSecretResponse",
+]
 
 
 class _WebhookRequired(TypedDict):

@@ -2,6 +2,25 @@
 
 from typing import Any, Literal, TypedDict
 
+__all__ = [
+    "CreateWorkflowParams",
+    "GraphValidation",
+    "ListWorkflowsResponse",
+    "PostEventParams",
+    "PostEventResponse",
+    "TriggerType",
+    "TriggerWorkflowParams",
+    "TriggerWorkflowResponse",
+    "UpdateWorkflowParams",
+    "Workflow",
+    "WorkflowGraph",
+    "WorkflowGraphResponse",
+    "WorkflowResponse",
+    "WorkflowRun",
+    "WorkflowStatus",
+]
+
+
 TriggerType = Literal["contact.created", "contact.subscribed", "custom", "manual"]
 WorkflowStatus = Literal["draft", "active", "paused"]
 
