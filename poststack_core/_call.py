@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from ._config import ClientConfig
 from ._errors import (
@@ -80,7 +80,7 @@ class Done(Generic[R]):
     value: R
 
     # The value is usually a dict: compare Done actions, never hash them.
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)

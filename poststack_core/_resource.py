@@ -91,6 +91,8 @@ class _Derived(Generic[Build]):
 
     _build: Build
     _name: str
+    __name__: str
+    __qualname__: str
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = self.__name__ = name
@@ -189,21 +191,30 @@ class pages(_Derived[Callable[P, Operation[Any]]], Generic[P, Item]):
     as they are; ``params["page"]`` is where the walk starts (default 1).
     """
 
+    __signature__: inspect.Signature
+
     def __init__(self, build: Callable[P, Operation[Any]], items: str, item: type[Item]) -> None:
         self._build = build
         self._items = items
         self._item = item
         self._name = f"{build.__name__}_all"
         self.__doc__ = self._doc()
+        # help() on the class shows the list's parameters (it returns no Operation).
+        self.__signature__ = inspect.signature(build).replace(
+            return_annotation=inspect.Signature.empty
+        )
 
     def _doc(self) -> str:
+        list_name = self._build.__name__
+        first_line = (inspect.getdoc(self._build) or "").partition("\n")[0]
         return (
-            f"Iterate over every {self._item.__name__} of ``{self._build.__name__}``, "
-            "fetching page after page lazily.\n\n"
-            f"Takes the arguments of ``{self._build.__name__}``; ``params['page']``, if "
-            "given, is the first page. It stops after the last page, or at a page with no "
-            f"items. {self._build.__name__}:\n\n{inspect.getdoc(self._build) or ''}"
-        ).rstrip()
+            f"Every {self._item.__name__} of ``{list_name}``, page after page, fetched lazily.\n\n"
+            f"Takes the arguments of ``{list_name}``; ``params['page']``, if given, is the\n"
+            "first page. Iterate with ``for`` on a PostStack, ``async for`` on an\n"
+            "AsyncPostStack. It ends after the last page, whichever pagination shape the\n"
+            "API answers with, or at a page without items.\n\n"
+            f"``{list_name}``: {first_line}"
+        )
 
     def _bind(self, binder: Binder) -> Callable[..., Any]:
         return binder.bind_pages(self._build, self._items)

@@ -207,3 +207,45 @@ def test_no_public_class_anywhere_names_a_private_module() -> None:
             if isinstance(value, type) and value.__module__.startswith(("poststack", "transports")):
                 private = [part for part in value.__module__.split(".") if part.startswith("_")]
                 assert not private, f"{module.__name__}.{name} shows {value.__module__}"
+
+
+# -- help() on every method -------------------------------------------------------------
+
+
+def _methods(client: object) -> list[tuple[str, object, object]]:
+    """(name, descriptor on the class, bound method) for every method of every resource."""
+    from poststack_core.endpoints import Resources
+
+    found = []
+    for name in Resources.__annotations__:
+        resource = getattr(client, name)
+        for attribute, value in vars(type(resource)).items():
+            if not attribute.startswith("_"):
+                found.append((f"{name}.{attribute}", value, getattr(resource, attribute)))
+    return found
+
+
+@pytest.mark.parametrize("client_type", [poststack.PostStack, poststack.AsyncPostStack])
+def test_every_method_and_walker_has_a_docstring_that_help_shows(client_type: type) -> None:
+    import inspect
+    import pydoc
+
+    from poststack_core import pages
+
+    methods = _methods(client_type(api_key="sk_test_x"))
+    assert len(methods) > 150
+    for name, descriptor, method in methods:
+        doc = inspect.getdoc(method)
+        assert doc, f"{name} has no docstring"
+        assert doc.splitlines()[0] in pydoc.render_doc(method, renderer=pydoc.plaintext), name
+        if isinstance(descriptor, pages):
+            # A walker says what it walks, not what the list endpoint returns.
+            listing = descriptor.definition.__name__
+            assert doc.startswith(f"Every {descriptor._item.__name__} of ``{listing}``"), name  # pyright: ignore[reportPrivateUsage]
+            assert "page after page" in doc
+            expected = inspect.signature(descriptor.definition).parameters
+            assert inspect.signature(method).parameters == expected, name
+        elif not isinstance(descriptor, staticmethod):
+            definition = inspect.signature(descriptor.definition)  # type: ignore[attr-defined]
+            assert inspect.signature(method).parameters == definition.parameters, name
+            assert inspect.signature(method).return_annotation is inspect.Signature.empty

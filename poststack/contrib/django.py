@@ -66,7 +66,7 @@ __all__ = [
     "poststack_id",
 ]
 
-logger = logging.getLogger("poststack.contrib.django")
+logger: logging.Logger = logging.getLogger("poststack.contrib.django")
 
 POSTSTACK_ID_ATTR = "poststack_id"
 IDEMPOTENCY_HEADER = "X-PostStack-Idempotency-Key"
@@ -385,6 +385,6 @@ class RejectedEmails(Exception):
     """
 
     def __init__(self, rejected: Sequence[tuple[EmailMessage, str]]) -> None:
-        self.rejected = list(rejected)
+        self.rejected: list[tuple[EmailMessage, str]] = list(rejected)
         summary = "; ".join(f"{message.subject!r}: {reason}" for message, reason in rejected)
         super().__init__(f"PostStack rejected {len(self.rejected)} email(s): {summary}")

@@ -24,6 +24,7 @@ def create(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[ApiKey]:
+    """One API key by its id (``GET /api-keys/{id}``)."""
     return op("GET", f"/api-keys/{numeric(id, 'id')}", timeout=timeout)
 
 
@@ -35,6 +36,7 @@ def list(
 
 
 def revoke(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Revoke an API key (``DELETE /api-keys/{id}``): requests made with it fail from then on."""
     return op("DELETE", f"/api-keys/{numeric(id, 'id')}", timeout=timeout)
 
 

@@ -23,23 +23,30 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[ContactPropertyResponse]:
+    """Create a contact property (``POST /contact-properties``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     path = "/contact-properties"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
 
 
 def list(*, timeout: float | None = None) -> Operation[ListContactPropertiesResponse]:
+    """Every contact property (``GET /contact-properties``)."""
     return op("GET", "/contact-properties", timeout=timeout)
 
 
 def update(
     id: int, input: UpdateContactPropertyParams, *, timeout: float | None = None
 ) -> Operation[ContactPropertyResponse]:
+    """Change a contact property.
+
+    ``PATCH /contact-properties/{id}``: the fields in ``input``, sent as given.
+    """
     path = f"/contact-properties/{numeric(id, 'id')}"
     return op("PATCH", path, body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a contact property (``DELETE /contact-properties/{id}``)."""
     return op("DELETE", f"/contact-properties/{numeric(id, 'id')}", timeout=timeout)
 
 

@@ -34,31 +34,37 @@ def create(
 def list(
     params: ListContactsParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListContactsResponse]:
+    """The contacts (``GET /contacts``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/contacts", query=query_pairs(params), timeout=timeout)
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[ContactResponse]:
+    """One contact by its id (``GET /contacts/{id}``)."""
     return op("GET", f"/contacts/{segment(id, 'id')}", timeout=timeout)
 
 
 def get_by_email(email: str, *, timeout: float | None = None) -> Operation[ContactResponse]:
+    """One contact by its email address (``GET /contacts/by-email/{email}``)."""
     return op("GET", f"/contacts/by-email/{segment(email, 'email')}", timeout=timeout)
 
 
 def update(
     id: str, input: UpdateContactParams, *, timeout: float | None = None
 ) -> Operation[ContactResponse]:
+    """Change a contact (``PATCH /contacts/{id}``): the fields in ``input``, sent as given."""
     path = f"/contacts/{segment(id, 'id')}"
     return op("PATCH", path, body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a contact (``DELETE /contacts/{id}``)."""
     return op("DELETE", f"/contacts/{segment(id, 'id')}", timeout=timeout)
 
 
 def unsubscribe(
     id: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[ContactResponse]:
+    """Unsubscribe a contact from all broadcasts (``POST /contacts/{id}/unsubscribe``)."""
     path = f"/contacts/{segment(id, 'id')}/unsubscribe"
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
 

@@ -51,16 +51,19 @@ def list(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[DomainResponse]:
+    """One domain by its id (``GET /domains/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: int, input: UpdateDomainParams, *, timeout: float | None = None
 ) -> Operation[DomainResponse]:
+    """Change a domain (``PATCH /domains/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a domain (``DELETE /domains/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -85,6 +88,7 @@ def assign_ip(
 
 
 def unassign_ip(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Take a dedicated IP off a domain (``DELETE /domains/{id}/ip``)."""
     return op("DELETE", _path(id, "/ip"), timeout=timeout)
 
 
@@ -112,6 +116,7 @@ def activate_dkim_rotation(
 def cancel_dkim_rotation(
     id: int, *, timeout: float | None = None
 ) -> Operation[DkimRotationResponse]:
+    """Abandon a DKIM rotation in progress (``DELETE /domains/{id}/dkim/rotate``)."""
     return op("DELETE", _path(id, "/dkim/rotate"), timeout=timeout)
 
 
@@ -126,12 +131,14 @@ def get_dmarc_reports(
 def get_dmarc_stats(
     id: int, days: int | None = None, *, timeout: float | None = None
 ) -> Operation[DmarcStats]:
+    """DMARC pass and fail totals for a domain over ``days`` (``GET /domains/{id}/dmarc/stats``)."""
     return op("GET", _path(id, "/dmarc/stats"), query=optional_query(days=days), timeout=timeout)
 
 
 def get_dmarc_sources(
     id: int, days: int | None = None, *, timeout: float | None = None
 ) -> Operation[DmarcSourcesResponse]:
+    """The sending sources DMARC reports saw for a domain (``GET /domains/{id}/dmarc/sources``)."""
     path = _path(id, "/dmarc/sources")
     return op("GET", path, query=optional_query(days=days), timeout=timeout)
 

@@ -13,6 +13,7 @@ from ._build import list_body, op
 def validate(
     email: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[EmailValidation]:
+    """Check one address: syntax, MX, disposable, role, risk (``POST /email-validations``)."""
     if not isinstance(email, str):
         raise TypeError(f"email must be a str, got {type(email).__name__}")
     body = {"email": email}
@@ -23,6 +24,7 @@ def validate(
 def validate_batch(
     emails: list[str], *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[ValidateBatchResponse]:
+    """Check several addresses in one request (``POST /email-validations/batch``)."""
     body = {"emails": list_body(emails, "emails", "email addresses")}
     path = "/email-validations/batch"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

@@ -221,10 +221,15 @@ def reschedule(
 
 
 def get_events(id: str, *, timeout: float | None = None) -> Operation[EmailEventsResponse]:
+    """The delivery timeline of an email: queued, sent, delivered, opened and so on.
+
+    ``GET /emails/{id}/events``
+    """
     return op("GET", f"/emails/{segment(id, 'id')}/events", timeout=timeout)
 
 
 def get_insights(id: str, *, timeout: float | None = None) -> Operation[EmailInsightsResponse]:
+    """Deliverability warnings about an email (``GET /emails/{id}/insights``)."""
     return op("GET", f"/emails/{segment(id, 'id')}/insights", timeout=timeout)
 
 

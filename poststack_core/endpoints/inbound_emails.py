@@ -28,16 +28,19 @@ def _path(id: int, action: str = "") -> str:
 def list(
     params: ListInboundEmailsParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListInboundEmailsResponse]:
+    """The inbound emails (``GET /inbound``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/inbound", query=query_pairs(params), timeout=timeout)
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[InboundEmailResponse]:
+    """One inbound email by its numeric id (``GET /inbound/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def list_attachments(
     id: int, *, timeout: float | None = None
 ) -> Operation[InboundAttachmentsResponse]:
+    """The attachments of an inbound email (``GET /inbound/{id}/attachments``)."""
     return op("GET", _path(id, "/attachments"), timeout=timeout)
 
 

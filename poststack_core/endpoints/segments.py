@@ -33,6 +33,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SegmentResponse]:
+    """Create a segment (``POST /segments``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     return op("POST", "/segments", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
@@ -45,16 +46,19 @@ def list(
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[SegmentResponse]:
+    """One segment by its id (``GET /segments/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: str, input: UpdateSegmentParams, *, timeout: float | None = None
 ) -> Operation[SegmentResponse]:
+    """Change a segment (``PATCH /segments/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a segment (``DELETE /segments/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -74,6 +78,7 @@ def add_contacts(
 def remove_contact(
     id: str, contact_id: str, *, timeout: float | None = None
 ) -> Operation[SuccessResponse]:
+    """Take a contact out of a segment (``DELETE /segments/{id}/contacts/{contact_id}``)."""
     path = _path(id, f"/contacts/{segment(contact_id, 'contact_id')}")
     return op("DELETE", path, timeout=timeout)
 

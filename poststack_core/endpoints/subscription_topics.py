@@ -31,6 +31,7 @@ def _contact_path(contact_id: str) -> str:
 
 
 def list(*, timeout: float | None = None) -> Operation[ListSubscriptionTopicsResponse]:
+    """Every subscription topic (``GET /subscription-topics``)."""
     return op("GET", "/subscription-topics", timeout=timeout)
 
 
@@ -40,6 +41,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SubscriptionTopicResponse]:
+    """Create a subscription topic (``POST /subscription-topics``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     path = "/subscription-topics"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
@@ -53,10 +55,15 @@ def get(id: str, *, timeout: float | None = None) -> Operation[SubscriptionTopic
 def update(
     id: str, input: UpdateSubscriptionTopicParams, *, timeout: float | None = None
 ) -> Operation[SubscriptionTopicResponse]:
+    """Change a subscription topic.
+
+    ``PATCH /subscription-topics/{id}``: the fields in ``input``, sent as given.
+    """
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a subscription topic (``DELETE /subscription-topics/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -70,6 +77,10 @@ def list_subscribers(
 def get_contact_subscriptions(
     contact_id: str, *, timeout: float | None = None
 ) -> Operation[ContactSubscriptionsResponse]:
+    """The topics a contact is subscribed to.
+
+    ``GET /subscription-topics/contacts/{contact_id}/subscriptions``
+    """
     return op("GET", _contact_path(contact_id), timeout=timeout)
 
 
@@ -80,6 +91,10 @@ def subscribe(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[ContactSubscriptionResponse]:
+    """Subscribe a contact to a topic.
+
+    ``POST /subscription-topics/contacts/{contact_id}/subscriptions``
+    """
     body = {"topic_id": topic_id}
     path = _contact_path(contact_id)
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

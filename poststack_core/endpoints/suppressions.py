@@ -20,6 +20,7 @@ from ._build import op
 def list(
     params: ListSuppressionsParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListSuppressionsResponse]:
+    """The suppressions (``GET /suppressions``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/suppressions", query=query_pairs(params), timeout=timeout)
 
 
@@ -29,6 +30,7 @@ def add(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[AddSuppressionResponse]:
+    """Never send to an address again (``POST /suppressions``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     path = "/suppressions"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)

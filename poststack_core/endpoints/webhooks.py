@@ -46,16 +46,19 @@ def list(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[WebhookResponse]:
+    """One webhook by its id (``GET /webhooks/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: int, input: UpdateWebhookParams, *, timeout: float | None = None
 ) -> Operation[WebhookResponse]:
+    """Change a webhook (``PATCH /webhooks/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a webhook (``DELETE /webhooks/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -80,6 +83,7 @@ def replay(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SuccessResponse]:
+    """Deliver a past event again (``POST /webhooks/{id}/deliveries/{delivery_id}/replay``)."""
     path = _path(id, f"/deliveries/{numeric(delivery_id, 'delivery_id')}/replay")
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
 

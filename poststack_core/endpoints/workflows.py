@@ -28,6 +28,7 @@ def _path(id: str, action: str = "") -> str:
 
 
 def list(*, timeout: float | None = None) -> Operation[ListWorkflowsResponse]:
+    """Every workflow (``GET /workflows``)."""
     return op("GET", "/workflows", timeout=timeout)
 
 
@@ -37,25 +38,30 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[WorkflowResponse]:
+    """Create a workflow (``POST /workflows``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     return op("POST", "/workflows", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[WorkflowResponse]:
+    """One workflow by its id (``GET /workflows/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: str, input: UpdateWorkflowParams, *, timeout: float | None = None
 ) -> Operation[WorkflowResponse]:
+    """Change a workflow (``PATCH /workflows/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a workflow (``DELETE /workflows/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
 def get_graph(id: str, *, timeout: float | None = None) -> Operation[WorkflowGraphResponse]:
+    """A workflow's nodes and edges (``GET /workflows/{id}/graph``)."""
     return op("GET", _path(id, "/graph"), timeout=timeout)
 
 
@@ -76,12 +82,14 @@ def validate_graph(
 def activate(
     id: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[WorkflowResponse]:
+    """Start running a workflow on its trigger (``POST /workflows/{id}/activate``)."""
     return op("POST", _path(id, "/activate"), timeout=timeout, idempotency_key=idempotency_key)
 
 
 def pause(
     id: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[WorkflowResponse]:
+    """Stop a workflow from starting new runs (``POST /workflows/{id}/pause``)."""
     return op("POST", _path(id, "/pause"), timeout=timeout, idempotency_key=idempotency_key)
 
 
