@@ -93,16 +93,6 @@ class Plan(Generic[R]):
         return error if self.failed is None else self.failed(results, error)
 
 
-def single(operation: Operation[R]) -> Plan[R]:
-    """The plan of one request, whose result is the call's result."""
-    plan: Plan[R] = Plan((operation,), _only)
-    return plan
-
-
-def _only(results: Sequence[Any]) -> Any:
-    return results[0]
-
-
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:
     """A per-call or per-client timeout, or a clear error before anything is sent."""
     if timeout is None:
