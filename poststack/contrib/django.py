@@ -10,6 +10,8 @@ Settings (all optional; the key and base URL fall back to the environment):
 - ``POSTSTACK_BASE_URL``: else ``$POSTSTACK_BASE_URL``, then ``https://api.poststack.dev``
 - ``POSTSTACK_TIMEOUT``: seconds per attempt (default 30)
 - ``POSTSTACK_MAX_RETRIES``: retries of 408, 429, 5xx and failed connections (default 3)
+- ``POSTSTACK_ALLOW_INSECURE_HTTP``: ``True`` lets a test key use plain ``http://`` to
+  another host, such as a sandbox container (else ``$POSTSTACK_ALLOW_INSECURE_HTTP``)
 
 How a message maps onto the API (spec section 7):
 

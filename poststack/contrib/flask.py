@@ -18,7 +18,7 @@
 
 Configuration keys (all optional; key and base URL fall back to the environment):
 ``POSTSTACK_API_KEY``, ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``,
-``POSTSTACK_MAX_RETRIES``.
+``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP``.
 
 The client lives as long as the app: it is stored in
 ``app.extensions["poststack"]``, shared by every request and thread (it is
