@@ -42,6 +42,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Item = TypeVar("Item")
 Build = TypeVar("Build", bound=Callable[..., Any])
+Method = TypeVar("Method", bound="_Method[Any, ..., Any]")
 
 
 class Sync:
@@ -127,23 +128,11 @@ class _Derived(Generic[Build]):
         return bound
 
 
-class planned(_Derived[Callable[P, Plan[R]]], Generic[P, R]):
-    """A method derived from ``build(...) -> Plan[R]``: several requests, one result."""
-
-    def __init__(self, build: Callable[P, Plan[R]]) -> None:
-        self._build = build
-        self._name = build.__name__
-        functools.update_wrapper(self, build)
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Plan[R]:
-        """The Plan itself, built from the arguments (no I/O)."""
-        return self._build(*args, **kwargs)
-
-    def _bind(self, binder: Binder) -> Callable[..., Any]:
-        return binder.bind_plan(self._build)
+class _Method(_Derived[Build], Generic[Build, P, R]):
+    """What endpoint and planned share: run on a client, the method's value is an ``R``."""
 
     @overload
-    def __get__(self, resource: None, owner: type) -> planned[P, R]: ...
+    def __get__(self: Method, resource: None, owner: type) -> Method: ...
     @overload
     def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, R]: ...
     @overload
@@ -154,7 +143,7 @@ class planned(_Derived[Callable[P, Plan[R]]], Generic[P, R]):
         return self._derive(resource)
 
 
-class endpoint(_Derived[Callable[P, Operation[R]]], Generic[P, R]):
+class endpoint(_Method[Callable[P, Operation[R]], P, R]):
     """A method derived from an endpoint definition ``build(...) -> Operation[R]``."""
 
     def __init__(self, build: Callable[P, Operation[R]]) -> None:
@@ -169,16 +158,21 @@ class endpoint(_Derived[Callable[P, Operation[R]]], Generic[P, R]):
     def _bind(self, binder: Binder) -> Callable[..., Any]:
         return binder.bind(self._build)
 
-    @overload
-    def __get__(self, resource: None, owner: type) -> endpoint[P, R]: ...
-    @overload
-    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, R]: ...
-    @overload
-    def __get__(
-        self, resource: Resource[Async], owner: type
-    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    def __get__(self, resource: Resource[Any] | None, owner: type) -> object:
-        return self._derive(resource)
+
+class planned(_Method[Callable[P, Plan[R]], P, R]):
+    """A method derived from ``build(...) -> Plan[R]``: several requests, one result."""
+
+    def __init__(self, build: Callable[P, Plan[R]]) -> None:
+        self._build = build
+        self._name = build.__name__
+        functools.update_wrapper(self, build)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Plan[R]:
+        """The Plan itself, built from the arguments (no I/O)."""
+        return self._build(*args, **kwargs)
+
+    def _bind(self, binder: Binder) -> Callable[..., Any]:
+        return binder.bind_plan(self._build)
 
 
 class pages(_Derived[Callable[P, Operation[Any]]], Generic[P, Item]):
