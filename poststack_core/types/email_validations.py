@@ -9,6 +9,8 @@ __all__ = [
 
 
 class EmailValidation(TypedDict):
+    """What ``email_validations.validate`` answers."""
+
     email: str
     result: Literal["deliverable", "undeliverable", "risky", "unknown"]
     syntaxValid: bool
@@ -20,4 +22,6 @@ class EmailValidation(TypedDict):
 
 
 class ValidateBatchResponse(TypedDict):
+    """What ``email_validations.validate_batch`` answers."""
+
     results: list[EmailValidation]
