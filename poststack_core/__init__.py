@@ -15,11 +15,12 @@ from ._errors import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     TransportFailure,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
-from ._messages import Request, Response
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import NO_BODY, Operation, Plan, ResponseKind
 from ._parse import error_from_response, parse_success
 from ._retry_after import parse_http_date, parse_retry_after
@@ -28,6 +29,7 @@ from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "EVENTS",
@@ -50,6 +52,7 @@ __all__ = [
     "Request",
     "Response",
     "ResponseKind",
+    "ResponseTooLarge",
     "RetryPolicy",
     "Send",
     "State",

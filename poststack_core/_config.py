@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._messages import Request
+from ._content import ACCEPT_ENCODING
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request
 from ._operation import Operation, check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
+_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -34,8 +36,9 @@ class ClientConfig:
 
     Raises ValueError/TypeError with a specific message for a missing or
     malformed key, a base URL that is not ``https`` (plain ``http`` is allowed
-    only to a loopback host, for local sandboxes and tests), a bad timeout or a
-    bad retry count.
+    only to a loopback host, for local sandboxes and tests), a bad timeout, a
+    bad retry count or a bad ``max_response_bytes`` (the cap on one response
+    body, compressed or decoded, that every request carries to its transport).
     """
 
     api_key: str = field(repr=False)
@@ -43,6 +46,7 @@ class ClientConfig:
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = "poststack-python"
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # Derived in __post_init__ from the fields above.
     scheme: str = field(init=False)
     host: str = field(init=False)
@@ -64,6 +68,9 @@ class ClientConfig:
         timeout = check_timeout(self.timeout)
         if timeout is None:
             raise ValueError("timeout must be a number of seconds > 0, not None")
+        limit: object = self.max_response_bytes
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"max_response_bytes must be an int of bytes >= 1, got {limit!r}")
         scheme, host, port, base_path = _split_base_url(self.base_url)
         default_port = 443 if scheme == "https" else 80
         netloc = f"[{host}]" if ":" in host else host
@@ -80,7 +87,16 @@ class ClientConfig:
         set_field(
             self,
             "base_headers",
-            (("Authorization", f"Bearer {key}"), ("User-Agent", self.user_agent)),
+            (
+                # Host first, as RFC 9112 3.2 asks; in its ASCII (IDNA) form.
+                ("Host", netloc if netloc.isascii() else netloc.encode("idna").decode("ascii")),
+                ("Authorization", f"Bearer {key}"),
+                ("User-Agent", self.user_agent),
+                # What curl and httpx send; also what urllib3 adds to a request through a
+                # proxy when there is none, so every transport sends the same.
+                ("Accept", "*/*"),
+                ("Accept-Encoding", ACCEPT_ENCODING),
+            ),
         )
 
     def build_request(self, operation: Operation[Any], idempotency_key: str | None) -> Request:
@@ -94,7 +110,14 @@ class ClientConfig:
         body: bytes | None = None
         if operation.has_body:
             body = encode_json(operation.body)
-            headers = (*headers, ("Content-Type", "application/json"))
+            headers = (
+                *headers,
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+            )
+        elif operation.method in _METHODS_WITH_CONTENT:
+            # Framing (RFC 9110 8.6): a bodyless POST/PUT/PATCH says so; GET and DELETE say nothing.
+            headers = (*headers, ("Content-Length", "0"))
         if idempotency_key is not None:
             headers = (*headers, ("Idempotency-Key", idempotency_key))
         return Request(
@@ -106,6 +129,7 @@ class ClientConfig:
             target,
             headers,
             body,
+            self.max_response_bytes,
         )
 
 
