@@ -11,10 +11,12 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
     Operation,
     Plan,
+    PostStackError,
     RetryPolicy,
     validate_max_retries,
 )
@@ -52,8 +54,25 @@ T = TypeVar("T", Transport, AsyncTransport)
 USER_AGENT = f"poststack-python/{__version__}"
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def _env_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"${name} must be 1 or 0 (true/false), got {value!r}")
+
+
 def _config(
-    api_key: str | None, base_url: str | None, timeout: float, max_retries: int
+    api_key: str | None,
+    base_url: str | None,
+    timeout: float,
+    max_retries: int,
+    allow_insecure_http: bool | None,
 ) -> ClientConfig:
     if api_key is None:
         api_key = os.environ.get("POSTSTACK_API_KEY") or None
@@ -63,12 +82,15 @@ def _config(
         )
     if base_url is None:
         base_url = os.environ.get("POSTSTACK_BASE_URL") or DEFAULT_BASE_URL
+    if allow_insecure_http is None:
+        allow_insecure_http = _env_flag("POSTSTACK_ALLOW_INSECURE_HTTP")
     return ClientConfig(
         api_key,
         base_url,
         timeout,
         RetryPolicy(max_retries=validate_max_retries(max_retries)),
         USER_AGENT,
+        allow_insecure_http,
     )
 
 
@@ -98,11 +120,12 @@ class _Client(Generic[Mode, T]):
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 3,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         *,
         transport: T | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries)
+        self._config = _config(api_key, base_url, timeout, max_retries, allow_insecure_http)
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
@@ -168,6 +191,12 @@ class PostStack(_Client[Sync, Transport]):
     retrying off) applies to 408, 429, 5xx and failed connections. The default
     transport is httpx, created on first use and closed by :meth:`close`; a
     ``transport`` you pass stays yours to close.
+
+    ``base_url`` must be ``https://``, or plain ``http://`` to this machine
+    (``localhost``, 127.0.0.0/8, ``::1``). Plain ``http://`` to another host,
+    such as a sandbox container at ``http://sandbox:8025``, sends the key
+    unencrypted: it needs ``allow_insecure_http=True`` (or
+    ``$POSTSTACK_ALLOW_INSECURE_HTTP=1``) and a test key, never ``sk_live_``.
     """
 
     def _get_transport(self) -> Transport:
@@ -198,7 +227,16 @@ class PostStack(_Client[Sync, Transport]):
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
             plan = build(*args, **kwargs)
-            return plan.combine([self._run(operation) for operation in plan.operations])
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(self._run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
 
         return method
 
@@ -264,7 +302,16 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
     def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:
             plan = build(*args, **kwargs)
-            return plan.combine([await self._run(operation) for operation in plan.operations])
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(await self._run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
 
         return method
 

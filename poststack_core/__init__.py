@@ -16,7 +16,9 @@ from ._errors import (
     PostStackError,
     PostStackTimeoutError,
     ResponseTooLarge,
+    SendManyError,
     TransportFailure,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
@@ -55,9 +57,11 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "Send",
+    "SendManyError",
     "State",
     "TransportFailure",
     "Wait",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "construct_event",
     "error_from_response",
@@ -71,10 +75,15 @@ __all__ = [
     "verify",
 ]
 
-# Public classes show where callers import them from (poststack_core.Call), not the
-# private module that defines them, in reprs, tracebacks and pickles.
-for _name in __all__:
-    _public = globals()[_name]
-    if isinstance(_public, type) and _public.__module__.startswith(f"{__name__}._"):
-        _public.__module__ = __name__
-del _name, _public
+
+def _show_public_module() -> None:
+    # Public classes show where callers import them from (poststack_core.Call), not
+    # the private module that defines them, in reprs, tracebacks and pickles.
+    for name in __all__:
+        public = globals()[name]
+        if isinstance(public, type) and public.__module__.startswith(f"{__name__}._"):
+            public.__module__ = __name__
+
+
+_show_public_module()
+del _show_public_module

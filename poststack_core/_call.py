@@ -43,8 +43,7 @@ from ._errors import (
 )
 from ._messages import Request, Response
 from ._operation import Operation
-from ._parse import _invalid as invalid_response
-from ._parse import error_from_response, parse_success
+from ._parse import error_from_response, invalid_response, parse_success
 
 RESPONSE_TOO_LARGE = "response_too_large"
 
@@ -212,6 +211,10 @@ class Call(Generic[R]):
                 value: R = parse_success(self._operation.response, response)
             except PostStackError as invalid:
                 return self._move("receive", Fail(invalid))
+            check = self._operation.check
+            why = None if check is None else check(value)
+            if why is not None:
+                return self._move("receive", Fail(invalid_response(response, why)))
             return self._move("receive", Done(value))
         error = error_from_response(response, now, policy=self._policy)
         policy = self._policy

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ._content import ACCEPT_ENCODING
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request
@@ -14,31 +15,56 @@ from ._retry_policy import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
+LIVE_KEY_PREFIX = "sk_live_"
+"""Keys that reach real recipients: they never travel over plain http to another host."""
 _METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
-
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for names and literal addresses that can only mean this machine."""
-    host = host.lower().rstrip(".")
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+    """True for ``localhost`` and literal loopback addresses: 127.0.0.0/8 and ::1.
+
+    Only what cannot mean another machine: ``localhost`` itself, an IPv4
+    address of 127.0.0.0/8 in canonical dotted form (not ``127.1``,
+    ``127.300.1.1`` or ``0x7f.1``, which resolvers read in surprising ways)
+    and the IPv6 loopback, bracketed or not. Other names, ``*.localhost``
+    included, go wherever DNS says.
+    """
+    if not isinstance(host, str):
+        return False
+    host = host.lower()
+    if host == "localhost":
         return True
-    if host in {"::1", "0:0:0:0:0:0:0:1"}:
-        return True
-    parts = host.split(".")
-    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        # Canonical dotted IPv4 only: no leading zeros, no short or hex forms.
+        address = ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address):
+        # ::1 itself, not ::ffff:127.0.0.1 or a scoped ::1%eth0.
+        return address == _IPV6_LOOPBACK
+    return address.is_loopback
+
+
+_IPV6_LOOPBACK = IPv6Address("::1")
 
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
     """Validated client settings plus the pieces every request reuses.
 
-    Raises ValueError/TypeError with a specific message for a missing or
-    malformed key, a base URL that is not ``https`` (plain ``http`` is allowed
-    only to a loopback host, for local sandboxes and tests), a bad timeout, a
-    bad retry count or a bad ``max_response_bytes`` (the cap on one response
-    body, compressed or decoded, that every request carries to its transport).
+    Everything is checked here, before anything can be sent, with a
+    ValueError/TypeError that names the argument (and never shows the key): a
+    missing or malformed key, a base URL that is not an absolute ``https://``
+    URL with a valid host, port and path, a user agent that is no header value,
+    a bad timeout, a bad ``max_response_bytes`` (the cap on one response body,
+    compressed or decoded, that every request carries to its transport).
+
+    Plain ``http://`` is accepted to a loopback host (local sandboxes, tests),
+    and to any other host only with ``allow_insecure_http=True`` (a compose
+    service such as ``http://sandbox:8025``), and never then with an
+    ``sk_live_`` key: the key would cross the network unencrypted.
     """
 
     api_key: str = field(repr=False)
@@ -46,6 +72,7 @@ class ClientConfig:
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = "poststack-python"
+    allow_insecure_http: bool = False
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # Derived in __post_init__ from the fields above.
     scheme: str = field(init=False)
@@ -56,22 +83,21 @@ class ClientConfig:
     base_headers: tuple[tuple[str, str], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        key: object = self.api_key
-        if not isinstance(key, str):
-            raise TypeError(f"api_key must be a str, got {type(key).__name__}")
-        if not key.strip():
-            raise ValueError(
-                "No API key: pass api_key=... or set the POSTSTACK_API_KEY environment variable"
-            )
-        if key != key.strip() or not key.isprintable():
-            raise ValueError("api_key contains whitespace or control characters")
+        key = _check_api_key(self.api_key)
         timeout = check_timeout(self.timeout)
         if timeout is None:
             raise ValueError("timeout must be a number of seconds > 0, not None")
+        if not isinstance(self.retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, got {type(self.retry).__name__}")
+        user_agent = check_header_value(self.user_agent, "user_agent")
+        if not isinstance(self.allow_insecure_http, bool):
+            raise TypeError("allow_insecure_http must be True or False")
         limit: object = self.max_response_bytes
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"max_response_bytes must be an int of bytes >= 1, got {limit!r}")
         scheme, host, port, base_path = _split_base_url(self.base_url)
+        if scheme == "http" and not is_loopback_host(host):
+            _check_insecure_http_allowed(host, key, self.allow_insecure_http)
         default_port = 443 if scheme == "https" else 80
         netloc = f"[{host}]" if ":" in host else host
         if port != default_port:
@@ -91,7 +117,7 @@ class ClientConfig:
                 # Host first, as RFC 9112 3.2 asks; in its ASCII (IDNA) form.
                 ("Host", netloc if netloc.isascii() else netloc.encode("idna").decode("ascii")),
                 ("Authorization", f"Bearer {key}"),
-                ("User-Agent", self.user_agent),
+                ("User-Agent", user_agent),
                 # What curl and httpx send; also what urllib3 adds to a request through a
                 # proxy when there is none, so every transport sends the same.
                 ("Accept", "*/*"),
@@ -150,23 +176,137 @@ def encode_json(value: object) -> bytes:
     return text.encode("utf-8")
 
 
+def _check_api_key(api_key: object) -> str:
+    # The messages never show the key, not even in part: they end up in logs.
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
+    if not api_key.strip():
+        raise ValueError(
+            "No API key: pass api_key=... or set the POSTSTACK_API_KEY environment variable"
+        )
+    if api_key != api_key.strip():
+        raise ValueError("api_key has leading or trailing whitespace (the key is not shown)")
+    if not all("!" <= char <= "~" for char in api_key):
+        raise ValueError(
+            "api_key may hold only printable ASCII without spaces, as PostStack keys do "
+            "(the key is not shown)"
+        )
+    return api_key
+
+
+def check_header_value(value: object, name: str) -> str:
+    """A header value the client sends on every request: printable ASCII, no CR/LF."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value or value != value.strip() or not all(" " <= char <= "~" for char in value):
+        raise ValueError(
+            f"{name} must be printable ASCII without line breaks or surrounding spaces, "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _check_insecure_http_allowed(host: str, key: str, allowed: bool) -> None:
+    if key.startswith(LIVE_KEY_PREFIX):
+        raise ValueError(
+            f"base_url uses plain http:// to {host!r}, which is not this machine: an sk_live_ "
+            "key would cross the network unencrypted. Use https:// (plain http:// to another "
+            "host is possible only with a test key, sk_test_...)."
+        )
+    if not allowed:
+        raise ValueError(
+            f"base_url uses plain http:// to {host!r}, which is not this machine: the API key "
+            "would cross the network unencrypted. Use https://, or, for a test service such as "
+            "a sandbox container, accept the risk with allow_insecure_http=True (or "
+            "POSTSTACK_ALLOW_INSECURE_HTTP=1) and a test key."
+        )
+
+
+# RFC 3986 path characters: unreserved, sub-delims, ":" "@" "/", and "%" for escapes.
+_PATH_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/%"
+)
+_HEX = frozenset("0123456789abcdefABCDEF")
+# Host name labels: letters, digits, hyphens, and underscores (container and service
+# names use them, and DNS carries them).
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def _split_base_url(base_url: object) -> tuple[str, str, int, str]:
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, got {type(base_url).__name__}")
-    parts = urlsplit(base_url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"base_url must be an absolute https:// URL, got {base_url!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"base_url must not carry a query, fragment or credentials: {base_url!r}")
-    host = parts.hostname
-    if scheme == "http" and not is_loopback_host(host):
-        raise ValueError(
-            f"base_url {base_url!r} uses plain http:// to a non-loopback host; the API key "
-            "would travel unencrypted. Use https:// (http:// is allowed only for localhost)."
-        )
+    url = base_url.strip()
+    if not all(char >= "!" for char in url) or "\x7f" in url:
+        # Checked before urlsplit, which silently drops tabs and line breaks.
+        raise ValueError(f"base_url has spaces or control characters: {base_url!r}")
     try:
-        port = parts.port or (443 if scheme == "https" else 80)
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced "[" in the host, for one
+        raise ValueError(f"base_url is not a valid URL ({exc}): {base_url!r}") from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the URL holds a password.
+        raise ValueError("base_url must not carry credentials (user:password@); use api_key")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("base_url must not carry a query or a fragment")
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError(f"base_url must be an absolute https:// URL, got {base_url!r}")
+    host = _check_host(parts, base_url)
+    try:
+        port = parts.port
     except ValueError:
-        raise ValueError(f"base_url has an invalid port: {base_url!r}") from None
-    return scheme, host, port, parts.path.rstrip("/")
+        raise ValueError(f"base_url has an invalid port (1-65535): {base_url!r}") from None
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    elif port == 0:
+        raise ValueError(f"base_url has an invalid port (1-65535): {base_url!r}")
+    return scheme, host, port, _check_path(parts.path, base_url)
+
+
+def _check_host(parts: SplitResult, base_url: str) -> str:
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"base_url has no host: {base_url!r}")
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"base_url has an invalid IPv6 address: {base_url!r}") from None
+        return host
+    if not host.isascii():
+        raise ValueError(
+            f"base_url host {host!r} is not ASCII: write an internationalised name in its "
+            "ASCII form (xn--...)"
+        )
+    labels = host.removesuffix(".").split(".")
+    if labels[-1].isdigit():
+        # All-numeric last label: an IPv4 literal, which must be canonical (resolvers
+        # read 127.1 or 127.0.0.01 in surprising ways).
+        try:
+            IPv4Address(host)
+        except ValueError:
+            raise ValueError(f"base_url has an invalid IPv4 address: {base_url!r}") from None
+        return host
+    for label in labels:
+        if (
+            not label
+            or len(label) > 63
+            or not set(label) <= _LABEL_CHARS
+            or label.startswith("-")
+            or label.endswith("-")
+        ):
+            raise ValueError(f"base_url has an invalid host name {host!r}: {base_url!r}")
+    return host
+
+
+def _check_path(path: str, base_url: str) -> str:
+    for index, char in enumerate(path):
+        if char not in _PATH_CHARS:
+            raise ValueError(
+                f"base_url path has {char!r}, which a URL cannot carry (percent-encode it): "
+                f"{base_url!r}"
+            )
+        escape = path[index + 1 : index + 3]
+        if char == "%" and not (len(escape) == 2 and set(escape) <= _HEX):
+            raise ValueError(f"base_url path has a '%' that starts no %XX escape: {base_url!r}")
+    return path.rstrip("/")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
+from ._errors import PostStackError
 from ._narrow import as_mapping
 
 R = TypeVar("R")
@@ -36,7 +37,9 @@ class Operation(Generic[R]):
     ``path`` has its ids already percent-encoded; ``query`` holds the pairs to
     send, in order; ``body`` is the JSON value to send, or :data:`NO_BODY`.
     ``R`` is the type the parsed response is promised to have: it exists for
-    the type checker only.
+    the type checker only. ``check``, when given, looks at the parsed JSON
+    object and returns why it is not what was promised (or None): the call
+    then fails with ``invalid_response``, the response's own status and id.
     """
 
     method: str
@@ -46,6 +49,7 @@ class Operation(Generic[R]):
     response: ResponseKind = "json"
     timeout: float | None = None
     idempotency_key: str | None = None
+    check: Callable[[Any], str | None] | None = None
 
     # Bodies are dicts: an Operation is a value to compare, not a key to hash.
     __hash__ = None  # type: ignore[assignment]
@@ -71,12 +75,22 @@ class Plan(Generic[R]):
     with its own retries and Idempotency-Key) and hands the parsed responses,
     in order, to ``combine``, whose value the caller gets. Everything is built
     and checked before the first request goes out.
+
+    When an operation fails, the driver stops and raises what
+    :meth:`failure` makes of the error: ``failed``, when given, turns the
+    responses so far and the error into the error to raise (so that what
+    was already done is not lost).
     """
 
     operations: tuple[Operation[Any], ...]
     combine: Callable[[Sequence[Any]], R]
+    failed: Callable[[Sequence[Any], PostStackError], PostStackError] | None = None
 
     __hash__ = None  # type: ignore[assignment]
+
+    def failure(self, results: Sequence[Any], error: PostStackError) -> PostStackError:
+        """The error to raise when operation ``len(results)`` failed with ``error``."""
+        return error if self.failed is None else self.failed(results, error)
 
 
 def single(operation: Operation[R]) -> Plan[R]:

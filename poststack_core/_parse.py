@@ -37,7 +37,8 @@ def _charset(response: Response) -> str:
     return "utf-8"
 
 
-def _invalid(response: Response, why: str) -> PostStackError:
+def invalid_response(response: Response, why: str) -> PostStackError:
+    """The error for a 2xx response that is not what the endpoint promised: ``why`` says how."""
     headers = response.header_dict()
     return PostStackError(
         response.status,
@@ -51,26 +52,28 @@ def _invalid(response: Response, why: str) -> PostStackError:
 def parse_success(kind: ResponseKind, response: Response) -> Any:
     """The value of a 2xx response, or a PostStackError(code="invalid_response").
 
-    A bodyless success is None. A JSON endpoint's body must be a JSON object:
-    an HTML page from a proxy, truncated JSON or a bare string is never handed
-    back under a type that promises a dict.
+    A JSON endpoint promises a JSON object, and gets one or this error: an
+    empty body (a 204 included), an HTML page from a proxy, truncated JSON or
+    a bare string is never handed back under a type that promises a dict.
+    Every endpoint of the API promises content, so none answers None. Text
+    is decoded with its declared charset, bytes come back as they are.
     """
     body = response.body
-    if response.status == 204 or (not body and kind == "json"):
-        return None
     if kind == "bytes":
         return body
     if kind == "text":
         try:
             return body.decode(_charset(response))
         except (UnicodeDecodeError, LookupError):
-            raise _invalid(response, "text that is not in its declared encoding") from None
+            raise invalid_response(response, "text that is not in its declared encoding") from None
+    if not body:
+        raise invalid_response(response, "no body, where a JSON object was promised")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise _invalid(response, "a body that is not JSON") from None
+        raise invalid_response(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
-        raise _invalid(response, f"JSON {type(value).__name__}, not an object")
+        raise invalid_response(response, f"JSON {type(value).__name__}, not an object")
     return value
 
 

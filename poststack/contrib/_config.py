@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
-from poststack_core import DEFAULT_TIMEOUT
+from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 
 class ClientOptions(TypedDict):
@@ -52,5 +52,5 @@ def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions
         api_key=_optional_str(lookup("POSTSTACK_API_KEY"), "POSTSTACK_API_KEY", where),
         base_url=_optional_str(lookup("POSTSTACK_BASE_URL"), "POSTSTACK_BASE_URL", where),
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-        max_retries=3 if retries is None else int(retries),
+        max_retries=DEFAULT_MAX_RETRIES if retries is None else int(retries),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._narrow import as_list
@@ -27,6 +28,7 @@ def op(
     response: ResponseKind = "json",
     timeout: float | None = None,
     idempotency_key: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
 ) -> Operation[Any]:
     """An Operation with the per-call options checked before anything can be sent."""
     if idempotency_key is not None and method != "POST":
@@ -39,6 +41,7 @@ def op(
         response,
         check_timeout(timeout),
         check_idempotency_key(idempotency_key),
+        check,
     )
 
 

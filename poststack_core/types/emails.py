@@ -61,9 +61,14 @@ class SendEmailResponse(_SendEmailResponseRequired, total=False):
     """True when the key is a test key: recorded, never handed to a mail server."""
 
 
-class BatchEmailError(TypedDict):
+class _BatchEmailErrorRequired(TypedDict):
     error: str
     """Why this one email of the batch was rejected (the others are unaffected)."""
+
+
+class BatchEmailError(_BatchEmailErrorRequired, total=False):
+    code: str
+    """``"not_sent"`` in ``SendManyError.results`` for an email a failed batch left unsent."""
 
 
 BatchEmailResult = SendEmailResponse | BatchEmailError

@@ -260,7 +260,7 @@ def every_verb_check(record: Record) -> None:
         {"email": QUEUED},
         {"emails": [], "pagination": {"page": 2}},
         {"rescheduled": True},
-        None,
+        {"success": True},
         {"id": "em_3"},
     )(record)
     assert [(r["method"], r["target"]) for r in record.requests] == [
@@ -484,12 +484,18 @@ SCENARIOS = [
         steps=(SEND, Step("get", ("em_1",))),
     ),
     Scenario(
+        # A JSON endpoint never answers None: no content is an invalid response.
+        "no_content_where_json_is_promised",
+        lambda: [Reply(204)],
+        fails(PostStackError, 204, "invalid_response", attempts=1, request_id="req_1"),
+    ),
+    Scenario(
         "every_verb",
         lambda: [
             Reply(200, {"email": QUEUED}),
             Reply(200, {"emails": [], "pagination": {"page": 2}}),
             Reply(200, {"rescheduled": True}),
-            Reply(204),
+            Reply(200, {"success": True}),
             Reply(202, {"id": "em_3"}),
         ],
         every_verb_check,

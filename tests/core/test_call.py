@@ -20,6 +20,7 @@ from poststack_core import (
     ConnectionBroken,
     Done,
     Fail,
+    Operation,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
@@ -481,3 +482,20 @@ TestCallMachine = CallMachine.TestCase
 def test_unusable_idempotency_keys_fail_before_sending(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency_key"):
         emails.send({"from": "a@b.c", "to": ["x@y.z"]}, idempotency_key=key)
+
+
+def test_an_operations_check_turns_a_broken_promise_into_invalid_response() -> None:
+    def check(value: Any) -> str | None:
+        return None if value.get("ok") else "no ok in the answer"
+
+    op = Operation("POST", "/x", body={}, check=check)
+    call = Call(op, config(), new_key=lambda: KEY, random=lambda: 0.0)
+    call.start()
+    action = call.receive(response(202, {"nope": 1}, [("x-request-id", "req_4")]), NOW)
+    assert isinstance(action, Fail)
+    assert (action.error.status_code, action.error.code) == (202, "invalid_response")
+    assert action.error.error == "The API answered 202 with no ok in the answer"
+    assert action.error.request_id == "req_4"
+    call = Call(op, config(), new_key=lambda: KEY, random=lambda: 0.0)
+    call.start()
+    assert call.receive(response(200, {"ok": True}), NOW) == Done({"ok": True})

@@ -20,8 +20,24 @@ def test_json_with_a_text_content_type_is_still_parsed() -> None:
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
-def test_bodyless_success_is_none(status: int) -> None:
-    assert parse_success("json", response(status)) is None
+def test_a_json_endpoint_never_answers_none(status: int) -> None:
+    # emails.send answering an empty 200 used to return None typed as SendEmailResponse.
+    r = response(status, headers=[("x-request-id", "req_3")])
+    with pytest.raises(PostStackError) as info:
+        parse_success("json", r)
+    assert (info.value.status_code, info.value.code) == (status, "invalid_response")
+    assert (
+        info.value.error
+        == f"The API answered {status} with no body, where a JSON object was promised"
+    )
+    assert info.value.request_id == "req_3"
+    assert info.value.retryable  # sent again later (same key), it may well succeed
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_empty_text_and_bytes_are_empty_values(status: int) -> None:
+    assert parse_success("text", response(status)) == ""
+    assert parse_success("bytes", response(status)) == b""
 
 
 @pytest.mark.parametrize(
