@@ -226,7 +226,8 @@ class RequestsTransport:
         if not self._owns_session:
             # As Session.request() would: proxies, CA bundle and client certificate from
             # the environment when the session's trust_env says so.
-            return dict(self._session.merge_environment_settings(prepared.url, {}, True, None, None))
+            merged = self._session.merge_environment_settings(prepared.url, {}, True, None, None)
+            return dict(merged)
         environment = self._environment
         proxy = environment.proxy_for(request.scheme, request.host, request.port)
         return {
