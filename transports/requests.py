@@ -36,6 +36,7 @@ from typing import Any
 
 import requests
 import requests.adapters
+import requests.structures
 import urllib3
 import urllib3.connection
 import urllib3.exceptions
@@ -248,13 +249,14 @@ class RequestsTransport:
                 auth=_keep_headers,
             )
         )
-        # The core decided the framing; requests computed its own (and adds a
-        # "Content-Length: 0" to a bodyless DELETE): the core's goes out.
-        for name in _FRAMING:
-            prepared.headers.pop(name, None)
-        for name, value in request.headers:
-            if name in _FRAMING:
-                prepared.headers[name] = value
+        # The core's headers go out as they are, framing included, and first; requests
+        # computed its own framing (and adds "Content-Length: 0" to a bodyless DELETE),
+        # and a user's session may add headers of its own after them.
+        headers = requests.structures.CaseInsensitiveDict(request.headers)
+        for name, value in prepared.headers.items():
+            if name not in headers and name not in _FRAMING:
+                headers[name] = value
+        prepared.headers = headers
         settings = self._settings(prepared, request)
         # urllib3's total timeout: the connect gets what is left of the attempt, and the
         # wait for the response head what is left after connecting and sending.
