@@ -90,15 +90,19 @@ def pools_of(client: Any) -> list[Any]:
     return pools
 
 
-def wrap_network_backends(client: Any, library: Library, *, asynchronous: bool) -> None:
-    """Bound by the attempt deadline every connection the client's pools open from now on."""
+def wrap_network_backends(client: Any, library: Library, *, asynchronous: bool) -> bool:
+    """Bound by the attempt deadline every connection the client's pools open from now on.
+
+    True if every transport of the client has a pool, now wrapped; False if
+    some (a mock, a custom transport) could not be, and need checking from outside.
+    """
     wrapper = AsyncDeadlineBackend if asynchronous else DeadlineBackend
-    for pool in pools_of(client):
-        backend = pool._network_backend
-        if backend is None:  # some httpcore versions create the default on first use
-            continue
-        if not isinstance(backend, AsyncDeadlineBackend | DeadlineBackend):
-            pool._network_backend = wrapper(backend, library.core)
+    pools = pools_of(client)
+    for pool in pools:
+        if not isinstance(pool._network_backend, AsyncDeadlineBackend | DeadlineBackend):
+            pool._network_backend = wrapper(pool._network_backend, library.core)
+    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
+    return len(pools) == len([t for t in transports if t is not None])
 
 
 def close_connections(pool: Any) -> None:

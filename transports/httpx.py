@@ -21,9 +21,10 @@ fork safety reach into it.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpcore
@@ -34,6 +35,7 @@ from poststack_core import (
     ConnectionBroken,
     Request,
     Response,
+    ResponseTooLarge,
     TransportFailure,
 )
 
@@ -156,10 +158,38 @@ def _client_request(client: Any, request: Request, timeout: float) -> Any:
     )
 
 
-def _past_deadline(library: Library) -> None:
+def _past_deadline(library: Library | None) -> None:
     # A client whose pools could not be wrapped still ends the attempt between chunks.
-    if time.monotonic() > deadline.get():
+    if library is not None and time.monotonic() > deadline.get():
         raise library.module.ReadTimeout("the attempt's deadline has passed")
+
+
+async def _collect(chunks: AsyncIterator[bytes], body: Body, library: Library | None) -> None:
+    """Read an async body into ``body``, stopping it from the inside when it grows too large.
+
+    httpcore and httpx stream a body through nested async generators. Leaving
+    the loop early abandons them, which trio reports as a ResourceWarning for
+    each; so when the body passes the cap, the attempt's deadline is moved to
+    now instead: the next socket read fails inside the innermost generator and
+    unwinds them all, as any read error does, and ResponseTooLarge is raised.
+    """
+    too_large: ResponseTooLarge | None = None
+    try:
+        async for chunk in chunks:
+            if too_large is None:
+                try:
+                    body.add(chunk)
+                except ResponseTooLarge as exc:
+                    too_large = exc
+                    deadline.set(-math.inf)
+                    continue
+                _past_deadline(library)
+    except Exception:
+        if too_large is not None:
+            raise too_large from None
+        raise
+    if too_large is not None:
+        raise too_large
 
 
 class HttpxTransport:
@@ -175,11 +205,14 @@ class HttpxTransport:
     ) -> None:
         self._client = client
         self._library: Library | None = None
+        # Set to the library when some of the client's pools could not be wrapped.
+        self._check_between_chunks: Library | None = None
         if client is not None:
             if not trust_env:
                 raise ValueError("trust_env applies to the transport's own pool; set your client's")
             self._library = library_of(client, asynchronous=False)
-            wrap_network_backends(client, self._library, asynchronous=False)
+            if not wrap_network_backends(client, self._library, asynchronous=False):
+                self._check_between_chunks = self._library
         else:
             self._routes = _Routes(trust_env)
         self._kinds = _kinds(self._library)
@@ -195,8 +228,7 @@ class HttpxTransport:
         try:
             if self._client is None:
                 return self._send_own(request, timeout)
-            assert self._library is not None
-            return self._send_client(self._client, self._library, request, timeout)
+            return self._send_client(self._client, self._check_between_chunks, request, timeout)
         except Exception as exc:
             _raise_mapped(exc, self._kinds)
         finally:
@@ -228,7 +260,9 @@ class HttpxTransport:
         return Response(response.status, headers, body.value())
 
     @staticmethod
-    def _send_client(client: Any, library: Library, request: Request, timeout: float) -> Response:
+    def _send_client(
+        client: Any, library: Library | None, request: Request, timeout: float
+    ) -> Response:
         built = _client_request(client, request, timeout)
         response = client.send(built, stream=True, auth=None, follow_redirects=False)
         try:
@@ -338,11 +372,14 @@ class AsyncHttpxTransport:
     ) -> None:
         self._client = client
         self._library: Library | None = None
+        # Set to the library when some of the client's pools could not be wrapped.
+        self._check_between_chunks: Library | None = None
         if client is not None:
             if not trust_env:
                 raise ValueError("trust_env applies to the transport's own pool; set your client's")
             self._library = library_of(client, asynchronous=True)
-            wrap_network_backends(client, self._library, asynchronous=True)
+            if not wrap_network_backends(client, self._library, asynchronous=True):
+                self._check_between_chunks = self._library
         else:
             self._routes = _Routes(trust_env)
         self._kinds = _kinds(self._library)
@@ -357,8 +394,9 @@ class AsyncHttpxTransport:
         try:
             if self._client is None:
                 return await self._send_own(request, timeout)
-            assert self._library is not None
-            return await self._send_client(self._client, self._library, request, timeout)
+            return await self._send_client(
+                self._client, self._check_between_chunks, request, timeout
+            )
         except Exception as exc:
             _raise_mapped(exc, self._kinds)
         finally:
@@ -380,24 +418,21 @@ class AsyncHttpxTransport:
         try:
             headers = _decoded_headers(response.headers)
             body = Body(request, response.status, headers)
-            async for chunk in response.aiter_stream():
-                body.add(chunk)
+            await _collect(response.aiter_stream(), body, None)
         finally:
             await response.aclose()
         return Response(response.status, headers, body.value())
 
     @staticmethod
     async def _send_client(
-        client: Any, library: Library, request: Request, timeout: float
+        client: Any, library: Library | None, request: Request, timeout: float
     ) -> Response:
         built = _client_request(client, request, timeout)
         response = await client.send(built, stream=True, auth=None, follow_redirects=False)
         try:
             headers = tuple(response.headers.multi_items())
             body = Body(request, response.status_code, headers)
-            async for chunk in response.aiter_raw():
-                body.add(chunk)
-                _past_deadline(library)
+            await _collect(response.aiter_raw(), body, library)
         finally:
             await response.aclose()
         return Response(response.status_code, headers, body.value())
