@@ -223,7 +223,7 @@ def _answer(
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
-    """Copy bytes from ``source`` to ``sink`` until ``source`` closes, then close ``sink``'s side."""
+    """Copy from ``source`` to ``sink`` until ``source`` closes; then end ``sink``'s writing."""
     try:
         while data := source.recv(65536):
             sink.sendall(data)
