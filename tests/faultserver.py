@@ -216,7 +216,9 @@ class Endless:
 
     Chunked, unless ``content_length`` is given: then that length is announced
     (and at most that much sent). It stops when the client leaves or the
-    server stops. Nothing is buffered: the same chunk object is sent again.
+    server stops, or once ``stop_after`` bytes are out (a bound for tests that
+    must not run away if the client fails to stop). Nothing is buffered: the
+    same chunk object is sent again.
     """
 
     status: int = 200
@@ -224,6 +226,7 @@ class Endless:
     interval: float = 0.0
     content_length: int | None = None
     headers: HeadersArg = ()
+    stop_after: int | None = None
 
 
 Action: TypeAlias = (
@@ -535,7 +538,8 @@ class _Connection:
             status_code=endless.status, reason=_reason(endless.status), headers=headers
         )
         self.send_events([head])
-        left = math.inf if endless.content_length is None else endless.content_length
+        limits = [endless.content_length, endless.stop_after]
+        left = min([math.inf, *(limit for limit in limits if limit is not None)])
         while left > 0:
             if endless.interval and self.stopping.wait(endless.interval):
                 raise _Disconnect

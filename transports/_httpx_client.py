@@ -11,13 +11,22 @@ pool as ``_pool``, and a pool opens connections through
 ``_network_backend``. That path is the same in httpx 0.27-0.28 and httpx2
 2.x; the conformance and fork tests run against both and fail if it moves.
 
-What is done with it: the pools' network backends are wrapped once, when the
-transport is created, in :mod:`._deadline`'s backends, which bound each
-socket operation by the SDK's attempt deadline (there is none outside an
-SDK call, so the client's other requests are unaffected) and refuse to use a
-connection from another process or event loop. A client built some other
-way (a mock transport, a custom one) is used as is: its body is still cut
-off at the deadline, between chunks.
+What is done with it, once, when the transport is created:
+
+* a blocking pool's network backend is wrapped in :mod:`._deadline`'s, which
+  bounds each socket operation by the SDK's attempt deadline (there is none
+  outside an SDK call, so the client's other requests are unaffected) and
+  refuses connections from another process; in a forked child the pools'
+  connections are closed without I/O (:func:`close_connections`);
+* an async pool on httpcore's default backend gets the SDK's
+  :class:`._sockets.SocketBackend` instead: plain sockets, the same TCP and
+  TLS, bounded by the deadline, and closable without the event loop that
+  opened them, so connections of an ended loop (or of the parent process)
+  are closed when the client is next used elsewhere. An async pool on a
+  custom backend is wrapped like a blocking one.
+
+A client built some other way (a mock transport, a custom one) is used as
+is: its body is still cut off at the deadline, between chunks.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ from types import ModuleType
 from typing import Any
 
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend
+from ._sockets import SocketBackend
 
-__all__ = ["Library", "close_connections", "library_of", "pools_of", "wrap_network_backends"]
+__all__ = ["Library", "close_connections", "library_of", "pools_of", "take_over_network"]
 
 
 class Library:
@@ -90,19 +100,30 @@ def pools_of(client: Any) -> list[Any]:
     return pools
 
 
-def wrap_network_backends(client: Any, library: Library, *, asynchronous: bool) -> bool:
-    """Bound by the attempt deadline every connection the client's pools open from now on.
+def take_over_network(
+    client: Any, library: Library, *, asynchronous: bool
+) -> tuple[list[SocketBackend], bool]:
+    """Route every connection the client's pools open from now on through the SDK's backends.
 
-    True if every transport of the client has a pool, now wrapped; False if
-    some (a mock, a custom transport) could not be, and need checking from outside.
+    Returns the socket backends installed (to close an ended loop's sockets)
+    and whether every transport of the client has a pool that is now covered
+    (False for a mock or custom transport, which needs checking from outside).
     """
-    wrapper = AsyncDeadlineBackend if asynchronous else DeadlineBackend
+    installed: list[SocketBackend] = []
     pools = pools_of(client)
     for pool in pools:
-        if not isinstance(pool._network_backend, AsyncDeadlineBackend | DeadlineBackend):
-            pool._network_backend = wrapper(pool._network_backend, library.core)
+        backend = pool._network_backend
+        if isinstance(backend, SocketBackend | AsyncDeadlineBackend | DeadlineBackend):
+            continue  # another transport over the same client got there first
+        if not asynchronous:
+            pool._network_backend = DeadlineBackend(backend, library.core)
+        elif type(backend).__name__ == "AutoBackend":  # httpcore's default: anyio or trio
+            pool._network_backend = SocketBackend(library.core)
+            installed.append(pool._network_backend)
+        else:
+            pool._network_backend = AsyncDeadlineBackend(backend, library.core)
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    return len(pools) == len([t for t in transports if t is not None])
+    return installed, len(pools) == len([t for t in transports if t is not None])
 
 
 def close_connections(pool: Any) -> None:

@@ -24,12 +24,13 @@ import ssl
 import time
 import weakref
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import httpcore
 
 from ._deadline import deadline
-from ._runtime import getaddrinfo, is_readable, wait_readable, wait_writable
+from ._runtime import current_loop, getaddrinfo, is_readable, wait_readable, wait_writable
 
 __all__ = ["SocketBackend"]
 
@@ -45,15 +46,33 @@ def _end(timeout: float | None) -> float:
 
 
 class SocketBackend(httpcore.AsyncNetworkBackend):
-    """Opens connections as plain sockets and remembers them, to close them all at once."""
+    """Opens connections as plain sockets and remembers them, to close them without a loop.
 
-    def __init__(self) -> None:
-        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+    ``errors`` is the httpcore (or httpcore2) module whose exceptions the
+    pool expects. Each socket is remembered with the event loop that opened
+    it (see ``_runtime.current_loop``).
+    """
+
+    def __init__(self, errors: ModuleType = httpcore) -> None:
+        self._errors = errors
+        self._sockets: weakref.WeakKeyDictionary[socket.socket, object] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def close_all(self) -> None:
         """Close every socket this backend opened. Synchronous, and no byte is sent."""
         for sock in list(self._sockets):
             sock.close()
+
+    def close_foreign(self, loop: object) -> None:
+        """Close the sockets opened under any event loop but ``loop``.
+
+        Their pool finds them closed (readable, in httpcore's terms) and drops
+        them the next time it looks, opening new connections instead.
+        """
+        for sock, owner in list(self._sockets.items()):
+            if owner is not loop:
+                sock.close()
 
     async def connect_tcp(
         self,
@@ -63,13 +82,14 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        errors = self._errors
         end = _end(timeout)
         try:
             addresses = await getaddrinfo(host, port, end)
         except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"looking up {host} timed out") from exc
+            raise errors.ConnectTimeout(f"looking up {host} timed out") from exc
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise errors.ConnectError(str(exc) or type(exc).__name__) from exc
         failure: OSError | None = None
         for family, kind, proto, _, address in addresses:
             sock = socket.socket(family, kind, proto)
@@ -83,7 +103,7 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
                 await self._connected(sock, address, end)
             except TimeoutError as exc:
                 sock.close()
-                raise httpcore.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
+                raise errors.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
             except OSError as exc:
                 sock.close()
                 failure = exc
@@ -91,9 +111,9 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
             except BaseException:
                 sock.close()
                 raise
-            return _Plain(sock)
+            return _Plain(sock, errors)
         assert failure is not None  # getaddrinfo never returns an empty list
-        raise httpcore.ConnectError(str(failure) or type(failure).__name__) from failure
+        raise errors.ConnectError(str(failure) or type(failure).__name__) from failure
 
     async def connect_unix_socket(
         self,
@@ -101,6 +121,7 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        errors = self._errors
         end = _end(timeout)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -110,18 +131,18 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
             await self._connected(sock, path, end)
         except TimeoutError as exc:
             sock.close()
-            raise httpcore.ConnectTimeout(f"connecting to {path} timed out") from exc
+            raise errors.ConnectTimeout(f"connecting to {path} timed out") from exc
         except OSError as exc:
             sock.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise errors.ConnectError(str(exc) or type(exc).__name__) from exc
         except BaseException:
             sock.close()
             raise
-        return _Plain(sock)
+        return _Plain(sock, errors)
 
     async def _connected(self, sock: socket.socket, address: Any, end: float) -> None:
         # Remembered before the first wait: a pool closed meanwhile closes this one too.
-        self._sockets.add(sock)
+        self._sockets[sock] = current_loop()
         code = sock.connect_ex(address)
         if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
             await wait_writable(sock, end)
@@ -138,6 +159,8 @@ class SocketBackend(httpcore.AsyncNetworkBackend):
 class _Stream(httpcore.AsyncNetworkStream):
     """What both kinds of stream share: httpcore's read/write in terms of a deadline."""
 
+    errors: ModuleType
+
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self.read_by(max_bytes, _end(timeout))
 
@@ -150,7 +173,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return await _TLS.handshake(self, ssl_context, server_hostname, _end(timeout))
+        return await _TLS.handshake(self, ssl_context, server_hostname, _end(timeout), self.errors)
 
     async def read_by(self, max_bytes: int, end: float) -> bytes:
         raise NotImplementedError
@@ -162,42 +185,45 @@ class _Stream(httpcore.AsyncNetworkStream):
 class _Plain(_Stream):
     """A connected non-blocking TCP (or unix) socket."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, errors: ModuleType) -> None:
         self.sock = sock
+        self.errors = errors
 
     async def read_by(self, max_bytes: int, end: float) -> bytes:
+        errors = self.errors
         sock = self.sock
         while True:
             if time.monotonic() >= end:
-                raise httpcore.ReadTimeout("the attempt's deadline has passed")
+                raise errors.ReadTimeout("the attempt's deadline has passed")
             try:
                 return sock.recv(max_bytes)
             except BlockingIOError:
                 pass
             except OSError as exc:
-                raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+                raise errors.ReadError(str(exc) or type(exc).__name__) from exc
             try:
                 await wait_readable(sock, end)
             except TimeoutError as exc:
-                raise httpcore.ReadTimeout("the attempt's deadline has passed") from exc
+                raise errors.ReadTimeout("the attempt's deadline has passed") from exc
 
     async def write_by(self, data: bytes, end: float) -> None:
+        errors = self.errors
         sock = self.sock
         with memoryview(data) as view:
             while view:
                 if time.monotonic() >= end:
-                    raise httpcore.WriteTimeout("the attempt's deadline has passed")
+                    raise errors.WriteTimeout("the attempt's deadline has passed")
                 try:
                     view = view[sock.send(view) :]
                     continue
                 except BlockingIOError:
                     pass
                 except OSError as exc:
-                    raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+                    raise errors.WriteError(str(exc) or type(exc).__name__) from exc
                 try:
                     await wait_writable(sock, end)
                 except TimeoutError as exc:
-                    raise httpcore.WriteTimeout("the attempt's deadline has passed") from exc
+                    raise errors.WriteTimeout("the attempt's deadline has passed") from exc
 
     async def aclose(self) -> None:
         # No TLS goodbye and no shutdown(): closing is the same from any loop, or none.
@@ -225,6 +251,7 @@ class _TLS(_Stream):
     def __init__(
         self, inner: _Stream, tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO
     ) -> None:
+        self.errors = inner.errors
         self.inner = inner
         self.tls = tls
         self.incoming = incoming
@@ -232,7 +259,12 @@ class _TLS(_Stream):
 
     @classmethod
     async def handshake(
-        cls, inner: _Stream, context: ssl.SSLContext, server_hostname: str | None, end: float
+        cls,
+        inner: _Stream,
+        context: ssl.SSLContext,
+        server_hostname: str | None,
+        end: float,
+        errors: ModuleType,
     ) -> _TLS:
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = context.wrap_bio(incoming, outgoing, server_hostname=server_hostname)
@@ -240,11 +272,11 @@ class _TLS(_Stream):
         try:
             await stream._complete(tls.do_handshake, end)
         except ssl.SSLError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        except httpcore.ReadTimeout as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except (httpcore.ReadError, httpcore.WriteError) as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise errors.ConnectError(str(exc) or type(exc).__name__) from exc
+        except (errors.ReadTimeout, errors.WriteTimeout) as exc:
+            raise errors.ConnectTimeout(str(exc)) from exc
+        except (errors.ReadError, errors.WriteError) as exc:
+            raise errors.ConnectError(str(exc)) from exc
         return stream
 
     async def _complete(self, operation: Any, end: float) -> Any:
@@ -276,14 +308,14 @@ class _TLS(_Stream):
             # HTTP/1.1 framing tells apart from a complete body anyway).
             return b""
         except ssl.SSLError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+            raise self.errors.ReadError(str(exc) or type(exc).__name__) from exc
         return data
 
     async def write_by(self, data: bytes, end: float) -> None:
         try:
             await self._complete(lambda: self.tls.write(data), end)
         except ssl.SSLError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+            raise self.errors.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -43,7 +43,7 @@ from ._body import Body
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
-from ._httpx_client import Library, close_connections, library_of, pools_of, wrap_network_backends
+from ._httpx_client import Library, close_connections, library_of, pools_of, take_over_network
 from ._runtime import current_loop, has_readiness_waits
 from ._sockets import SocketBackend
 
@@ -211,7 +211,8 @@ class HttpxTransport:
             if not trust_env:
                 raise ValueError("trust_env applies to the transport's own pool; set your client's")
             self._library = library_of(client, asynchronous=False)
-            if not wrap_network_backends(client, self._library, asynchronous=False):
+            _, covered = take_over_network(client, self._library, asynchronous=False)
+            if not covered:
                 self._check_between_chunks = self._library
         else:
             self._routes = _Routes(trust_env)
@@ -371,6 +372,7 @@ class AsyncHttpxTransport:
         trust_env: bool = True,
     ) -> None:
         self._client = client
+        self._backends: list[SocketBackend] = []
         self._library: Library | None = None
         # Set to the library when some of the client's pools could not be wrapped.
         self._check_between_chunks: Library | None = None
@@ -378,12 +380,14 @@ class AsyncHttpxTransport:
             if not trust_env:
                 raise ValueError("trust_env applies to the transport's own pool; set your client's")
             self._library = library_of(client, asynchronous=True)
-            if not wrap_network_backends(client, self._library, asynchronous=True):
+            self._backends, covered = take_over_network(client, self._library, asynchronous=True)
+            if not covered:
                 self._check_between_chunks = self._library
         else:
             self._routes = _Routes(trust_env)
         self._kinds = _kinds(self._library)
         self._loop_pools: _LoopPools | None = None
+        self._client_loop: object = None  # the loop a user's client was last used in
         drop_in_forked_children(self)
 
     def __repr__(self) -> str:
@@ -394,6 +398,12 @@ class AsyncHttpxTransport:
         try:
             if self._client is None:
                 return await self._send_own(request, timeout)
+            loop = current_loop()
+            if loop is not self._client_loop:
+                # The client's connections of an earlier loop are unusable here: close them.
+                for backend in self._backends:
+                    backend.close_foreign(loop)
+                self._client_loop = loop
             return await self._send_client(
                 self._client, self._check_between_chunks, request, timeout
             )
@@ -452,8 +462,9 @@ class AsyncHttpxTransport:
         pools.drop()
 
     def _forget_inherited(self) -> None:
-        # In a forked child (see _fork). A user's client's connections are guarded by
-        # their streams (see _deadline); ours are closed here, without I/O.
+        # In a forked child (see _fork): every socket we opened is closed, without I/O.
         if self._loop_pools is not None:
             self._loop_pools.drop()
             self._loop_pools = None
+        for backend in self._backends:
+            backend.close_all()
