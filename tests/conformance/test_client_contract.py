@@ -35,7 +35,7 @@ class Raising:
 
 
 class AsyncRaising(Raising):
-    async def send(self, request: Request, timeout: float) -> Response:  # type: ignore[override]
+    async def send(self, request: Request, timeout: float) -> Response:  # type: ignore[override]  # noqa: ASYNC109
         self.sent.append(request)
         raise self.exc
 
@@ -79,7 +79,7 @@ def test_async_calls_too(loop: str) -> None:
 
 def test_cancellation_is_not_swallowed() -> None:
     class Slow:
-        async def send(self, request: Request, timeout: float) -> Response:
+        async def send(self, request: Request, timeout: float) -> Response:  # noqa: ASYNC109
             await trio.sleep_forever()
             raise AssertionError
 

@@ -9,6 +9,7 @@ next loop must get new connections, never the old ones, and no error.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,14 +74,11 @@ def test_one_client_in_one_loop_after_another(runtime: Runtime, server: FaultSer
     opened = []
     for n, loop in enumerate(_loops(runtime)):
         tag = f"run{n}-{loop}"
-        if loop == "asyncio":
-            results = asyncio.run(_batch(ps, tag))
-        else:
-            results = trio.run(_batch, ps, tag)
+        results = asyncio.run(_batch(ps, tag)) if loop == "asyncio" else trio.run(_batch, ps, tag)
         assert sorted(results) == sorted((f"{tag}-{i}", f"em_{tag}-{i}") for i in range(CALLS))
         opened.append(server.connections)
     # Every loop opened connections of its own: none was carried over from the one before.
-    assert all(later > earlier for earlier, later in zip(opened, opened[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(opened))
     requests = server.requests
     assert len(requests) == CALLS * len(_loops(runtime))
     # Each connection served one loop only.
