@@ -10,9 +10,11 @@ same way.
 
 The rules, where the tools differ, are:
 
-* a lower-case variable wins over its upper-case twin, and an empty value is
-  unset; ``HTTP_PROXY`` in upper case is ignored when ``REQUEST_METHOD`` is
-  set, since in a CGI program a client can set it (as urllib and curl do);
+* the proxy variables are read as :func:`urllib.request.getproxies` reads
+  them (and so httpx and requests): either case, a lower-case one winning
+  over its upper-case twin; an empty lower-case one unsets it; ``HTTP_PROXY``
+  in upper case is ignored when ``REQUEST_METHOD`` is set, since in a CGI
+  program a client can set it;
 * ``http_proxy`` serves ``http://`` URLs, ``https_proxy`` serves
   ``https://`` ones (through an HTTP ``CONNECT`` tunnel), ``all_proxy``
   serves both when the scheme's own variable is unset;
@@ -109,18 +111,16 @@ class Environment:
         cannot use or a CA path that does not exist: before anything is sent.
         """
         env = os.environ if environ is None else environ
+        found = _proxy_variables(env)
 
         def get(name: str) -> tuple[str, str] | None:
-            for variable in (name, name.upper()):
-                if variable == "HTTP_PROXY" and "REQUEST_METHOD" in env:
-                    continue
-                value = env.get(variable, "").strip()
-                if value:
-                    return variable, value
-            return None
+            if name in found:
+                return found[name]
+            value = env.get(name.upper(), "").strip()
+            return (name.upper(), value) if value else None
 
-        everything = _proxy(get("all_proxy"))
-        no_proxy = get("no_proxy")
+        everything = _proxy(found.get("all"))
+        no_proxy = found.get("no")
         entries = [e.strip().lower() for e in no_proxy[1].split(",")] if no_proxy else []
         ca_file = get("ssl_cert_file")
         ca_dir = get("ssl_cert_dir")
@@ -129,8 +129,8 @@ class Environment:
         if ca_file is None and ca_dir is not None and not os.path.isdir(ca_dir[1]):
             raise ValueError(f"{ca_dir[0]}={ca_dir[1]!r} is not a directory of CA certificates")
         return cls(
-            http_proxy=_proxy(get("http_proxy")) or everything,
-            https_proxy=_proxy(get("https_proxy")) or everything,
+            http_proxy=_proxy(found.get("http")) or everything,
+            https_proxy=_proxy(found.get("https")) or everything,
             bypass_all="*" in entries,
             bypass=tuple(_bypass(entry) for entry in entries if entry and entry != "*"),
             ca_file=ca_file[1] if ca_file else None,
@@ -163,6 +163,25 @@ class Environment:
     def ca_location(self) -> str | None:
         """The CA file or directory in use, or None for the default bundle (for requests)."""
         return self.ca_file or self.ca_dir
+
+
+def _proxy_variables(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """``{"http": (variable, value), "no": ...}``: the ``*_proxy`` variables, as urllib reads them."""
+    found: dict[str, tuple[str, str]] = {}
+    # Two passes, as urllib.request.getproxies_environment: any case first, then the
+    # lower-case names again, which win (and unset, when empty).
+    for name, value in env.items():
+        if name.lower().endswith("_proxy") and value.strip():
+            found[name.lower()[:-6]] = (name, value.strip())
+    if "REQUEST_METHOD" in env:
+        found.pop("http", None)  # a CGI client can set HTTP_PROXY (httpoxy)
+    for name, value in env.items():
+        if name.endswith("_proxy") and name == name.lower():
+            if value.strip():
+                found[name[:-6]] = (name, value.strip())
+            else:
+                found.pop(name[:-6], None)
+    return found
 
 
 def _proxy(found: tuple[str, str] | None) -> Proxy | None:

@@ -173,7 +173,14 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        return await _TLS.handshake(self, ssl_context, server_hostname, _end(timeout), self.errors)
+        try:
+            return await _TLS.handshake(
+                self, ssl_context, server_hostname, _end(timeout), self.errors
+            )
+        except BaseException:
+            # As httpcore's own backends do: a failed handshake closes the connection.
+            await self.aclose()
+            raise
 
     async def read_by(self, max_bytes: int, end: float) -> bytes:
         raise NotImplementedError

@@ -103,8 +103,8 @@ def _pool_options(
     if proxy is not None:
         options["proxy_url"] = proxy.url
         options["proxy_headers"] = list(proxy.headers)
-        # An https:// proxy is verified like any server.
-        options["proxy_ssl_context"] = context
+        if proxy.scheme == "https":  # an https:// proxy is verified like any server
+            options["proxy_ssl_context"] = context
     return options
 
 
