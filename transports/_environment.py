@@ -166,7 +166,7 @@ class Environment:
 
 
 def _proxy_variables(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """``{"http": (variable, value), "no": ...}``: the ``*_proxy`` variables, as urllib reads them."""
+    """``{"http": (variable, value), "no": ...}``: the ``*_proxy`` variables, read as urllib."""
     found: dict[str, tuple[str, str]] = {}
     # Two passes, as urllib.request.getproxies_environment: any case first, then the
     # lower-case names again, which win (and unset, when empty).
