@@ -34,7 +34,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict), both as Python 3.10, on the packages and typing tests."""
     session.install("-e", ALL_EXTRAS, "mypy>=1.10", "pyright[nodejs]>=1.1.380")
-    session.install("types-requests", "typing_extensions", *CONTRIB_STUBS, *TEST_DEPS)
+    # httpx2: the transports accept its clients, and the checkers must see its types.
+    session.install("types-requests", "typing_extensions", "httpx2", *CONTRIB_STUBS, *TEST_DEPS)
     session.run("python", "tests/typing/extract_readme.py")
     session.run("mypy", "--strict", "--python-version", "3.10", *TYPED)
     session.run("pyright", "--pythonversion", "3.10", *TYPED)

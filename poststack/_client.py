@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Async,
@@ -22,11 +23,12 @@ from poststack_core.endpoints import Resources
 
 from ._driving import Awaiting, Blocking
 from ._version import __version__
-from .transports import AsyncTransport, Transport
+from .transports import AsyncTransport, Environment, Transport
 
 T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
+_CLOSED = "this {} client is closed: it sends nothing more (create a new one)"
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -48,6 +50,7 @@ def _config(
     timeout: float,
     max_retries: int,
     allow_insecure_http: bool | None,
+    max_response_bytes: int,
 ) -> ClientConfig:
     if api_key is None:
         api_key = os.environ.get("POSTSTACK_API_KEY") or None
@@ -66,6 +69,7 @@ def _config(
         RetryPolicy(max_retries=max_retries),
         USER_AGENT,
         allow_insecure_http,
+        max_response_bytes,
     )
 
 
@@ -81,8 +85,24 @@ class _Client(Resources[Mode], Generic[Mode, T]):
         *,
         transport: T | None = None,
         allow_insecure_http: bool | None = None,
+        trust_env: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries, allow_insecure_http)
+        self._config = _config(
+            api_key, base_url, timeout, max_retries, allow_insecure_http, max_response_bytes
+        )
+        if not isinstance(trust_env, bool):
+            raise TypeError("trust_env must be True or False")
+        if transport is not None and not trust_env:
+            raise ValueError(
+                "trust_env applies to the transport the client creates; "
+                "pass trust_env=False to your transport instead"
+            )
+        if transport is None and trust_env:
+            # Read (and checked) now, so a bad proxy variable fails here, not at the
+            # first call; the transport created on first use reads the same.
+            Environment.from_environ()
+        self._trust_env = trust_env
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
@@ -116,6 +136,15 @@ class PostStack(_Client[Sync, Transport]):
     such as a sandbox container at ``http://sandbox:8025``, sends the key
     unencrypted: it needs ``allow_insecure_http=True`` (or
     ``$POSTSTACK_ALLOW_INSECURE_HTTP=1``) and a test key, never ``sk_live_``.
+
+    The transport the client creates honours ``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``ALL_PROXY``, ``NO_PROXY``, ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` as
+    httpx does; ``trust_env=False`` ignores them. A response body larger than
+    ``max_response_bytes`` (default 64 MiB, compressed or decoded) fails the
+    call with ``code == "response_too_large"``, and no more than that is ever
+    read into memory.
+
+    A closed client refuses every call with a RuntimeError.
     """
 
     def _get_transport(self) -> Transport:
@@ -123,11 +152,11 @@ class PostStack(_Client[Sync, Transport]):
         if transport is None:
             with self._lock:
                 if self._closed:
-                    raise RuntimeError("this PostStack client is closed")
+                    raise RuntimeError(_CLOSED.format("PostStack"))
                 if self._transport is None:
                     from .transports.httpx import HttpxTransport
 
-                    self._transport = HttpxTransport()
+                    self._transport = HttpxTransport(trust_env=self._trust_env)
                 transport = self._transport
         return transport
 
@@ -143,6 +172,8 @@ class PostStack(_Client[Sync, Transport]):
             transport.close()
 
     def __enter__(self) -> PostStack:
+        if self._closed:
+            raise RuntimeError(_CLOSED.format("PostStack"))
         return self
 
     def __exit__(
@@ -158,7 +189,9 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
-    ``await client.aclose()``.
+    ``await client.aclose()``. It works from one event loop after another
+    (successive ``asyncio.run()`` calls, trio after asyncio): its own
+    transport opens new connections in each.
     """
 
     def _get_transport(self) -> AsyncTransport:
@@ -166,10 +199,10 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
         transport = self._transport
         if transport is None:
             if self._closed:
-                raise RuntimeError("this AsyncPostStack client is closed")
+                raise RuntimeError(_CLOSED.format("AsyncPostStack"))
             from .transports.httpx import AsyncHttpxTransport
 
-            transport = self._transport = AsyncHttpxTransport()
+            transport = self._transport = AsyncHttpxTransport(trust_env=self._trust_env)
         return transport
 
     def _binder(self) -> Binder:
@@ -183,6 +216,8 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
             await transport.aclose()
 
     async def __aenter__(self) -> AsyncPostStack:
+        if self._closed:
+            raise RuntimeError(_CLOSED.format("AsyncPostStack"))
         return self
 
     async def __aexit__(

@@ -20,6 +20,7 @@ from poststack_core import (
     Action,
     Call,
     ClientConfig,
+    ConnectionBroken,
     Done,
     Operation,
     PagedCall,
@@ -78,6 +79,19 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
         logger.debug("%s %s -> %s (%s)", request.method, path, result, where)
 
 
+def _unexpected(exc: Exception) -> TransportFailure:
+    """What an exception a transport should not have raised means: a connection that broke.
+
+    Whatever the library raised (a bug of its own, "Event loop is closed"), the
+    request may have left, so it is judged as a broken connection: retried
+    under the same Idempotency-Key, and at worst a PostStackConnectionError
+    with the original exception as its cause. No other exception leaves a send.
+    """
+    failure = ConnectionBroken(str(exc) or type(exc).__name__)
+    failure.__cause__ = exc
+    return failure
+
+
 def _attempted(
     call: Call[R], send: Send, outcome: Outcome, clock: Callable[[], float]
 ) -> Action[R]:
@@ -110,6 +124,10 @@ def run_sync(
                 outcome: Outcome = transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
+            except PostStackError:
+                raise
+            except Exception as exc:
+                outcome = _unexpected(exc)
             action = _attempted(call, action, outcome, clock)
         elif isinstance(action, Done):
             return action.value
@@ -137,6 +155,10 @@ async def run_async(
                 outcome: Outcome = await transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
+            except PostStackError:
+                raise
+            except Exception as exc:
+                outcome = _unexpected(exc)
             action = _attempted(call, action, outcome, clock)
         elif isinstance(action, Done):
             return action.value

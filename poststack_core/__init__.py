@@ -28,13 +28,14 @@ from ._errors import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     SendManyError,
     TransportFailure,
     WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
-from ._messages import Request, Response
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import Operation, Plan, ResponseKind
 from ._pagination import PagedCall
 from ._resource import Async, Binder, Mode, Resource, Sync, endpoint, pages, planned
@@ -43,6 +44,7 @@ from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "SIGNATURE_HEADER",
@@ -68,6 +70,7 @@ __all__ = [
     "Resource",
     "Response",
     "ResponseKind",
+    "ResponseTooLarge",
     "RetryPolicy",
     "Send",
     "SendManyError",
