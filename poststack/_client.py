@@ -31,17 +31,22 @@ USER_AGENT = f"poststack-python/{__version__}"
 _CLOSED = "this {} client is closed: it sends nothing more (create a new one)"
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
 
 
-def _env_flag(name: str) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"${name} must be 1 or 0 (true/false), got {value!r}")
+def parse_flag(value: object, what: str) -> bool | None:
+    """A yes/no setting (``True``, ``"1"``, ``"off"`` ...), or None when it is unset or empty.
+
+    ``what`` names the setting in the error for anything else.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise ValueError(f"{what} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
 def _config(
@@ -61,7 +66,11 @@ def _config(
     if base_url is None:
         base_url = os.environ.get("POSTSTACK_BASE_URL") or DEFAULT_BASE_URL
     if allow_insecure_http is None:
-        allow_insecure_http = _env_flag("POSTSTACK_ALLOW_INSECURE_HTTP")
+        allow_insecure_http = bool(
+            parse_flag(
+                os.environ.get("POSTSTACK_ALLOW_INSECURE_HTTP"), "$POSTSTACK_ALLOW_INSECURE_HTTP"
+            )
+        )
     return ClientConfig(
         api_key,
         base_url,

@@ -10,7 +10,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from ._content import ACCEPT_ENCODING
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request
-from ._operation import Operation, check_timeout, percent_encode
+from ._operation import Operation, check_header_value, check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
@@ -192,18 +192,6 @@ def _check_api_key(api_key: object) -> str:
             "(the key is not shown)"
         )
     return api_key
-
-
-def check_header_value(value: object, name: str) -> str:
-    """A header value the client sends on every request: printable ASCII, no CR/LF."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    if not value or value != value.strip() or not all(" " <= char <= "~" for char in value):
-        raise ValueError(
-            f"{name} must be printable ASCII without line breaks or surrounding spaces, "
-            f"got {value!r}"
-        )
-    return value
 
 
 def _check_insecure_http_allowed(host: str, key: str, allowed: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
+from poststack._client import parse_flag
 from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 
@@ -37,20 +38,6 @@ def _number(value: object, name: str, where: str) -> float | None:
         raise ValueError(f"{name} in {where} must be a number, got {value!r}") from None
 
 
-_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
-_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
-
-
-def _flag(value: object, name: str, where: str) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _FLAGS:
-        return _FLAGS[value.strip().lower()]
-    raise ValueError(f"{name} in {where} must be True or False, got {value!r}")
-
-
 def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions:
     """Read ``POSTSTACK_API_KEY``, ``_BASE_URL``, ``_TIMEOUT``, ``_MAX_RETRIES`` and
     ``_ALLOW_INSECURE_HTTP``.
@@ -70,7 +57,7 @@ def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions
         base_url=_optional_str(lookup("POSTSTACK_BASE_URL"), "POSTSTACK_BASE_URL", where),
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         max_retries=DEFAULT_MAX_RETRIES if retries is None else int(retries),
-        allow_insecure_http=_flag(
-            lookup("POSTSTACK_ALLOW_INSECURE_HTTP"), "POSTSTACK_ALLOW_INSECURE_HTTP", where
+        allow_insecure_http=parse_flag(
+            lookup("POSTSTACK_ALLOW_INSECURE_HTTP"), f"POSTSTACK_ALLOW_INSECURE_HTTP in {where}"
         ),
     )

@@ -47,7 +47,7 @@ def test_a_compose_sandbox_from_settings(monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.mark.parametrize(
     ("name", "value", "match"),
     [
-        ("POSTSTACK_ALLOW_INSECURE_HTTP", "maybe", "True or False"),
+        ("POSTSTACK_ALLOW_INSECURE_HTTP", "maybe", "true or false"),
         ("POSTSTACK_TIMEOUT", "soon", "number"),
         ("POSTSTACK_MAX_RETRIES", 1.5, "whole number"),
         ("POSTSTACK_API_KEY", 5, "str"),

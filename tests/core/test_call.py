@@ -478,7 +478,7 @@ class CallMachine(RuleBasedStateMachine):
 TestCallMachine = CallMachine.TestCase
 
 
-@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256])
+@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256, " k", "k ", "\tk"])
 def test_unusable_idempotency_keys_fail_before_sending(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency_key"):
         emails.send({"from": "a@b.c", "to": ["x@y.z"]}, idempotency_key=key)
