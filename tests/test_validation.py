@@ -58,6 +58,18 @@ def test_send_many_derives_a_key_per_batch_from_the_callers_key() -> None:
     assert [r.header("Idempotency-Key") for r in recorder.requests] == ["run-7-0", "run-7-1"]
 
 
+def test_a_callers_key_must_leave_room_for_the_batch_numbers() -> None:
+    client, recorder = sync_client(batch_reply)
+    with pytest.raises(ValueError, match="at most 253 characters for 150 emails"):
+        client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 254)
+    assert recorder.requests == []
+    client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 253)
+    assert [r.header("Idempotency-Key") for r in recorder.requests] == [
+        "k" * 253 + "-0",
+        "k" * 253 + "-1",
+    ]
+
+
 def test_send_many_keeps_per_email_errors_in_place() -> None:
     def reply(request: Request) -> Response:
         return json_response({"data": [{"id": "em_0"}, {"error": "bad address"}]})

@@ -166,6 +166,12 @@ def send_many(
     for i, item in enumerate(emails):
         _check_email(item, f"emails[{i}]")
     key = check_idempotency_key(idempotency_key)
+    last = f"-{max(len(emails) - 1, 0) // BATCH_LIMIT}"
+    if key is not None and len(key) + len(last) > 255:
+        raise ValueError(
+            f"idempotency_key is too long for send_many, which sends batch n as "
+            f"'<key>-n': at most {255 - len(last)} characters for {len(emails)} emails"
+        )
     operations = tuple(
         op(
             "POST",
