@@ -210,7 +210,7 @@ class Blocking:
         return method
 
     def bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
+        self, build: Callable[..., Operation[Any]], items: Callable[[Any], object]
     ) -> Callable[..., Iterator[Any]]:
         """A method that yields every item of the list, fetching page after page."""
         run = self.run
@@ -274,7 +274,7 @@ class Awaiting:
         return method
 
     def bind_pages(
-        self, build: Callable[..., Operation[Any]], items: str
+        self, build: Callable[..., Operation[Any]], items: Callable[[Any], object]
     ) -> Callable[..., AsyncIterator[Any]]:
         """A method that returns an async iterator over every item, page after page."""
         run = self.run

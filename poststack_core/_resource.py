@@ -8,7 +8,7 @@ its end, one :class:`Resource` class that names them::
 
     class Emails(Resource[Mode]):
         send: Final = endpoint(send)
-        list_all: Final = pages(list, "emails", Email)
+        list_all: Final = pages(list, lambda page: page.get("emails"))
 
 A client builds each resource with a :class:`Binder`, its way of running
 definitions. Through a ``PostStack`` (``Resource[Sync]``) every attribute is
@@ -41,6 +41,7 @@ from ._operation import Operation, Plan
 P = ParamSpec("P")
 R = TypeVar("R")
 Item = TypeVar("Item")
+Page = TypeVar("Page")
 Build = TypeVar("Build", bound=Callable[..., Any])
 Method = TypeVar("Method", bound="_Method[Any, ..., Any]")
 
@@ -72,8 +73,13 @@ class Binder(Protocol):
         """A method that builds the Plan and runs its operations in order."""
         ...
 
-    def bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
-        """A method that iterates every item of the list ``build`` fetches page by page."""
+    def bind_pages(
+        self, build: Callable[..., Operation[Any]], items: Callable[[Any], object]
+    ) -> Callable[..., Any]:
+        """A method that iterates every item of the list ``build`` fetches page by page.
+
+        ``items`` picks a page's list (``page.get("emails")``).
+        """
         ...
 
 
@@ -178,19 +184,22 @@ class planned(_Method[Callable[P, Plan[R]], P, R]):
 class pages(_Derived[Callable[P, Operation[Any]]], Generic[P, Item]):
     """A walker: every item of a page-numbered list endpoint, page after page.
 
-    ``items`` names the list in each page (``"emails"``) and ``item`` is the
-    type of one item. Pages are fetched lazily, one request each; iteration
-    stops on the last page whichever of the API's pagination shapes the
-    response uses. The endpoint's own arguments (``params`` included) are taken
-    as they are; ``params["page"]`` is where the walk starts (default 1).
+    ``items`` picks the list out of one page (``lambda page: page.get("emails")``),
+    which also tells the type checker what an item is. Pages are fetched
+    lazily, one request each; iteration stops on the last page whichever of
+    the API's pagination shapes the response uses, and a page that names its
+    list otherwise (``data``) is still read. The endpoint's own arguments
+    (``params`` included) are taken as they are; ``params["page"]`` is where
+    the walk starts (default 1).
     """
 
     __signature__: inspect.Signature
 
-    def __init__(self, build: Callable[P, Operation[Any]], items: str, item: type[Item]) -> None:
+    def __init__(
+        self, build: Callable[P, Operation[Page]], items: Callable[[Page], list[Item] | None]
+    ) -> None:
         self._build = build
         self._items = items
-        self._item = item
         self._name = f"{build.__name__}_all"
         self.__doc__ = self._doc()
         # help() on the class shows the list's parameters (it returns no Operation).
@@ -202,7 +211,7 @@ class pages(_Derived[Callable[P, Operation[Any]]], Generic[P, Item]):
         list_name = self._build.__name__
         first_line = (inspect.getdoc(self._build) or "").partition("\n")[0]
         return (
-            f"Every {self._item.__name__} of ``{list_name}``, page after page, fetched lazily.\n\n"
+            f"Every item of ``{list_name}``, page after page, fetched lazily.\n\n"
             f"Takes the arguments of ``{list_name}``; ``params['page']``, if given, is the\n"
             "first page. Iterate with ``for`` on a PostStack, ``async for`` on an\n"
             "AsyncPostStack. It ends after the last page, whichever pagination shape the\n"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
 from .._resource import Mode, Resource, endpoint
-from ..types.api_keys import ApiKey, CreateApiKeyParams, ListApiKeysResponse
-from ..types.common import SuccessResponse
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.api_keys import ApiKey, CreateApiKeyParams, ListApiKeysResponse
+    from ..types.common import SuccessResponse
 
 
 def create(

@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.broadcasts import (
-    Broadcast,
-    BroadcastPerformance,
-    BroadcastResponse,
-    BroadcastVariantsResponse,
-    BroadcastVariantStats,
-    CreateBroadcastParams,
-    ListBroadcastsParams,
-    ListBroadcastsResponse,
-    ListPerformanceParams,
-    NonRespondersResponse,
-    PerformanceLeaderboard,
-    ResendBroadcastParams,
-    ResendBroadcastResponse,
-    SendTestBroadcastParams,
-    UpdateBroadcastParams,
-)
-from ..types.common import SuccessResponse
 from ._build import op, optional_body, optional_query
+
+if TYPE_CHECKING:
+    from ..types.broadcasts import (
+        BroadcastPerformance,
+        BroadcastResponse,
+        BroadcastVariantsResponse,
+        BroadcastVariantStats,
+        CreateBroadcastParams,
+        ListBroadcastsParams,
+        ListBroadcastsResponse,
+        ListPerformanceParams,
+        NonRespondersResponse,
+        PerformanceLeaderboard,
+        ResendBroadcastParams,
+        ResendBroadcastResponse,
+        SendTestBroadcastParams,
+        UpdateBroadcastParams,
+    )
+    from ..types.common import SuccessResponse
 
 
 def _path(id: str, action: str = "") -> str:
@@ -155,7 +156,7 @@ class Broadcasts(Resource[Mode]):
 
     create: Final = endpoint(create)
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "broadcasts", Broadcast)
+    list_all: Final = pages(list, lambda page: page.get("broadcasts"))
     list_performance: Final = endpoint(list_performance)
     get: Final = endpoint(get)
     update: Final = endpoint(update)

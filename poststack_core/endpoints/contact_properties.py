@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric
 from .._resource import Mode, Resource, endpoint
-from ..types.common import SuccessResponse
-from ..types.contact_properties import (
-    ContactPropertyResponse,
-    CreateContactPropertyParams,
-    ListContactPropertiesResponse,
-    OptionUsageResponse,
-    UpdateContactPropertyParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.contact_properties import (
+        ContactPropertyResponse,
+        CreateContactPropertyParams,
+        ListContactPropertiesResponse,
+        OptionUsageResponse,
+        UpdateContactPropertyParams,
+    )
 
 
 def create(

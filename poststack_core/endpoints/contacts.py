@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import SuccessResponse
-from ..types.contacts import (
-    Contact,
-    ContactResponse,
-    CreateContactParams,
-    ImportContactsParams,
-    ImportContactsResponse,
-    ListContactsParams,
-    ListContactsResponse,
-    UpdateContactParams,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.contacts import (
+        ContactResponse,
+        CreateContactParams,
+        ImportContactsParams,
+        ImportContactsResponse,
+        ListContactsParams,
+        ListContactsResponse,
+        UpdateContactParams,
+    )
 
 
 def create(
@@ -92,7 +93,7 @@ class Contacts(Resource[Mode]):
 
     create: Final = endpoint(create)
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "contacts", Contact)
+    list_all: Final = pages(list, lambda page: page.get("contacts"))
     get: Final = endpoint(get)
     get_by_email: Final = endpoint(get_by_email)
     update: Final = endpoint(update)

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import SuccessResponse
-from ..types.domains import (
-    CreateDomainParams,
-    DkimRotationResponse,
-    DmarcReport,
-    DmarcReportsParams,
-    DmarcReportsResponse,
-    DmarcSourcesResponse,
-    DmarcStats,
-    DomainResponse,
-    InboxPlacement,
-    ListDomainsResponse,
-    UpdateDomainParams,
-    VerifyDomainResponse,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.domains import (
+        CreateDomainParams,
+        DkimRotationResponse,
+        DmarcReportsParams,
+        DmarcReportsResponse,
+        DmarcSourcesResponse,
+        DmarcStats,
+        DomainResponse,
+        InboxPlacement,
+        ListDomainsResponse,
+        UpdateDomainParams,
+        VerifyDomainResponse,
+    )
 
 DMARC_RENAMES = {"per_page": "perPage"}
 """The DMARC reports endpoint reads ``perPage``; callers may write ``per_page`` as elsewhere."""
@@ -166,7 +167,7 @@ class Domains(Resource[Mode]):
     activate_dkim_rotation: Final = endpoint(activate_dkim_rotation)
     cancel_dkim_rotation: Final = endpoint(cancel_dkim_rotation)
     get_dmarc_reports: Final = endpoint(get_dmarc_reports)
-    get_dmarc_reports_all: Final = pages(get_dmarc_reports, "reports", DmarcReport)
+    get_dmarc_reports_all: Final = pages(get_dmarc_reports, lambda page: page.get("reports"))
     get_dmarc_stats: Final = endpoint(get_dmarc_stats)
     get_dmarc_sources: Final = endpoint(get_dmarc_sources)
     get_inbox_placement: Final = endpoint(get_inbox_placement)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation
 from .._resource import Mode, Resource, endpoint
-from ..types.email_validations import EmailValidation, ValidateBatchResponse
 from ._build import list_body, op
+
+if TYPE_CHECKING:
+    from ..types.email_validations import EmailValidation, ValidateBatchResponse
 
 
 def validate(

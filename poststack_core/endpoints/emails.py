@@ -6,28 +6,29 @@ import base64
 import binascii
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._errors import PostStackError, SendManyError
 from .._narrow import as_list, as_mapping
 from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages, planned
-from ..types.emails import (
-    BatchEmailError,
-    BatchEmailParams,
-    BatchEmailResponse,
-    BatchEmailResult,
-    Email,
-    EmailEventsResponse,
-    EmailInsightsResponse,
-    GetEmailResponse,
-    ListEmailsParams,
-    ListEmailsResponse,
-    PreviewEmailParams,
-    SendEmailParams,
-    SendEmailResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.emails import (
+        BatchEmailError,
+        BatchEmailParams,
+        BatchEmailResponse,
+        BatchEmailResult,
+        EmailEventsResponse,
+        EmailInsightsResponse,
+        GetEmailResponse,
+        ListEmailsParams,
+        ListEmailsResponse,
+        PreviewEmailParams,
+        SendEmailParams,
+        SendEmailResponse,
+    )
 
 BATCH_LIMIT = 100
 
@@ -279,7 +280,7 @@ class Emails(Resource[Mode]):
     send_many: Final = planned(send_many)
     get: Final = endpoint(get)
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "emails", Email)
+    list_all: Final = pages(list, lambda page: page.get("emails"))
     cancel: Final = endpoint(cancel)
     reschedule: Final = endpoint(reschedule)
     get_events: Final = endpoint(get_events)

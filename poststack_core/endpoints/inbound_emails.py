@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.inbound_emails import (
-    DraftReplyParams,
-    ForwardInboundParams,
-    InboundAttachmentsResponse,
-    InboundEmail,
-    InboundEmailResponse,
-    InboundReplyDraft,
-    InboundSendResponse,
-    ListInboundEmailsParams,
-    ListInboundEmailsResponse,
-    ReplyInboundParams,
-)
 from ._build import op, optional_body
+
+if TYPE_CHECKING:
+    from ..types.inbound_emails import (
+        DraftReplyParams,
+        ForwardInboundParams,
+        InboundAttachmentsResponse,
+        InboundEmailResponse,
+        InboundReplyDraft,
+        InboundSendResponse,
+        ListInboundEmailsParams,
+        ListInboundEmailsResponse,
+        ReplyInboundParams,
+    )
 
 
 def _path(id: int, action: str = "") -> str:
@@ -95,7 +96,7 @@ class InboundEmails(Resource[Mode]):
     """``ps.inbound_emails``: mail received on your domains."""
 
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "emails", InboundEmail)
+    list_all: Final = pages(list, lambda page: page.get("emails"))
     get: Final = endpoint(get)
     list_attachments: Final = endpoint(list_attachments)
     download_attachment: Final = endpoint(download_attachment)

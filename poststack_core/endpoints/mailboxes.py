@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import builtins
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import ListParams, SuccessResponse
-from ..types.mailboxes import (
-    AliasResponse,
-    CreateAliasParams,
-    CreateMailboxParams,
-    FilterRuleParams,
-    FiltersResponse,
-    GrantShareResponse,
-    ListAliasesResponse,
-    ListMailboxesParams,
-    ListMailboxesResponse,
-    Mailbox,
-    MailboxAlias,
-    MailboxResponse,
-    MailboxSignature,
-    ShareAccess,
-    SharesResponse,
-    UnreadSummary,
-    UpdateMailboxParams,
-)
 from ._build import list_body, op
+
+if TYPE_CHECKING:
+    from ..types.common import ListParams, SuccessResponse
+    from ..types.mailboxes import (
+        AliasResponse,
+        CreateAliasParams,
+        CreateMailboxParams,
+        FilterRuleParams,
+        FiltersResponse,
+        GrantShareResponse,
+        ListAliasesResponse,
+        ListMailboxesParams,
+        ListMailboxesResponse,
+        MailboxResponse,
+        MailboxSignature,
+        ShareAccess,
+        SharesResponse,
+        UnreadSummary,
+        UpdateMailboxParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -169,14 +169,14 @@ class Mailboxes(Resource[Mode]):
 
     create: Final = endpoint(create)
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "mailboxes", Mailbox)
+    list_all: Final = pages(list, lambda page: page.get("mailboxes"))
     get: Final = endpoint(get)
     update: Final = endpoint(update)
     delete: Final = endpoint(delete)
     change_password: Final = endpoint(change_password)
     create_alias: Final = endpoint(create_alias)
     list_aliases: Final = endpoint(list_aliases)
-    list_aliases_all: Final = pages(list_aliases, "aliases", MailboxAlias)
+    list_aliases_all: Final = pages(list_aliases, lambda page: page.get("aliases"))
     delete_alias: Final = endpoint(delete_alias)
     list_filters: Final = endpoint(list_filters)
     set_filters: Final = endpoint(set_filters)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import ListParams, SuccessResponse
-from ..types.notification_channels import (
-    CreateNotificationChannelParams,
-    ListNotificationChannelsResponse,
-    ListNotificationDeliveriesResponse,
-    NotificationChannelResponse,
-    NotificationDelivery,
-    NotificationTestResult,
-    UpdateNotificationChannelParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import ListParams, SuccessResponse
+    from ..types.notification_channels import (
+        CreateNotificationChannelParams,
+        ListNotificationChannelsResponse,
+        ListNotificationDeliveriesResponse,
+        NotificationChannelResponse,
+        NotificationTestResult,
+        UpdateNotificationChannelParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -99,5 +100,5 @@ class NotificationChannels(Resource[Mode]):
     delete: Final = endpoint(delete)
     test: Final = endpoint(test)
     list_deliveries: Final = endpoint(list_deliveries)
-    list_deliveries_all: Final = pages(list_deliveries, "deliveries", NotificationDelivery)
+    list_deliveries_all: Final = pages(list_deliveries, lambda page: page.get("deliveries"))
     replay_delivery: Final = endpoint(replay_delivery)

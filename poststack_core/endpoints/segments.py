@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import ListParams, SuccessResponse
-from ..types.contacts import Contact
-from ..types.segments import (
-    AddContactsParams,
-    AddContactsResponse,
-    CreateSegmentParams,
-    ListSegmentsResponse,
-    PreviewRulesResponse,
-    SegmentBroadcastsResponse,
-    SegmentMembersResponse,
-    SegmentResponse,
-    UpdateSegmentParams,
-)
 from ._build import op, optional_query
+
+if TYPE_CHECKING:
+    from ..types.common import ListParams, SuccessResponse
+    from ..types.segments import (
+        AddContactsParams,
+        AddContactsResponse,
+        CreateSegmentParams,
+        ListSegmentsResponse,
+        PreviewRulesResponse,
+        SegmentBroadcastsResponse,
+        SegmentMembersResponse,
+        SegmentResponse,
+        UpdateSegmentParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -125,7 +126,7 @@ class Segments(Resource[Mode]):
     add_contacts: Final = endpoint(add_contacts)
     remove_contact: Final = endpoint(remove_contact)
     members: Final = endpoint(members)
-    members_all: Final = pages(members, "contacts", Contact)
+    members_all: Final = pages(members, lambda page: page.get("contacts"))
     growth: Final = endpoint(growth)
     broadcasts: Final = endpoint(broadcasts)
     preview_rules: Final = endpoint(preview_rules)

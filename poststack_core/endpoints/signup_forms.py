@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import ListParams, SuccessResponse
-from ..types.signup_forms import (
-    ListSignupFormsResponse,
-    SignupForm,
-    SignupFormResponse,
-    SubmitSignupFormResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import ListParams, SuccessResponse
+    from ..types.signup_forms import (
+        ListSignupFormsResponse,
+        SignupFormResponse,
+        SubmitSignupFormResponse,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -77,7 +78,7 @@ class SignupForms(Resource[Mode]):
     """``ps.signup_forms``: hosted forms that add contacts."""
 
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "signupForms", SignupForm)
+    list_all: Final = pages(list, lambda page: page.get("signupForms"))
     create: Final = endpoint(create)
     get: Final = endpoint(get)
     update: Final = endpoint(update)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import SuccessResponse
-from ..types.subscription_topics import (
-    ContactSubscriptionResponse,
-    ContactSubscriptionsResponse,
-    CreateSubscriptionTopicParams,
-    ListSubscribersParams,
-    ListSubscribersResponse,
-    ListSubscriptionTopicsResponse,
-    SubscriptionTopicDetail,
-    SubscriptionTopicResponse,
-    TopicSubscriber,
-    UpdateSubscriptionTopicParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.subscription_topics import (
+        ContactSubscriptionResponse,
+        ContactSubscriptionsResponse,
+        CreateSubscriptionTopicParams,
+        ListSubscribersParams,
+        ListSubscribersResponse,
+        ListSubscriptionTopicsResponse,
+        SubscriptionTopicDetail,
+        SubscriptionTopicResponse,
+        UpdateSubscriptionTopicParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -117,7 +118,7 @@ class SubscriptionTopics(Resource[Mode]):
     update: Final = endpoint(update)
     delete: Final = endpoint(delete)
     list_subscribers: Final = endpoint(list_subscribers)
-    list_subscribers_all: Final = pages(list_subscribers, "subscribers", TopicSubscriber)
+    list_subscribers_all: Final = pages(list_subscribers, lambda page: page.get("subscribers"))
     get_contact_subscriptions: Final = endpoint(get_contact_subscriptions)
     subscribe: Final = endpoint(subscribe)
     unsubscribe: Final = endpoint(unsubscribe)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import SuccessResponse
-from ..types.suppressions import (
-    AddSuppressionParams,
-    AddSuppressionResponse,
-    ListSuppressionsParams,
-    ListSuppressionsResponse,
-    Suppression,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.suppressions import (
+        AddSuppressionParams,
+        AddSuppressionResponse,
+        ListSuppressionsParams,
+        ListSuppressionsResponse,
+    )
 
 
 def list(
@@ -45,6 +46,6 @@ class Suppressions(Resource[Mode]):
     """``ps.suppressions``: addresses PostStack will not send to."""
 
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "suppressions", Suppression)
+    list_all: Final = pages(list, lambda page: page.get("suppressions"))
     add: Final = endpoint(add)
     remove: Final = endpoint(remove)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
 from .._resource import Mode, Resource, endpoint, pages
-from ..types.common import SuccessResponse
-from ..types.templates import (
-    CreateTemplateParams,
-    ListTemplatesParams,
-    ListTemplatesResponse,
-    RenderTemplateResponse,
-    Template,
-    TemplatePresetsResponse,
-    TemplateResponse,
-    UpdateTemplateParams,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.templates import (
+        CreateTemplateParams,
+        ListTemplatesParams,
+        ListTemplatesResponse,
+        RenderTemplateResponse,
+        TemplatePresetsResponse,
+        TemplateResponse,
+        UpdateTemplateParams,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
@@ -114,7 +115,7 @@ class Templates(Resource[Mode]):
 
     create: Final = endpoint(create)
     list: Final = endpoint(list)
-    list_all: Final = pages(list, "templates", Template)
+    list_all: Final = pages(list, lambda page: page.get("templates"))
     get: Final = endpoint(get)
     update: Final = endpoint(update)
     delete: Final = endpoint(delete)

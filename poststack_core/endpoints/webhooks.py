@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import NO_BODY, Operation, mapping_body, numeric, query_pairs
 from .._resource import Mode, Resource, endpoint, pages
 from .._webhooks import verify
-from ..types.common import ListParams, SuccessResponse
-from ..types.webhooks import (
-    BatchReplayParams,
-    BatchReplayResponse,
-    CreateWebhookParams,
-    ListDeliveriesResponse,
-    ListWebhooksResponse,
-    UpdateWebhookParams,
-    WebhookDelivery,
-    WebhookResponse,
-    WebhookSecretResponse,
-)
 from ._build import op, optional_body
+
+if TYPE_CHECKING:
+    from ..types.common import ListParams, SuccessResponse
+    from ..types.webhooks import (
+        BatchReplayParams,
+        BatchReplayResponse,
+        CreateWebhookParams,
+        ListDeliveriesResponse,
+        ListWebhooksResponse,
+        UpdateWebhookParams,
+        WebhookResponse,
+        WebhookSecretResponse,
+    )
 
 
 def _path(id: int, action: str = "") -> str:
@@ -131,7 +132,7 @@ class Webhooks(Resource[Mode]):
     delete: Final = endpoint(delete)
     test: Final = endpoint(test)
     get_deliveries: Final = endpoint(get_deliveries)
-    get_deliveries_all: Final = pages(get_deliveries, "deliveries", WebhookDelivery)
+    get_deliveries_all: Final = pages(get_deliveries, lambda page: page.get("deliveries"))
     replay: Final = endpoint(replay)
     batch_replay: Final = endpoint(batch_replay)
     rotate_secret: Final = endpoint(rotate_secret)

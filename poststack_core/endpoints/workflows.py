@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, segment
 from .._resource import Mode, Resource, endpoint
-from ..types.common import SuccessResponse
-from ..types.workflows import (
-    CreateWorkflowParams,
-    GraphValidation,
-    ListWorkflowsResponse,
-    PostEventParams,
-    PostEventResponse,
-    TriggerWorkflowParams,
-    TriggerWorkflowResponse,
-    UpdateWorkflowParams,
-    WorkflowGraph,
-    WorkflowGraphResponse,
-    WorkflowResponse,
-)
 from ._build import op
+
+if TYPE_CHECKING:
+    from ..types.common import SuccessResponse
+    from ..types.workflows import (
+        CreateWorkflowParams,
+        GraphValidation,
+        ListWorkflowsResponse,
+        PostEventParams,
+        PostEventResponse,
+        TriggerWorkflowParams,
+        TriggerWorkflowResponse,
+        UpdateWorkflowParams,
+        WorkflowGraph,
+        WorkflowGraphResponse,
+        WorkflowResponse,
+    )
 
 
 def _path(id: str, action: str = "") -> str:
