@@ -421,7 +421,12 @@ def mode_core_only(a: argparse.Namespace) -> dict[str, Any]:
         return 0.5
 
     def one() -> Any:
-        call = Call(emails.send(PAYLOAD), config, idempotency_key_from(key_bytes), rng)
+        call = Call(
+            emails.send(PAYLOAD),
+            config,
+            new_key=lambda: idempotency_key_from(key_bytes),
+            random=rng,
+        )
         send = call.start()
         assert isinstance(send, Send)
         done = call.receive(response, now)

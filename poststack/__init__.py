@@ -10,6 +10,8 @@ from poststack_core import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    SendManyError,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 
@@ -23,7 +25,23 @@ __all__ = [
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "SendManyError",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
     "webhooks",
 ]
+
+
+def _show_public_module() -> None:
+    # The classes callers import from here show this module in tracebacks and reprs
+    # ("poststack.PostStackError: 422 ..."), whichever layer defines them; pickles
+    # name it too, and it re-exports every one of them.
+    for name in __all__:
+        public = globals()[name]
+        if isinstance(public, type):
+            public.__module__ = __name__
+
+
+_show_public_module()
+del _show_public_module

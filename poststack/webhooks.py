@@ -9,7 +9,7 @@ bytes exactly as received, before parsing them::
 
     try:
         event = construct_event(request.body, request.headers, secret)
-    except WebhookVerificationError:
+    except WebhookVerificationError:  # bad signature, or (WebhookPayloadError) not JSON
         return 400
     if event["type"] == "email.delivered": ...
 
@@ -21,6 +21,20 @@ tests. All of it is pure, in the core.
 
 from __future__ import annotations
 
-from poststack_core import SIGNATURE_HEADER, WebhookVerificationError, construct_event, sign, verify
+from poststack_core import (
+    SIGNATURE_HEADER,
+    WebhookPayloadError,
+    WebhookVerificationError,
+    construct_event,
+    sign,
+    verify,
+)
 
-__all__ = ["SIGNATURE_HEADER", "WebhookVerificationError", "construct_event", "sign", "verify"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "WebhookPayloadError",
+    "WebhookVerificationError",
+    "construct_event",
+    "sign",
+    "verify",
+]

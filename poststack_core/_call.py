@@ -23,148 +23,80 @@ Idempotency-Key, is built once and resent unchanged on every attempt.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
 from ._config import ClientConfig
+from ._content import ContentTooLarge, ContentUndecodable, decoded
 from ._errors import (
     AttemptTimedOut,
     CallStateError,
     ConnectFailed,
+    ConnectionBroken,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     TransportFailure,
 )
 from ._messages import Request, Response
 from ._operation import Operation
-from ._parse import error_from_response, parse_success
-from ._value import Value
-from ._value import set_field as _set
+from ._parse import error_from_response, invalid_response, parse_success
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+RESPONSE_TOO_LARGE = "response_too_large"
 
-if TYPE_CHECKING:
-    import enum
-    from collections.abc import Callable, Iterator
-    from typing import Generic, TypeVar
-
-    R = TypeVar("R")
-
-    class State(enum.Enum):
-        IDLE = "idle"
-        SENDING = "sending"
-        WAITING = "waiting"
-        DONE = "done"
-        FAILED = "failed"
-        BROKEN = "broken"
-
-else:
-    from ._value import Generic
-
-    R = "R"
-
-    class _StateType(type):
-        """Iterating the class gives its members, in order, as an Enum's does."""
-
-        def __iter__(cls) -> Iterator[State]:
-            return iter(cls._members)
-
-        def __len__(cls) -> int:
-            return len(cls._members)
-
-        def __getitem__(cls, name: str) -> State:
-            return cls._by_name[name]
-
-        def __call__(cls, value: str) -> State:
-            for member in cls._members:
-                if member.value == value:
-                    return member
-            raise ValueError(f"{value!r} is not a valid State")
-
-    class State(metaclass=_StateType):
-        """Where a Call is. An ``enum.Enum`` to type checkers; at run time the same members
-        (``name``, ``value``, iteration, ``State["IDLE"]``, ``State("idle")``) without
-        importing ``enum``, which costs more than the rest of the core's import.
-        """
-
-        __slots__ = ("name", "value")
-
-        def __setattr__(self, name: str, value: object) -> None:
-            raise AttributeError("State members are constants")
-
-        def __repr__(self) -> str:
-            return f"<State.{self.name}: {self.value!r}>"
-
-        def __reduce__(self) -> tuple[object, ...]:
-            return (State, (self.value,))
-
-    State._members = []
-    State._by_name = {}
-    for _name, _value in (
-        ("IDLE", "idle"),
-        ("SENDING", "sending"),
-        ("WAITING", "waiting"),
-        ("DONE", "done"),
-        ("FAILED", "failed"),
-        ("BROKEN", "broken"),
-    ):
-        _member = object.__new__(State)
-        _set(_member, "name", _name)
-        _set(_member, "value", _value)
-        type.__setattr__(State, _name, _member)
-        State._members.append(_member)
-        State._by_name[_name] = _member
-    del _name, _value, _member
+R = TypeVar("R")
 
 
-class Send(Value):
+class State(enum.Enum):
+    """Where a Call is (see the transitions above)."""
+
+    IDLE = "idle"
+    SENDING = "sending"
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
     """Send ``request`` and report back; the whole attempt must end within ``timeout`` s."""
 
-    __slots__ = ("attempt", "request", "timeout")
     request: Request
     timeout: float
     attempt: int
 
-    def __init__(self, request: Request, timeout: float, attempt: int) -> None:
-        _set(self, "request", request)
-        _set(self, "timeout", timeout)
-        _set(self, "attempt", attempt)
 
-
-class Wait(Value):
+@dataclass(frozen=True, slots=True)
+class Wait:
     """Sleep ``seconds``, then call ``resume()``. ``error`` is why the last attempt failed."""
 
-    __slots__ = ("error", "seconds")
     seconds: float
     error: PostStackError
 
-    def __init__(self, seconds: float, error: PostStackError) -> None:
-        _set(self, "seconds", seconds)
-        _set(self, "error", error)
 
-
-class Done(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Done(Generic[R]):
     """The call succeeded with ``value``."""
 
-    __slots__ = ("value",)
     value: R
 
-    def __init__(self, value: R) -> None:
-        _set(self, "value", value)
-
-    def __hash__(self) -> int:
-        raise TypeError("Done is not hashable")
+    # The value is usually a dict: compare Done actions, never hash them.
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
-class Fail(Value):
+@dataclass(frozen=True, slots=True)
+class Fail:
     """The call failed for good: raise ``error``."""
 
-    __slots__ = ("error",)
     error: PostStackError
-
-    def __init__(self, error: PostStackError) -> None:
-        _set(self, "error", error)
 
 
 Action = Send | Wait | Done[R] | Fail
+"""What a Call asks its driver to do next."""
 
 _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.IDLE, "start"): frozenset({State.SENDING}),
@@ -172,15 +104,16 @@ _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.SENDING, "transport_failed"): frozenset({State.FAILED, State.WAITING}),
     (State.WAITING, "resume"): frozenset({State.SENDING}),
 }
-EVENTS = ("start", "receive", "transport_failed", "resume")
 
 
 class Call(Generic[R]):
     """One logical call of ``operation``: every attempt, wait and the outcome.
 
-    ``idempotency_key`` is required for a POST (unless the operation carries
-    the caller's own) and reused on every attempt. ``random`` returns floats
-    in [0, 1) for backoff jitter; the clock arrives with each ``receive``.
+    The Call alone decides about Idempotency-Keys: a POST carries the
+    caller's own key (``operation.idempotency_key``) or else one from
+    ``new_key()``, called once, so every attempt resends the same key; other
+    methods carry none. ``random`` returns floats in [0, 1) for backoff
+    jitter; the clock arrives with each ``receive``.
     """
 
     __slots__ = ("_attempt", "_operation", "_policy", "_random", "_send", "state")
@@ -189,30 +122,25 @@ class Call(Generic[R]):
         self,
         operation: Operation[R],
         config: ClientConfig,
-        idempotency_key: str | None,
+        *,
+        new_key: Callable[[], str],
         random: Callable[[], float],
     ) -> None:
         key = None
         if operation.needs_idempotency_key:
-            key = operation.idempotency_key or idempotency_key
-            if key is None:
-                raise ValueError(f"{operation.method} {operation.path} needs an Idempotency-Key")
+            key = operation.idempotency_key or new_key()
         timeout = operation.timeout if operation.timeout is not None else config.timeout
         self._operation = operation
         self._policy = config.retry
         self._random = random
         self._attempt = 0
-        self._send = Send(config.build_request(operation, key), timeout, 1)  # type: ignore[arg-type]
+        self._send = Send(config.build_request(operation, key), timeout, 1)
         self.state = State.IDLE
 
     @property
     def attempts(self) -> int:
         """How many attempts have been handed to the driver so far."""
         return self._attempt
-
-    @property
-    def request(self) -> Request:
-        return self._send.request
 
     def _enter(self, event: str) -> None:
         if (self.state, event) not in _TRANSITIONS:
@@ -242,10 +170,12 @@ class Call(Generic[R]):
         return send
 
     def start(self) -> Action[R]:
+        """Begin the call: the first Send."""
         self._enter("start")
         return self._move("start", self._next_send())
 
     def resume(self) -> Action[R]:
+        """The driver has waited as a Wait asked: the next Send."""
         self._enter("resume")
         return self._move("resume", self._next_send())
 
@@ -253,19 +183,36 @@ class Call(Generic[R]):
         """The driver got a whole response; ``now`` is seconds since the epoch."""
         self._enter("receive")
         status = response.status
+        if status < 200:
+            # Transports skip interim 1xx answers; one that gets here (a 101 nobody
+            # asked for) left the connection in no state to trust.
+            broken = ConnectionBroken(f"the server answered with an interim {status} response")
+            return self._after_failure("receive", broken)
+        limit = self._send.request.max_response_bytes
+        try:
+            if len(response.body) > limit:  # a transport that does not enforce the cap
+                raise ContentTooLarge
+            response = decoded(response, limit)
+        except ContentTooLarge:
+            return self._move("receive", Fail(_too_large(status, response.headers, limit)))
+        except ContentUndecodable as exc:
+            if 200 <= status < 300:
+                return self._move("receive", Fail(invalid_response(response, str(exc))))
+            # An error status stays an error status; its unreadable body says nothing.
+            response = Response(status, response.headers, b"")
         if 200 <= status < 300:
             try:
                 value: R = parse_success(self._operation.response, response)
             except PostStackError as invalid:
                 return self._move("receive", Fail(invalid))
+            check = self._operation.check
+            why = None if check is None else check(value)
+            if why is not None:
+                return self._move("receive", Fail(invalid_response(response, why)))
             return self._move("receive", Done(value))
-        error = error_from_response(response, now)
+        error = error_from_response(response, now, policy=self._policy)
         policy = self._policy
-        if (
-            not policy.is_retryable_status(status)
-            or policy.is_quota(status, error.code, error.retry_after)
-            or self._attempt > policy.max_retries
-        ):
+        if not error.retryable or self._attempt > policy.max_retries:
             return self._move("receive", Fail(error))
         wait = error.retry_after
         if wait is None:
@@ -275,17 +222,33 @@ class Call(Generic[R]):
         return self._move("receive", Wait(wait, error))
 
     def transport_failed(self, failure: TransportFailure) -> Action[R]:
-        """The attempt produced no response: ``failure`` says how."""
+        """The attempt produced no whole response: ``failure`` says why."""
         self._enter("transport_failed")
         if not isinstance(failure, TransportFailure):
             self.state = State.BROKEN
             raise CallStateError(f"transport_failed() needs a TransportFailure, got {failure!r}")
+        return self._after_failure("transport_failed", failure)
+
+    def _after_failure(self, event: str, failure: TransportFailure) -> Action[R]:
+        if isinstance(failure, ResponseTooLarge):
+            limit = self._send.request.max_response_bytes
+            return self._move(event, Fail(_too_large(failure.status, failure.headers, limit)))
         error = _connection_error(failure, self._send)
         if self._attempt > self._policy.max_retries:
-            return self._move("transport_failed", Fail(error))
-        return self._move(
-            "transport_failed", Wait(self._policy.backoff(self._attempt, self._random), error)
-        )
+            return self._move(event, Fail(error))
+        return self._move(event, Wait(self._policy.backoff(self._attempt, self._random), error))
+
+
+def _too_large(status: int, headers: tuple[tuple[str, str], ...], limit: int) -> PostStackError:
+    fields = Response(status, headers, b"").header_dict()
+    return PostStackError(
+        status,
+        f"The API answered {status} with a body larger than max_response_bytes ({limit} bytes)",
+        RESPONSE_TOO_LARGE,
+        fields.get("x-request-id"),
+        fields,
+        retryable=False,
+    )
 
 
 def _connection_error(failure: TransportFailure, send: Send) -> PostStackConnectionError:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+from collections.abc import Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from ._retry_policy import DEFAULT_POLICY
 
 
 class PostStackError(Exception):
@@ -16,6 +16,13 @@ class PostStackError(Exception):
     branch on (or None), ``request_id`` the server's ``x-request-id``,
     ``headers`` every response header (lower-case names) and ``retry_after`` the
     parsed ``Retry-After`` in seconds, when the server sent a usable one.
+
+    Two answers of the retry policy come with it, so code that re-queues work
+    (task queues, outboxes) never re-derives them: ``retryable`` is True when
+    the same request may succeed if sent again later (no response at all, a
+    5xx, a 408, a throttling 429, a garbled 2xx), and ``is_quota`` is True for a
+    429 that is a plan quota or send cap, which no retry within hours cures.
+    Both default to what the standard policy says of the other fields.
     """
 
     status_code: int
@@ -24,6 +31,8 @@ class PostStackError(Exception):
     request_id: str | None
     headers: Mapping[str, str]
     retry_after: float | None
+    retryable: bool
+    is_quota: bool
 
     def __init__(
         self,
@@ -33,6 +42,9 @@ class PostStackError(Exception):
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         retry_after: float | None = None,
+        *,
+        retryable: bool | None = None,
+        is_quota: bool | None = None,
     ) -> None:
         super().__init__(error)
         self.status_code = status_code
@@ -41,9 +53,19 @@ class PostStackError(Exception):
         self.request_id = request_id
         self.headers = dict(headers) if headers else {}
         self.retry_after = retry_after
+        if is_quota is None:
+            is_quota = DEFAULT_POLICY.is_quota(status_code, code, retry_after)
+        if retryable is None:
+            retryable = DEFAULT_POLICY.is_retryable(status_code, code, retry_after)
+        self.is_quota = is_quota
+        self.retryable = retryable
 
     def __str__(self) -> str:
-        return self.error
+        # "422 validation_error: Invalid email address (request req_1)"; ``error``
+        # stays the bare message for callers who format their own.
+        head = " ".join(part for part in (str(self.status_code or ""), self.code or "") if part)
+        text = f"{head}: {self.error}" if head else self.error
+        return f"{text} (request {self.request_id})" if self.request_id else text
 
     def __repr__(self) -> str:
         return (
@@ -54,17 +76,57 @@ class PostStackError(Exception):
 
     def __reduce__(self) -> tuple[object, ...]:
         # Exceptions cross process boundaries (Celery, multiprocessing): keep every field.
-        return (
-            type(self),
-            (
-                self.status_code,
-                self.error,
-                self.code,
-                self.request_id,
-                self.headers,
-                self.retry_after,
-            ),
+        fields = (
+            self.status_code,
+            self.error,
+            self.code,
+            self.request_id,
+            self.headers,
+            self.retry_after,
         )
+        return (type(self), fields, self.__dict__)
+
+
+class SendManyError(PostStackError):
+    """``emails.send_many`` stopped at a batch that failed; ``results`` keeps what was done.
+
+    The status, code, request id and the rest are those of the failed batch's
+    error (also chained as ``__cause__``). ``results`` has one entry per email,
+    in order, as a successful call would: ``{"id": ...}`` for every email
+    accepted before the failure, ``{"error": ...}`` for one the API rejected,
+    and ``{"error": ..., "code": "not_sent"}`` for the failed batch and every
+    email after it, which were not sent.
+    """
+
+    NOT_SENT = "not_sent"
+    """The ``code`` of a result whose email was not sent: its batch, or one before, failed."""
+
+    results: list[Any]
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        code: str | None = None,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        *,
+        retryable: bool | None = None,
+        is_quota: bool | None = None,
+        results: list[Any] | None = None,
+    ) -> None:
+        super().__init__(
+            status_code,
+            error,
+            code,
+            request_id,
+            headers,
+            retry_after,
+            retryable=retryable,
+            is_quota=is_quota,
+        )
+        self.results = [] if results is None else results
 
 
 class PostStackConnectionError(PostStackError):
@@ -87,7 +149,12 @@ class CallStateError(RuntimeError):
 
 
 class WebhookVerificationError(ValueError):
-    """A webhook payload's signature did not verify, or the payload is not a JSON object."""
+    """A webhook delivery must not be processed: its signature is missing or does not match,
+    or (:class:`WebhookPayloadError`) the signed payload is not a JSON object."""
+
+
+class WebhookPayloadError(WebhookVerificationError):
+    """The signature matched, but the payload is not a JSON object (invalid, too deep, ...)."""
 
 
 class TransportFailure(Exception):
@@ -108,3 +175,20 @@ class AttemptTimedOut(TransportFailure):
 
 class ConnectionBroken(TransportFailure):
     """The connection broke, or the reply was not HTTP, after the request may have landed."""
+
+
+class ResponseTooLarge(TransportFailure):
+    """The response is larger than the request's ``max_response_bytes``; reading stopped.
+
+    ``status`` and ``headers`` are the response head, which had arrived.
+    Unlike the other failures this one is not retried: the same request would
+    most likely get the same answer.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+
+    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], limit: int) -> None:
+        super().__init__(f"the response is larger than max_response_bytes ({limit} bytes)")
+        self.status = status
+        self.headers = headers

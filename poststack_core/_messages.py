@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from ._value import Value
-from ._value import set_field as _set
+from dataclasses import dataclass
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The default cap on a response body (64 MiB): above any email or attachment the API serves."""
 
 
-class Request(Value):
-    """One HTTP request, ready to write.
+@dataclass(frozen=True, slots=True, repr=False)
+class Request:
+    """One HTTP request, ready to write, and the limit on its response.
 
     ``url`` is absolute; ``scheme``, ``host``, ``port`` and ``target`` (path
     and query) are the same URL in the pieces an HTTP/1.1 writer needs.
-    ``headers`` holds no ``Host`` or ``Content-Length``: the HTTP library adds
-    those. ``body`` is None when the request has no body at all.
+    ``headers`` is the complete header block, framing included: ``Host``
+    first, ``Content-Length`` whenever a body is sent (``0`` for a bodyless
+    POST, PUT or PATCH) and none otherwise, and ``Accept-Encoding``. A
+    transport writes them as they are, in this order, and adds or recomputes
+    none. ``body`` is None when the request has no body at all.
+
+    ``max_response_bytes`` bounds the response body as it comes off the wire:
+    a transport stops reading and raises :class:`ResponseTooLarge` as soon as
+    a response announces or delivers more, so nothing above it is buffered.
     """
 
-    __slots__ = ("body", "headers", "host", "method", "port", "scheme", "target", "url")
     method: str
     url: str
     scheme: str
@@ -24,32 +33,14 @@ class Request(Value):
     target: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None
-
-    def __init__(
-        self,
-        method: str,
-        url: str,
-        scheme: str,
-        host: str,
-        port: int,
-        target: str,
-        headers: tuple[tuple[str, str], ...],
-        body: bytes | None,
-    ) -> None:
-        _set(self, "method", method)
-        _set(self, "url", url)
-        _set(self, "scheme", scheme)
-        _set(self, "host", host)
-        _set(self, "port", port)
-        _set(self, "target", target)
-        _set(self, "headers", headers)
-        _set(self, "body", body)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __repr__(self) -> str:
-        # The Authorization header carries the API key: never show it.
+        # The Authorization header carries the API key: never show the headers.
         return f"<Request {self.method} {self.url}>"
 
     def header(self, name: str) -> str | None:
+        """The value of header ``name`` (any case), or None."""
         name = name.lower()
         for key, value in self.headers:
             if key.lower() == name:
@@ -57,18 +48,16 @@ class Request(Value):
         return None
 
 
-class Response(Value):
+@dataclass(frozen=True, slots=True, repr=False)
+class Response:
     """One HTTP response as received: status, headers (names in any case), whole body."""
 
-    __slots__ = ("body", "headers", "status")
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
-    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes) -> None:
-        _set(self, "status", status)
-        _set(self, "headers", headers)
-        _set(self, "body", body)
+    def __repr__(self) -> str:
+        return f"<Response {self.status} ({len(self.body)} bytes)>"
 
     def header(self, name: str) -> str | None:
         """The value of a header, repeated ones joined with ``", "`` (RFC 9110 5.3)."""
@@ -77,11 +66,9 @@ class Response(Value):
         return ", ".join(found) if found else None
 
     def header_dict(self) -> dict[str, str]:
+        """Every header under its lower-case name, repeated ones joined with ``", "``."""
         merged: dict[str, str] = {}
         for key, value in self.headers:
             key = key.lower()
             merged[key] = f"{merged[key]}, {value}" if key in merged else value
         return merged
-
-    def __repr__(self) -> str:
-        return f"<Response {self.status} ({len(self.body)} bytes)>"

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 
 def as_mapping(value: object) -> Mapping[str, Any] | None:
-    if not isinstance(value, dict):
-        # Other mapping types are rare: collections.abc is imported only for them.
-        from collections.abc import Mapping
-
-        if not isinstance(value, Mapping):
-            return None
-    mapping: Mapping[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-    return mapping  # pyright: ignore[reportUnknownVariableType]
+    """``value`` as a mapping with str keys (what JSON objects decode to), else None."""
+    if isinstance(value, Mapping):
+        return cast("Mapping[str, Any]", value)
+    return None
 
 
 def as_list(value: object) -> list[Any] | None:
+    """``value`` if it is a list, else None."""
     if isinstance(value, list):
+        # mypy reads this as list[Any] already, pyright as list[Unknown].
         items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
         return items
     return None

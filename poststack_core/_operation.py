@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+from urllib.parse import quote
+
+from ._errors import PostStackError
 from ._narrow import as_mapping
-from ._value import Value
-from ._value import set_field as _set
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
+R = TypeVar("R")
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from typing import Any, Generic, Literal, TypeVar
-
-    R = TypeVar("R")
-    ResponseKind = Literal["json", "text", "bytes"]
-else:
-    # Type parameters serve annotations only (see _value.Generic); ``ResponseKind``
-    # is importable from poststack_core, where it is built on first use.
-    from ._value import Generic
-
-    R = "R"
-
-_INF = float("inf")
+ResponseKind = Literal["json", "text", "bytes"]
+"""What a successful response holds: a JSON object, text (CSV), or raw bytes (a file)."""
 
 
 class _NoBody:
@@ -37,88 +30,67 @@ NO_BODY: Any = _NoBody()
 """Sentinel for "send no body at all"; ``{}`` sends an empty JSON object."""
 
 
-class Operation(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[R]):
     """One endpoint call, before any I/O.
 
     ``path`` has its ids already percent-encoded; ``query`` holds the pairs to
     send, in order; ``body`` is the JSON value to send, or :data:`NO_BODY`.
     ``R`` is the type the parsed response is promised to have: it exists for
-    the type checker only.
+    the type checker only. ``check``, when given, looks at the parsed JSON
+    object and returns why it is not what was promised (or None): the call
+    then fails with ``invalid_response``, the response's own status and id.
     """
 
-    __slots__ = ("body", "idempotency_key", "method", "path", "query", "response", "timeout")
     method: str
     path: str
-    query: tuple[tuple[str, str], ...]
-    body: Any
-    response: ResponseKind
-    timeout: float | None
-    idempotency_key: str | None
+    query: tuple[tuple[str, str], ...] = ()
+    body: Any = NO_BODY
+    response: ResponseKind = "json"
+    timeout: float | None = None
+    idempotency_key: str | None = None
+    check: Callable[[Any], str | None] | None = None
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: tuple[tuple[str, str], ...] = (),
-        body: Any = NO_BODY,
-        response: ResponseKind = "json",
-        timeout: float | None = None,
-        idempotency_key: str | None = None,
-    ) -> None:
-        _set(self, "method", method)
-        _set(self, "path", path)
-        _set(self, "query", query)
-        _set(self, "body", body)
-        _set(self, "response", response)
-        _set(self, "timeout", timeout)
-        _set(self, "idempotency_key", idempotency_key)
-
-    def __hash__(self) -> int:
-        # Bodies are dicts: an Operation is a value to compare, not a key to hash.
-        raise TypeError("Operation is not hashable")
+    # Bodies are dicts: an Operation is a value to compare, not a key to hash.
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     @property
     def has_body(self) -> bool:
+        """Whether the request carries a body (``{}`` does; :data:`NO_BODY` does not)."""
         return self.body is not NO_BODY
 
     @property
     def needs_idempotency_key(self) -> bool:
+        """Whether the request carries an Idempotency-Key: exactly the POSTs (spec section 4)."""
         # Only POST creates; PUT/DELETE are idempotent by definition and the
         # API takes PATCH without a key.
         return self.method == "POST"
 
 
-class Plan(Value, Generic[R]):
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[R]):
     """Several operations that make one logical call, run in order.
 
     A driver runs every operation of ``operations`` one after the other (each
     with its own retries and Idempotency-Key) and hands the parsed responses,
     in order, to ``combine``, whose value the caller gets. Everything is built
     and checked before the first request goes out.
+
+    When an operation fails, the driver stops and raises what
+    :meth:`failure` makes of the error: ``failed``, when given, turns the
+    responses so far and the error into the error to raise (so that what
+    was already done is not lost).
     """
 
-    __slots__ = ("combine", "operations")
     operations: tuple[Operation[Any], ...]
     combine: Callable[[Sequence[Any]], R]
+    failed: Callable[[Sequence[Any], PostStackError], PostStackError] | None = None
 
-    def __init__(
-        self, operations: tuple[Operation[Any], ...], combine: Callable[[Sequence[Any]], R]
-    ) -> None:
-        _set(self, "operations", operations)
-        _set(self, "combine", combine)
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
-    def __hash__(self) -> int:
-        raise TypeError("Plan is not hashable")
-
-
-def single(operation: Operation[R]) -> Plan[R]:
-    """The plan of one request, whose result is the call's result."""
-    plan: Plan[R] = Plan((operation,), _only)
-    return plan
-
-
-def _only(results: Sequence[Any]) -> Any:
-    return results[0]
+    def failure(self, results: Sequence[Any], error: PostStackError) -> PostStackError:
+        """The error to raise when operation ``len(results)`` failed with ``error``."""
+        return error if self.failed is None else self.failed(results, error)
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:
@@ -127,43 +99,45 @@ def check_timeout(timeout: object, name: str = "timeout") -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {type(timeout).__name__}")
-    if not (0 < timeout < _INF):
+    if not (math.isfinite(timeout) and timeout > 0):
         raise ValueError(f"{name} must be a finite number of seconds > 0, got {timeout!r}")
     return float(timeout)
 
 
+def is_header_value(text: str) -> bool:
+    """Whether ``text`` goes out as a header value as it is: printable ASCII, no CR/LF, no
+    surrounding spaces (which HTTP strips: another value than the caller's would arrive)."""
+    return bool(text) and text == text.strip() and all(" " <= char <= "~" for char in text)
+
+
+def check_header_value(value: object, name: str) -> str:
+    """A header value the client sends on every request, or a clear error naming it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not is_header_value(value):
+        raise ValueError(
+            f"{name} must be printable ASCII without line breaks or surrounding spaces, "
+            f"got {value!r}"
+        )
+    return value
+
+
 def check_idempotency_key(key: object) -> str | None:
+    """A caller's Idempotency-Key, or a clear error: a header value of at most 255 characters."""
     if key is None:
         return None
-    # HTTP header values are ASCII on the wire: anything else would fail (or be mangled)
-    # inside the HTTP library instead of here, with a clear message.
-    if (
-        not isinstance(key, str)
-        or not key
-        or len(key) > 255
-        or not key.isascii()
-        or not key.isprintable()
-    ):
-        raise ValueError(
-            "idempotency_key must be a non-empty printable ASCII string of at most 255 characters"
-        )
-    return key
-
-
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    # Checked here, not in the HTTP library, which would fail on non-ASCII or mangle it.
+    if isinstance(key, str) and len(key) <= 255 and is_header_value(key):
+        return key
+    raise ValueError(
+        "idempotency_key must be a non-empty printable ASCII string of at most 255 characters, "
+        "without surrounding spaces"
+    )
 
 
 def percent_encode(value: str) -> str:
-    """RFC 3986 percent-encoding of every byte but the unreserved ones (UTF-8, upper hex).
-
-    The same as ``urllib.parse.quote(value, safe="")``, without importing
-    ``urllib.parse`` (and ``ipaddress`` with it) into the core.
-    """
-    if value.isascii() and value.isalnum():
-        return value
-    return "".join(
-        chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in value.encode("utf-8")
-    )
+    """RFC 3986 percent-encoding of every byte but the unreserved ones (UTF-8, upper hex)."""
+    return quote(value, safe="")
 
 
 def segment(value: object, name: str) -> str:
@@ -183,7 +157,8 @@ def numeric(value: object, name: str) -> str:
 
 
 def query_value(value: object) -> str:
-    # The API spells its booleans lower-case; Python's str(True) would not match.
+    """A query value as the API spells it: booleans lower-case, everything else ``str()``."""
+    # Python's str(True) would not match the API's "true".
     if value is True:
         return "true"
     if value is False:

@@ -2,91 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+from typing import Any
+
 from ._errors import PostStackError
+from ._messages import Response
 from ._narrow import as_mapping
+from ._operation import ResponseKind
 from ._retry_after import parse_retry_after
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from typing import Any
-
-    from ._messages import Response
-    from ._operation import ResponseKind
+from ._retry_policy import DEFAULT_POLICY, RetryPolicy
 
 INVALID_RESPONSE = "invalid_response"
 
 
-# The standard phrases (as http.HTTPStatus has them, without importing its enum), not
-# the server's: HTTP/2 has none, proxies vary, and every transport must give the same text.
-_PHRASES = {
-    100: "Continue",
-    101: "Switching Protocols",
-    102: "Processing",
-    103: "Early Hints",
-    200: "OK",
-    201: "Created",
-    202: "Accepted",
-    203: "Non-Authoritative Information",
-    204: "No Content",
-    205: "Reset Content",
-    206: "Partial Content",
-    207: "Multi-Status",
-    208: "Already Reported",
-    226: "IM Used",
-    300: "Multiple Choices",
-    301: "Moved Permanently",
-    302: "Found",
-    303: "See Other",
-    304: "Not Modified",
-    305: "Use Proxy",
-    307: "Temporary Redirect",
-    308: "Permanent Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    409: "Conflict",
-    410: "Gone",
-    411: "Length Required",
-    412: "Precondition Failed",
-    413: "Request Entity Too Large",
-    414: "Request-URI Too Long",
-    415: "Unsupported Media Type",
-    416: "Requested Range Not Satisfiable",
-    417: "Expectation Failed",
-    418: "I'm a Teapot",
-    421: "Misdirected Request",
-    422: "Unprocessable Entity",
-    423: "Locked",
-    424: "Failed Dependency",
-    425: "Too Early",
-    426: "Upgrade Required",
-    428: "Precondition Required",
-    429: "Too Many Requests",
-    431: "Request Header Fields Too Large",
-    451: "Unavailable For Legal Reasons",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-    505: "HTTP Version Not Supported",
-    506: "Variant Also Negotiates",
-    507: "Insufficient Storage",
-    508: "Loop Detected",
-    510: "Not Extended",
-    511: "Network Authentication Required",
-}
-
-
 def reason_phrase(status: int) -> str | None:
-    return _PHRASES.get(status)
+    """The standard reason phrase of ``status`` (``"Bad Gateway"``), or None if it has none.
+
+    The standard one, not the server's: HTTP/2 has none, proxies vary, and
+    every transport must give the same text.
+    """
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return None
 
 
 def _charset(response: Response) -> str:
@@ -98,7 +37,8 @@ def _charset(response: Response) -> str:
     return "utf-8"
 
 
-def _invalid(response: Response, why: str) -> PostStackError:
+def invalid_response(response: Response, why: str) -> PostStackError:
+    """The error for a 2xx response that is not what the endpoint promised: ``why`` says how."""
     headers = response.header_dict()
     return PostStackError(
         response.status,
@@ -112,44 +52,43 @@ def _invalid(response: Response, why: str) -> PostStackError:
 def parse_success(kind: ResponseKind, response: Response) -> Any:
     """The value of a 2xx response, or a PostStackError(code="invalid_response").
 
-    A bodyless success is None. A JSON endpoint's body must be a JSON object:
-    an HTML page from a proxy, truncated JSON or a bare string is never handed
-    back under a type that promises a dict.
+    A JSON endpoint promises a JSON object, and gets one or this error: an
+    empty body (a 204 included), an HTML page from a proxy, truncated JSON or
+    a bare string is never handed back under a type that promises a dict.
+    Every endpoint of the API promises content, so none answers None. Text
+    is decoded with its declared charset, bytes come back as they are.
     """
     body = response.body
-    if response.status == 204 or (not body and kind == "json"):
-        return None
     if kind == "bytes":
         return body
     if kind == "text":
         try:
             return body.decode(_charset(response))
         except (UnicodeDecodeError, LookupError):
-            raise _invalid(response, "text that is not in its declared encoding") from None
-    import json  # imported on first use (it brings ``re``); a no-op lookup after that
-
+            raise invalid_response(response, "text that is not in its declared encoding") from None
+    if not body:
+        raise invalid_response(response, "no body, where a JSON object was promised")
     try:
-        if body[:1] == b"{" and body[1:2] != b"\x00":
-            # What json.loads(bytes) would decide (UTF-8: no BOM, no NUL in the first
-            # two bytes), without its encoding guesswork on every response.
-            value = json.loads(body.decode("utf-8", "surrogatepass"))
-        else:
-            value = json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
-        raise _invalid(response, "a body that is not JSON") from None
+        raise invalid_response(response, "a body that is not JSON") from None
     if as_mapping(value) is None:
-        raise _invalid(response, f"JSON {type(value).__name__}, not an object")
+        raise invalid_response(response, f"JSON {type(value).__name__}, not an object")
     return value
 
 
-def error_from_response(response: Response, now: float) -> PostStackError:
-    """The PostStackError for a non-2xx response (the spec's error mapping)."""
+def error_from_response(
+    response: Response, now: float, *, policy: RetryPolicy = DEFAULT_POLICY
+) -> PostStackError:
+    """The PostStackError for a non-2xx response (the spec's error mapping).
+
+    ``now`` (seconds since the epoch) resolves an HTTP-date ``Retry-After``;
+    ``policy`` answers the error's ``retryable`` and ``is_quota``.
+    """
     headers = response.header_dict()
     error: object = None
     code: object = None
     if response.body:
-        import json
-
         try:
             payload = json.loads(response.body)
         except (ValueError, RecursionError):
@@ -160,11 +99,15 @@ def error_from_response(response: Response, now: float) -> PostStackError:
             code = fields.get("code")
     if not isinstance(error, str) or not error:
         error = reason_phrase(response.status) or "Unknown error"
+    code = code if isinstance(code, str) else None
+    retry_after = parse_retry_after(headers.get("retry-after"), now)
     return PostStackError(
         response.status,
         error,
-        code if isinstance(code, str) else None,
+        code,
         headers.get("x-request-id"),
         headers,
-        parse_retry_after(headers.get("retry-after"), now),
+        retry_after,
+        retryable=policy.is_retryable(response.status, code, retry_after),
+        is_quota=policy.is_quota(response.status, code, retry_after),
     )

@@ -1,17 +1,15 @@
 """Parsing ``Retry-After``: delta-seconds or an HTTP-date, nothing else.
 
-Written by hand because ``email.utils`` imports ``socket``, and because the
-standard parsers accept things a server never meant (exponents, ``nan``,
-impossible weekdays), which must fall back to ordinary backoff rather than
-become a zero or infinite wait.
+Not ``email.utils.parsedate_to_datetime``: the standard parsers accept things
+a server never meant (exponents, ``nan``, impossible weekdays, any year),
+which must fall back to ordinary backoff rather than become a zero or
+infinite wait; and ``email.utils`` imports ``socket`` into the sans-IO core.
 """
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    import re
+import re
+from datetime import datetime, timezone
 
 _INF = float("inf")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -30,23 +28,14 @@ _ASCTIME = (
     r"(?P<wd>[A-Za-z]{3}) (?P<mon>[A-Za-z]{3}) (?P<d>[ 0-9][0-9]) "
     r"(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) (?P<y>[0-9]{4})"
 )
-_compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
-
-
-def _date_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
-    # Compiled on first use: most clients never see an HTTP-date, and ``re`` is slow to import.
-    if not _compiled:
-        import re
-
-        _compiled.extend(
-            (re.compile(pattern), weekdays)
-            for pattern, weekdays in (
-                (_IMF_FIXDATE, _WEEKDAYS),
-                (_RFC850, _LONG_WEEKDAYS),
-                (_ASCTIME, _WEEKDAYS),
-            )
-        )
-    return _compiled
+_DATE_PATTERNS = tuple(
+    (re.compile(pattern), weekdays)
+    for pattern, weekdays in (
+        (_IMF_FIXDATE, _WEEKDAYS),
+        (_RFC850, _LONG_WEEKDAYS),
+        (_ASCTIME, _WEEKDAYS),
+    )
+)
 
 
 def _is_delta(value: str) -> bool:
@@ -65,11 +54,8 @@ def parse_http_date(value: str, now: float) -> float | None:
     ``now`` (seconds since the epoch) resolves two-digit RFC 850 years, which
     RFC 9110 reads as within 50 years of the present.
     """
-    # datetime is imported only when a server actually sends a date.
-    from datetime import datetime, timezone
-
     value = value.strip()
-    for pattern, weekdays in _date_patterns():
+    for pattern, weekdays in _DATE_PATTERNS:
         m = pattern.fullmatch(value)
         if m is None:
             continue

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ._value import Value
-from ._value import set_field as _set
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
+DEFAULT_MAX_RETRIES = 3
+"""Retries after the first attempt, so at most four requests per call (spec section 3)."""
 
 QUOTA_CODES: frozenset[str] = frozenset(
     {
@@ -20,6 +20,7 @@ QUOTA_CODES: frozenset[str] = frozenset(
         "send_limit_exceeded",
     }
 )
+"""The 429 codes of a plan quota or send cap: they reset on a calendar boundary."""
 
 
 def validate_max_retries(max_retries: object) -> int:
@@ -35,7 +36,16 @@ def validate_max_retries(max_retries: object) -> int:
     return max_retries
 
 
-class RetryPolicy(Value):
+def _seconds(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
     """How one logical call retries. Immutable: ``replace`` what you want changed.
 
     The wait before retry ``k`` (1-based) is full jitter, uniform in
@@ -44,46 +54,32 @@ class RetryPolicy(Value):
     seconds; above the cap the call stops at once.
     """
 
-    __slots__ = (
-        "backoff_base",
-        "backoff_growth",
-        "extra_retry_statuses",
-        "max_retries",
-        "quota_codes",
-        "retry_after_cap",
-    )
-    max_retries: int
-    backoff_base: float
-    backoff_growth: float
-    retry_after_cap: float
-    extra_retry_statuses: frozenset[int]
-    quota_codes: frozenset[str]
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_base: float = 0.25
+    backoff_growth: float = 2.0
+    retry_after_cap: float = 60.0
+    extra_retry_statuses: frozenset[int] = frozenset({408, 429})
+    quota_codes: frozenset[str] = QUOTA_CODES
 
-    def __init__(
-        self,
-        max_retries: int = 3,
-        backoff_base: float = 0.25,
-        backoff_growth: float = 2.0,
-        retry_after_cap: float = 60.0,
-        extra_retry_statuses: frozenset[int] = frozenset({408, 429}),
-        quota_codes: frozenset[str] = QUOTA_CODES,
-    ) -> None:
-        _set(self, "max_retries", validate_max_retries(max_retries))
-        _set(self, "backoff_base", backoff_base)
-        _set(self, "backoff_growth", backoff_growth)
-        _set(self, "retry_after_cap", retry_after_cap)
-        _set(self, "extra_retry_statuses", frozenset(extra_retry_statuses))
-        _set(self, "quota_codes", frozenset(quota_codes))
+    def __post_init__(self) -> None:
+        # Frozen: normalised values are written past the dataclass's __setattr__.
+        set_field = object.__setattr__
+        set_field(self, "max_retries", validate_max_retries(self.max_retries))
+        set_field(self, "backoff_base", _seconds(self.backoff_base, "backoff_base"))
+        set_field(self, "retry_after_cap", _seconds(self.retry_after_cap, "retry_after_cap"))
+        growth = _seconds(self.backoff_growth, "backoff_growth")
+        if growth < 1:
+            raise ValueError(f"backoff_growth must be >= 1, got {growth!r}")
+        set_field(self, "backoff_growth", growth)
+        set_field(self, "extra_retry_statuses", frozenset(self.extra_retry_statuses))
+        set_field(self, "quota_codes", frozenset(self.quota_codes))
 
     def replace(self, **changes: Any) -> RetryPolicy:
         """A copy with ``changes`` applied: ``policy.replace(max_retries=5)``."""
-        fields = {name: getattr(self, name) for name in self.__slots__}
-        unknown = set(changes) - set(fields)
-        if unknown:
-            raise TypeError(f"RetryPolicy has no field(s) {sorted(unknown)}")
-        return RetryPolicy(**{**fields, **changes})
+        return dataclasses.replace(self, **changes)
 
     def is_retryable_status(self, status: int) -> bool:
+        """Whether a response with this status is worth sending again (5xx, 408, 429)."""
         return status >= 500 or status in self.extra_retry_statuses
 
     def is_quota(self, status: int, code: str | None, retry_after: float | None) -> bool:
@@ -100,7 +96,21 @@ class RetryPolicy(Value):
             return True
         return code is not None and retry_after is None
 
+    def is_retryable(self, status: int, code: str | None, retry_after: float | None) -> bool:
+        """Whether the same request, sent again later, may succeed (an error's ``retryable``).
+
+        ``status`` 0 (no response came back) and a 2xx (its body was garbled)
+        may, and so does a retryable status that is not a quota. The
+        Idempotency-Key makes sending a POST again safe in every case.
+        """
+        if status == 0 or 200 <= status < 300:
+            return True
+        return self.is_retryable_status(status) and not self.is_quota(status, code, retry_after)
+
     def backoff(self, retry_number: int, random: Callable[[], float]) -> float:
         """Full-jitter wait before retry ``retry_number`` (1-based); ``random()`` is in [0, 1)."""
         ceiling = self.backoff_base * self.backoff_growth ** (retry_number - 1)
         return random() * ceiling
+
+
+DEFAULT_POLICY = RetryPolicy()

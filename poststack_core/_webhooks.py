@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ._errors import WebhookVerificationError
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import WebhookPayloadError, WebhookVerificationError
 from ._narrow import as_mapping
-
-TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at run time
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
 SIGNATURE_HEADER = "X-PostStack-Signature"
 _HEX = frozenset("0123456789abcdef")
@@ -17,21 +17,29 @@ _HEX = frozenset("0123456789abcdef")
 
 def _as_bytes(payload: str | bytes | bytearray | memoryview) -> bytes:
     if isinstance(payload, str):
+        # Strict: a str with lone surrogates is no UTF-8 body anyone could have signed.
         return payload.encode("utf-8")
     return bytes(payload)
 
 
-def _hmac_sha256(secret: str, payload: str | bytes) -> str:
-    # hashlib loads OpenSSL: imported on first use, not with the core.
-    import hashlib
-    import hmac
+def _check_secret(secret: object) -> str:
+    # An empty key is a key everyone knows: anyone could sign with it. It shows up when
+    # the secret's variable is unset, so it is a configuration error, raised loudly.
+    if not isinstance(secret, str) or not secret:
+        raise ValueError(
+            "the webhook secret must be a non-empty str: the signingSecret that "
+            "webhooks.create returned"
+        )
+    return secret
 
-    return hmac.new(secret.encode("utf-8"), _as_bytes(payload), hashlib.sha256).hexdigest()
+
+def _hmac_sha256(secret: str, payload: bytes) -> str:
+    return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
 
 
 def sign(payload: str | bytes, secret: str) -> str:
-    """The ``X-PostStack-Signature`` value PostStack sends for ``payload``."""
-    return f"sha256={_hmac_sha256(secret, payload)}"
+    """The ``X-PostStack-Signature`` value PostStack sends for ``payload`` (for tests)."""
+    return f"sha256={_hmac_sha256(_check_secret(secret), _as_bytes(payload))}"
 
 
 def _candidates(signature_header: str) -> list[bytes]:
@@ -50,30 +58,45 @@ def verify(payload: str | bytes, signature_header: str, secret: str) -> bool:
     """True if any ``sha256=`` element of the header signs ``payload`` with ``secret``.
 
     Two elements appear while a rotated secret's grace window is open. Never
-    raises for a malformed header: it simply does not verify. Every candidate
-    is compared, in constant time, so timing tells nothing about which failed.
+    raises for what a request brings (a malformed header or body simply does
+    not verify); an empty or missing ``secret`` is a ValueError. Every
+    candidate is compared, in constant time, so timing tells nothing about
+    which failed.
     """
-    if not isinstance(signature_header, str) or not isinstance(secret, str):
+    secret = _check_secret(secret)
+    if not isinstance(signature_header, str):
         return False
     if not isinstance(payload, (str, bytes, bytearray, memoryview)):
         return False
-    from hmac import compare_digest
-
-    wanted = _hmac_sha256(secret, payload).encode("ascii")
+    try:
+        body = _as_bytes(payload)
+    except UnicodeEncodeError:
+        return False
+    wanted = _hmac_sha256(secret, body).encode("ascii")
     matched = False
     for candidate in _candidates(signature_header):
-        matched |= compare_digest(candidate, wanted)
+        matched |= hmac.compare_digest(candidate, wanted)
     return matched
 
 
 def _signature_from(headers_or_signature: Mapping[str, str] | str) -> str:
     if isinstance(headers_or_signature, str):
         return headers_or_signature
+    items = getattr(headers_or_signature, "items", None)
+    if items is None:
+        raise TypeError(
+            "headers_or_signature must be the request's headers (a mapping) or the "
+            f"{SIGNATURE_HEADER} value, got {type(headers_or_signature).__name__}"
+        )
     wanted = SIGNATURE_HEADER.lower()
-    for name, value in headers_or_signature.items():
-        if name.lower() == wanted:
-            return value
+    for name, value in items():
+        if isinstance(name, str) and name.lower() == wanted:
+            return str(value)
     raise WebhookVerificationError(f"no {SIGNATURE_HEADER} header in the request")
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def construct_event(
@@ -84,17 +107,24 @@ def construct_event(
     ``headers_or_signature`` is the request's headers (any mapping; the name is
     matched case-insensitively) or the ``X-PostStack-Signature`` value itself.
     Pass the raw body bytes: re-serialised JSON will not verify.
+
+    Raises :class:`WebhookVerificationError` when the signature is missing or
+    does not match, and its subclass :class:`WebhookPayloadError` when the
+    signature matches but the body is not a JSON object (invalid JSON, nested
+    too deep, a bare array): never any other exception for what a request
+    brings. An empty ``secret`` is a ValueError.
     """
+    secret = _check_secret(secret)
     signature = _signature_from(headers_or_signature)
     if not verify(payload, signature, secret):
         raise WebhookVerificationError("webhook signature does not match the payload and secret")
-    import json
-
     try:
-        event = json.loads(_as_bytes(payload))
-    except ValueError as exc:
-        raise WebhookVerificationError(f"webhook payload is not JSON: {exc}") from None
+        event = json.loads(_as_bytes(payload), parse_constant=_refuse_constant)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise WebhookPayloadError(f"webhook payload is not JSON: {exc}") from None
+    except RecursionError:
+        raise WebhookPayloadError("webhook payload is not JSON: nested too deep") from None
     if as_mapping(event) is None:
-        raise WebhookVerificationError("webhook payload is not a JSON object")
+        raise WebhookPayloadError("webhook payload is not a JSON object")
     parsed: dict[str, Any] = event
     return parsed

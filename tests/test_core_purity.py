@@ -36,7 +36,7 @@ import poststack_core.types
 from poststack_core import Call, ClientConfig, Response, verify, construct_event, sign
 from poststack_core.endpoints import emails
 op = emails.send({"from": "a@b.c", "to": ["d@e.f"]})
-call = Call(op, ClientConfig("k"), "key", lambda: 0.5)
+call = Call(op, ClientConfig("k"), new_key=lambda: "key", random=lambda: 0.5)
 call.start()
 call.receive(Response(503, (("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT"),), b"{}"), 1e9)
 call.resume()

@@ -14,6 +14,7 @@ import poststack
 from poststack import AsyncPostStack, PostStack, PostStackError
 from poststack.transports.httpx import HttpxTransport
 from tests.faultserver import FaultServer, Reply, Reset
+from tests.recording import sync_client
 
 SECRET = "sk_live_SECRETSECRET123"
 EMAIL: Any = {"from": "a@example.com", "to": ["b@example.com"], "subject": "s", "text": "t"}
@@ -75,27 +76,122 @@ def test_missing_key_is_a_clear_error_at_construction(
         ({"timeout": float("inf")}, ValueError, "timeout"),
         ({"timeout": "30"}, TypeError, "timeout"),
         ({"base_url": "http://api.poststack.dev"}, ValueError, "http://"),
-        ({"base_url": "http://10.0.0.5:8080"}, ValueError, "loopback|localhost"),
+        ({"base_url": "http://10.0.0.5:8080"}, ValueError, "not this machine"),
         ({"base_url": "ftp://api.poststack.dev"}, ValueError, "https://"),
         ({"base_url": "api.poststack.dev"}, ValueError, "https://"),
         ({"base_url": "https://user:pw@api.poststack.dev"}, ValueError, "credentials"),
-        ({"api_key": " sk_test "}, ValueError, "whitespace"),
+        ({"base_url": "https://api.poststack.dev/v 1"}, ValueError, "base_url.*spaces"),
+        ({"base_url": "https://api.poststack.dev/v1\r\nX: y"}, ValueError, "base_url.*control"),
+        ({"base_url": "https://api.poststack.dev/é"}, ValueError, "base_url path"),
+        ({"base_url": "https://api.poststack.dev/%zz"}, ValueError, "base_url path.*%"),
+        ({"base_url": "https://api.poststack.dev:0"}, ValueError, "base_url.*port"),
+        ({"base_url": "https://api.poststack.dev:65536"}, ValueError, "base_url.*port"),
+        ({"base_url": "https://api.poststack.dev:http"}, ValueError, "base_url.*port"),
+        ({"base_url": "https://api.poststack.dev?v=1"}, ValueError, "base_url.*query"),
+        ({"base_url": "https://api.poststack.dev/#top"}, ValueError, "base_url.*fragment"),
+        ({"base_url": "https://-bad-.example"}, ValueError, "base_url.*host"),
+        ({"base_url": "https://a..example"}, ValueError, "base_url.*host"),
+        ({"base_url": "https://bücher.example"}, ValueError, "base_url host.*ASCII"),
+        ({"base_url": "https://127.0.0.999"}, ValueError, "base_url.*IPv4"),
+        ({"base_url": "https://[::g]"}, ValueError, "base_url"),
+        ({"base_url": 5}, TypeError, "base_url"),
+        ({"api_key": " sk_test "}, ValueError, "api_key.*whitespace"),
         ({"api_key": 123}, TypeError, "api_key"),
+        ({"api_key": "sk_test_clé"}, ValueError, "api_key.*ASCII"),
+        ({"api_key": "sk_test a"}, ValueError, "api_key.*spaces"),
+        ({"api_key": "sk_test\na"}, ValueError, "api_key"),
+        ({"allow_insecure_http": "yes"}, TypeError, "allow_insecure_http"),
     ],
 )
 def test_bad_settings_fail_clearly(
     kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     kwargs.setdefault("api_key", "sk_test_x")
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=match) as info:
         PostStack(**kwargs)
+    with pytest.raises(error, match=match):
+        AsyncPostStack(**kwargs)
+    key = kwargs["api_key"]
+    if isinstance(key, str) and len(key) > 3:
+        # The message names the argument, never the key (nor a piece of it).
+        assert key.strip() not in str(info.value)
+        assert "clé" not in str(info.value)
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8000", "http://localhost:9/", "http://[::1]:8000", "http://127.5.6.7"]
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:9/",
+        "http://LOCALHOST:9",
+        "http://[::1]:8000",
+        "http://127.5.6.7",
+        "https://api.poststack.dev/v1/",
+        "https://x_y.internal:8443/base%20path",
+        " https://api.poststack.dev \n",
+    ],
 )
-def test_plain_http_is_allowed_to_loopback(url: str) -> None:
+def test_good_base_urls(url: str) -> None:
     PostStack(api_key="k", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.999:8000",
+        "http://127.1",
+        "http://foo.localhost",
+        "http://[::ffff:127.0.0.1]",
+    ],
+)
+def test_plain_http_only_to_real_loopback_literals(url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        PostStack(api_key="sk_test_x", base_url=url)
+
+
+def test_plain_http_to_another_host_is_an_explicit_opt_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POSTSTACK_ALLOW_INSECURE_HTTP", raising=False)
+    compose = "http://sandbox:8025"
+    with pytest.raises(
+        ValueError, match=r"allow_insecure_http=True.*POSTSTACK_ALLOW_INSECURE_HTTP"
+    ):
+        PostStack(api_key="sk_test_x", base_url=compose)
+    _, recorder = sync_client()
+    ps = PostStack(
+        api_key="sk_test_x", base_url=compose, allow_insecure_http=True, transport=recorder
+    )
+    ps.emails.send(EMAIL)
+    assert recorder.requests[0].url == "http://sandbox:8025/emails"
+    assert (recorder.requests[0].host, recorder.requests[0].port) == ("sandbox", 8025)
+    monkeypatch.setenv("POSTSTACK_ALLOW_INSECURE_HTTP", "1")
+    assert PostStack(api_key="sk_test_x", base_url=compose).base_url == compose
+    assert AsyncPostStack(api_key="sk_test_x", base_url=compose).base_url == compose
+    # An explicit argument beats the environment.
+    with pytest.raises(ValueError, match="not this machine"):
+        PostStack(api_key="sk_test_x", base_url=compose, allow_insecure_http=False)
+
+
+def test_never_a_live_key_over_plain_http_to_another_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POSTSTACK_ALLOW_INSECURE_HTTP", "1")
+    for allow in (True, None):
+        with pytest.raises(ValueError, match="sk_live_") as info:
+            PostStack(api_key=SECRET, base_url="http://sandbox:8025", allow_insecure_http=allow)
+        assert "SECRET" not in str(info.value)
+    # To this machine a live key may use plain http (a local proxy, a tunnel).
+    PostStack(api_key=SECRET, base_url="http://127.0.0.1:8025")
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "enable"])
+def test_an_unreadable_insecure_http_variable_is_an_error(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTSTACK_ALLOW_INSECURE_HTTP", value)
+    with pytest.raises(ValueError, match="POSTSTACK_ALLOW_INSECURE_HTTP"):
+        PostStack(api_key="sk_test_x", base_url="http://sandbox:8025")
 
 
 def test_base_url_path_prefix_is_kept(server: FaultServer) -> None:
@@ -255,9 +351,9 @@ def test_version() -> None:
 def test_tls_verification_is_on_by_default() -> None:
     import ssl
 
-    from poststack.transports.httpx import _ssl_context
+    from poststack.transports import Environment
 
-    context = _ssl_context()
+    context = Environment().ssl_context()
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname is True
     assert context.cert_store_stats()["x509_ca"] > 0

@@ -244,9 +244,12 @@ def test_html_from_a_proxy_is_invalid_response_and_not_retried(
     assert len(server.requests) == 1
 
 
-def test_bodyless_success_is_none(send: Sender, server: FaultServer) -> None:
+def test_no_content_where_json_is_promised_is_invalid(send: Sender, server: FaultServer) -> None:
     server.script(Reply(204))
-    assert send(server.url) is None
+    with pytest.raises(PostStackError) as info:
+        send(server.url)
+    assert (info.value.status_code, info.value.code) == (204, "invalid_response")
+    assert len(server.requests) == 1
 
 
 def test_callers_idempotency_key_is_used_on_every_attempt(server: FaultServer) -> None:

@@ -16,9 +16,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
-
 
 class CommandError(Exception):
     """The command cannot do its job; ``main`` prints ``error: <message>`` and exits 1."""
@@ -51,13 +48,14 @@ def client_from(
 
     key = api_key if api_key is not None else api_key_from(args)
     url = base_url if base_url is not None else args.base_url
+    # Options not given on the command line keep the client's own defaults.
+    options: dict[str, Any] = {}
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    if args.max_retries is not None:
+        options["max_retries"] = args.max_retries
     try:
-        return PostStack(
-            api_key=key,
-            base_url=url,
-            timeout=args.timeout if args.timeout is not None else DEFAULT_TIMEOUT,
-            max_retries=args.max_retries if args.max_retries is not None else DEFAULT_MAX_RETRIES,
-        )
+        return PostStack(api_key=key, base_url=url, **options)
     except (TypeError, ValueError) as exc:
         # A malformed key or base URL: the SDK's message already says what is wrong.
         raise UsageError(str(exc)) from None

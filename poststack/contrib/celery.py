@@ -31,10 +31,11 @@ first use and shares it between its threads.
 Failures: the client first retries quickly on its own (``max_retries`` of the
 client, default 3). If the call still fails, the task is re-queued with
 exponential backoff (``backoff * 2**n`` seconds, capped at ``backoff_max``,
-with jitter; a ``Retry-After`` from the API wins) when the failure is
-temporary: no response at all, a 5xx, a 408, a 429 that is throttling rather
-than a quota, or a 2xx whose body was garbled. Anything else (400, 401, 403,
-404, 409, 422, quota 429s) fails the task at once: sending it again cannot help.
+with jitter; a ``Retry-After`` from the API wins) when the error says it is
+``retryable``: no response at all, a 5xx, a 408, a 429 that is throttling
+rather than a quota, or a 2xx whose body was garbled. Anything else (400, 401,
+403, 404, 409, 422, quota 429s: ``error.is_quota``) fails the task at once:
+sending it again cannot help.
 """
 
 from __future__ import annotations
@@ -48,9 +49,8 @@ from typing import TYPE_CHECKING, Any, cast
 from celery import Celery, Task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
-from poststack import PostStack, PostStackConnectionError, PostStackError
+from poststack import PostStack, PostStackError
 from poststack.types import SendEmailParams, SendEmailResponse
-from poststack_core import QUOTA_CODES
 
 if TYPE_CHECKING:
     SendEmailTask = Task[[SendEmailParams], SendEmailResponse]
@@ -78,23 +78,13 @@ def retry_delay(
 ) -> float | None:
     """Seconds to wait before running the task again, or ``None`` to give up.
 
-    ``retries`` is how many times the task was already retried. The wait is
-    ``backoff * 2**retries`` capped at ``backoff_max``, jittered down by up to
-    half; a ``Retry-After`` sent by the API is used as it is.
+    Whether to try again is the error's own answer (``error.retryable``, the
+    client's retry policy), never decided here. ``retries`` is how many times
+    the task was already retried. The wait is ``backoff * 2**retries`` capped
+    at ``backoff_max``, jittered down by up to half; a ``Retry-After`` sent by
+    the API is used as it is.
     """
-    status = error.status_code
-    temporary = (
-        isinstance(error, PostStackConnectionError)
-        or status >= 500
-        or status == 408
-        or 200 <= status < 300  # a garbled success: replaying the key is safe
-        or (
-            status == 429
-            and error.code not in QUOTA_CODES
-            and (error.retry_after is not None or error.code is None)
-        )
-    )
-    if not temporary:
+    if not error.retryable:
         return None
     if error.retry_after is not None:
         return error.retry_after

@@ -10,6 +10,8 @@ Settings (all optional; the key and base URL fall back to the environment):
 - ``POSTSTACK_BASE_URL``: else ``$POSTSTACK_BASE_URL``, then ``https://api.poststack.dev``
 - ``POSTSTACK_TIMEOUT``: seconds per attempt (default 30)
 - ``POSTSTACK_MAX_RETRIES``: retries of 408, 429, 5xx and failed connections (default 3)
+- ``POSTSTACK_ALLOW_INSECURE_HTTP``: ``True`` lets a test key use plain ``http://`` to
+  another host, such as a sandbox container (else ``$POSTSTACK_ALLOW_INSECURE_HTTP``)
 
 How a message maps onto the API (spec section 7):
 
@@ -29,7 +31,11 @@ How a message maps onto the API (spec section 7):
 After a successful send each message carries the PostStack email id in
 ``message.poststack_id`` (read it with :func:`poststack_id`), so webhook events
 can be matched to it. ``send_messages`` with more than one message uses the
-batch endpoint, 100 messages per request.
+batch endpoint, 100 messages per request (``emails.send_many``). A batch the
+API refuses stops the sending: with ``fail_silently`` the count says how many
+went out before it. Messages the API rejects one by one inside an accepted
+batch raise :class:`RejectedEmails` (or are logged with ``fail_silently``); the
+others are sent.
 """
 
 from __future__ import annotations
@@ -47,24 +53,23 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import BadHeaderError, EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-from poststack import PostStack, PostStackError
+from poststack import PostStack, PostStackError, SendManyError
 from poststack.types import Attachment, SendEmailParams
 
 from ._config import ClientOptions, client_options
 
 __all__ = [
-    "BATCH_SIZE",
     "IDEMPOTENCY_HEADER",
     "POSTSTACK_ID_ATTR",
     "TAGS_HEADER",
     "EmailBackend",
+    "RejectedEmails",
     "message_to_params",
     "poststack_id",
 ]
 
-logger = logging.getLogger("poststack.contrib.django")
+logger: logging.Logger = logging.getLogger("poststack.contrib.django")
 
-BATCH_SIZE = 100
 POSTSTACK_ID_ATTR = "poststack_id"
 IDEMPOTENCY_HEADER = "X-PostStack-Idempotency-Key"
 TAGS_HEADER = "X-PostStack-Tags"
@@ -316,10 +321,7 @@ class EmailBackend(BaseEmailBackend):
             assert self._client is not None
             if len(messages) == 1:
                 return self._send_one(self._client, messages[0])
-            sent = 0
-            for start in range(0, len(messages), BATCH_SIZE):
-                sent += self._send_batch(self._client, messages[start : start + BATCH_SIZE])
-            return sent
+            return self._send_many(self._client, messages)
         finally:
             if created:
                 self.close()
@@ -336,41 +338,55 @@ class EmailBackend(BaseEmailBackend):
         setattr(message, POSTSTACK_ID_ATTR, result["id"])
         return 1
 
-    def _send_batch(self, client: PostStack, messages: Sequence[EmailMessage]) -> int:
+    def _send_many(self, client: PostStack, messages: Sequence[EmailMessage]) -> int:
+        # The core's batch plan splits the messages into batches of 100, checks that
+        # every batch answers one result per email, and stops at a batch that fails.
         converted = [message_to_params(message) for message in messages]
+        failure: SendManyError | None = None
         try:
-            result = client.emails.batch(
-                {"emails": [params for params, _ in converted]},
+            results = client.emails.send_many(
+                [params for params, _ in converted],
                 idempotency_key=_batch_key([key for _, key in converted]),
             )
-            items = result["data"]
-            if len(items) != len(messages):
-                raise PostStackError(
-                    200,
-                    f"the batch endpoint returned {len(items)} results for {len(messages)} emails",
-                    "invalid_response",
-                )
-        except PostStackError:
-            if not self.fail_silently:
-                raise
-            logger.exception("PostStack did not accept a batch of %d emails", len(messages))
-            return 0
+        except SendManyError as error:
+            failure, results = error, error.results
         sent = 0
-        rejected: list[str] = []
-        for message, item in zip(messages, items, strict=True):
-            # Each email of a batch is queued or rejected on its own.
-            entry: Mapping[str, object] = item
+        rejected: list[tuple[EmailMessage, str]] = []
+        for message, result in zip(messages, results, strict=True):
+            entry: Mapping[str, object] = result
             email_id = entry.get("id")
             if isinstance(email_id, str):
                 setattr(message, POSTSTACK_ID_ATTR, email_id)
                 sent += 1
-            else:
-                rejected.append(f"{message.subject!r}: {entry.get('error', 'rejected')}")
-        if rejected:
-            summary = "; ".join(rejected)
+            elif entry.get("code") != SendManyError.NOT_SENT:
+                # Each email of a batch is queued or rejected on its own.
+                rejected.append((message, str(entry.get("error"))))
+        if failure is not None:
             if not self.fail_silently:
-                raise PostStackError(
-                    422, f"PostStack rejected {len(rejected)} of the batch: {summary}"
-                )
-            logger.error("PostStack rejected %d emails of a batch: %s", len(rejected), summary)
+                raise failure
+            logger.error(
+                "PostStack did not accept a batch: %d of %d emails sent, the rest not sent",
+                sent,
+                len(messages),
+                exc_info=failure,
+            )
+        if rejected:
+            refused = RejectedEmails(rejected)
+            if not self.fail_silently:
+                raise refused
+            logger.error("%s", refused)
         return sent
+
+
+class RejectedEmails(Exception):
+    """The API took a batch but rejected some of its emails, each for a reason of its own.
+
+    ``rejected`` pairs each rejected message with the API's reason; the other
+    messages were sent and carry their ``poststack_id``. No HTTP request
+    failed, so this is no :class:`~poststack.PostStackError`.
+    """
+
+    def __init__(self, rejected: Sequence[tuple[EmailMessage, str]]) -> None:
+        self.rejected: list[tuple[EmailMessage, str]] = list(rejected)
+        summary = "; ".join(f"{message.subject!r}: {reason}" for message, reason in rejected)
+        super().__init__(f"PostStack rejected {len(self.rejected)} email(s): {summary}")

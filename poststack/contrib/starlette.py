@@ -19,18 +19,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from poststack import AsyncPostStack, WebhookVerificationError
-from poststack_core import DEFAULT_TIMEOUT, SIGNATURE_HEADER, verify
+from poststack import AsyncPostStack, WebhookPayloadError, WebhookVerificationError
+from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, SIGNATURE_HEADER, construct_event
 
 if TYPE_CHECKING:
     from poststack.transports import AsyncTransport
@@ -61,7 +60,7 @@ async def client_lifespan(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int = 3,
+    max_retries: int = DEFAULT_MAX_RETRIES,
     *,
     transport: AsyncTransport | None = None,
 ) -> AsyncGenerator[AsyncPostStack, None]:
@@ -88,7 +87,7 @@ def lifespan(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    max_retries: int = 3,
+    max_retries: int = DEFAULT_MAX_RETRIES,
     *,
     transport: AsyncTransport | None = None,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -191,18 +190,14 @@ async def verified_event(
     signature = request.headers.get(SIGNATURE_HEADER)
     if signature is None:
         raise WebhookRejected(401, f"Missing {SIGNATURE_HEADER} header")
-    matched = False
     for candidate in secrets:
-        matched |= verify(body, signature, candidate)
-    if not matched:
-        raise WebhookRejected(401, "Invalid webhook signature")
-    try:
-        event: object = json.loads(body)
-    except ValueError:
-        raise WebhookRejected(400, "Webhook body is not JSON") from None
-    if not isinstance(event, dict):
-        raise WebhookRejected(400, "Webhook body is not a JSON object")
-    return cast("dict[str, Any]", event)
+        try:
+            return construct_event(body, signature, candidate)
+        except WebhookPayloadError:
+            raise WebhookRejected(400, "Webhook body is not a JSON object") from None
+        except WebhookVerificationError:
+            continue  # signed with another secret, maybe
+    raise WebhookRejected(401, "Invalid webhook signature")
 
 
 def webhook_endpoint(

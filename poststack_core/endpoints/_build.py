@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .._narrow import as_list
 from .._operation import (
     NO_BODY,
     Operation,
+    ResponseKind,
     check_idempotency_key,
     check_timeout,
     mapping_body,
     query_value,
 )
-
-if TYPE_CHECKING:
-    from .._operation import ResponseKind
 
 R = TypeVar("R")
 
@@ -29,10 +28,13 @@ def op(
     response: ResponseKind = "json",
     timeout: float | None = None,
     idempotency_key: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
 ) -> Operation[Any]:
-    """An Operation with the per-call options checked before anything can be sent."""
-    if idempotency_key is not None and method != "POST":
-        raise ValueError(f"idempotency_key applies to POST requests only, not {method}")
+    """An Operation with the per-call options checked before anything can be sent.
+
+    Only POST definitions take ``idempotency_key``: the Call puts a key on POSTs
+    alone (Operation.needs_idempotency_key).
+    """
     return Operation(
         method,
         path,
@@ -41,6 +43,7 @@ def op(
         response,
         check_timeout(timeout),
         check_idempotency_key(idempotency_key),
+        check,
     )
 
 

@@ -135,7 +135,9 @@ class Worker:
                 "--without-heartbeat",
             ],
             cwd=cwd,
-            env={**os.environ, **env},
+            # Not DJANGO_SETTINGS_MODULE, which the Django tests set in this process:
+            # Celery would load those settings in the worker.
+            env={**{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}, **env},
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,

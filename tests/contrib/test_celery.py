@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from celery import Celery
 from celery.result import AsyncResult
+from hypothesis import given
+from hypothesis import strategies as st
 
 from poststack import PostStackConnectionError, PostStackError
 from poststack.contrib.celery import (
@@ -212,6 +214,26 @@ def test_retry_delay() -> None:
         PostStackError(429, "quota in disguise", "rate_limit_exceeded"),
     ):
         assert delay(final) is None, final
+
+
+@given(
+    st.one_of(st.sampled_from([0, 200, 400, 404, 408, 409, 422, 429]), st.integers(500, 599)),
+    st.sampled_from([None, "rate_limit_exceeded", "internal_error", "quota_exceeded"]),
+    st.one_of(st.none(), st.floats(0, 3600)),
+    st.integers(0, 100),
+    st.floats(0, 0.999),
+)
+def test_retry_delay_follows_the_errors_own_answer(
+    status: int, code: str | None, retry_after: float | None, retries: int, jitter: float
+) -> None:
+    error = PostStackError(status, "x", code, retry_after=retry_after)
+    delay = retry_delay(error, retries, backoff=2, backoff_max=600, rng=lambda: jitter)
+    assert (delay is None) == (not error.retryable)
+    if delay is not None and retry_after is None:
+        ceiling = min(600, 2 * 2**retries)
+        assert ceiling / 2 <= delay <= ceiling
+    elif delay is not None:
+        assert delay == retry_after
 
 
 def test_idempotency_key_for() -> None:

@@ -30,7 +30,7 @@ from django.core.mail import (
 from django.test import Client, override_settings
 
 from poststack import PostStack, PostStackError
-from poststack.contrib.django import EmailBackend, poststack_id
+from poststack.contrib.django import EmailBackend, RejectedEmails, poststack_id
 from poststack.testing import Sandbox
 from tests.contrib.conftest import doc_blocks
 
@@ -273,11 +273,23 @@ def test_fail_silently_batch_counts_what_was_sent(mail: Sandbox) -> None:
     mail.faults.next(delay=0.001, path="/emails/batch")
     mail.faults.next(status=503, path="/emails/batch")
     connection = get_connection(fail_silently=True)
-    assert connection.send_messages(messages) == 101
+    # The failed batch stops the sending: the third batch is not sent after it.
+    assert connection.send_messages(messages) == 100
     assert all(poststack_id(m) for m in messages[:100])
-    assert not any(poststack_id(m) for m in messages[100:200])
-    assert poststack_id(messages[200])
-    assert len(mail.outbox) == 101
+    assert not any(poststack_id(m) for m in messages[100:])
+    assert len(mail.outbox) == 100
+    assert [r.path for r in mail.requests] == ["/emails/batch", "/emails/batch"]
+
+
+def test_a_failed_batch_raises_its_own_error_and_keeps_the_ids_sent(mail: Sandbox) -> None:
+    messages = [EmailMessage(f"n{i}", "b", None, [f"u{i}@example.org"]) for i in range(150)]
+    mail.faults.next(delay=0.001, path="/emails/batch")
+    mail.faults.next(status=503, code="internal_error", path="/emails/batch")
+    with pytest.raises(PostStackError) as raised:
+        get_connection().send_messages(messages)
+    assert (raised.value.status_code, raised.value.code) == (503, "internal_error")
+    assert all(poststack_id(m) for m in messages[:100])
+    assert not any(poststack_id(m) for m in messages[100:])
 
 
 def test_connection_errors(mail: Sandbox) -> None:
@@ -383,8 +395,12 @@ def test_a_batch_entry_rejected_on_its_own_is_reported() -> None:
             EmailMessage("Second", "body", "a@yourdomain.com", ["bad"]),
         ]
         with override_settings(POSTSTACK_API_KEY="sk_test_k", POSTSTACK_BASE_URL=srv.url):
-            with pytest.raises(PostStackError, match="Invalid recipient"):
+            with pytest.raises(RejectedEmails, match="'Second': Invalid recipient") as raised:
                 get_connection().send_messages(messages)
+            assert [(m.subject, why) for m, why in raised.value.rejected] == [
+                ("Second", "Invalid recipient")
+            ]
+            assert not isinstance(raised.value, PostStackError)  # no request failed
             assert poststack_id(messages[0]) == "em_ok"
             srv.script(Reply(202, {"data": [{"id": "em_1"}, {"error": "Invalid recipient"}]}))
             quiet = get_connection(fail_silently=True)

@@ -104,7 +104,7 @@ def test_webhook_verification(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> N
         response = http.post("/hook", content=not_json, headers=signed(not_json))
         assert (response.status_code, response.json()) == (
             400,
-            {"detail": "Webhook body is not JSON"},
+            {"detail": "Webhook body is not a JSON object"},
         )
         array = b"[1, 2]"
         assert http.post("/hook", content=array, headers=signed(array)).status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from poststack_core import (
-    EVENTS,
     AttemptTimedOut,
     Call,
     CallStateError,
@@ -19,6 +19,7 @@ from poststack_core import (
     ConnectionBroken,
     Done,
     Fail,
+    Operation,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
@@ -43,7 +44,7 @@ QUOTAS = [
 
 def new_call(max_retries: int = 3, random: Callable[[], float] = lambda: 0.5) -> Call[object]:
     op = emails.send({"from": "a@example.com", "to": ["b@example.com"]})
-    return Call(op, config(max_retries), KEY, random)  # type: ignore[arg-type]
+    return Call(op, config(max_retries), new_key=lambda: KEY, random=random)  # type: ignore[arg-type]
 
 
 Outcome = Response | TransportFailure
@@ -200,26 +201,66 @@ def test_the_same_request_and_key_go_out_on_every_attempt() -> None:
     assert (first.attempt, second.attempt) == (1, 2)
 
 
+class Keys:
+    """A key factory that counts how often the Call asks it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        return f"key-{self.calls}"
+
+
 def test_callers_key_overrides_the_generated_one() -> None:
     op = emails.send({"from": "a@b.c", "to": ["d@e.f"]}, idempotency_key="order-42")
-    send = Call(op, config(), KEY, lambda: 0.0).start()
+    keys = Keys()
+    send = Call(op, config(), new_key=keys, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.request.header("Idempotency-Key") == "order-42"
+    assert keys.calls == 0
 
 
-def test_get_carries_no_key_and_a_post_without_one_is_refused() -> None:
-    send = Call(emails.get("em_1"), config(), None, lambda: 0.0).start()
+def test_a_post_asks_the_factory_once_and_keeps_the_key_for_every_attempt() -> None:
+    keys = Keys()
+    call = Call(
+        emails.send({"from": "a@b.c", "to": ["d@e.f"]}), config(), new_key=keys, random=lambda: 0.0
+    )
+    sent = [call.start()]
+    for _ in range(3):
+        call.transport_failed(ConnectionBroken("reset"))
+        sent.append(call.resume())
+    assert keys.calls == 1
+    assert {s.request.header("Idempotency-Key") for s in sent if isinstance(s, Send)} == {"key-1"}
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        emails.get("em_1"),
+        emails.reschedule("em_1", "2030-01-01T00:00:00Z"),
+        emails.list(),
+    ],
+    ids=["GET", "PATCH", "GET list"],
+)
+def test_no_key_on_anything_but_a_post(operation: Any) -> None:
+    keys = Keys()
+    send = Call(operation, config(), new_key=keys, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.request.header("Idempotency-Key") is None
-    with pytest.raises(ValueError, match="Idempotency-Key"):
-        Call(emails.send({"from": "a@b.c", "to": ["d@e.f"]}), config(), None, lambda: 0.0)
+    assert keys.calls == 0
+
+
+def _no_key() -> str:
+    raise AssertionError("no key is needed")
 
 
 def test_per_call_timeout_overrides_the_clients() -> None:
-    send = Call(emails.get("em_1", timeout=2.5), config(timeout=9), None, lambda: 0.0).start()
+    get = emails.get("em_1", timeout=2.5)
+    send = Call(get, config(timeout=9), new_key=_no_key, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.timeout == 2.5
-    send = Call(emails.get("em_1"), config(timeout=9), None, lambda: 0.0).start()
+    send = Call(emails.get("em_1"), config(timeout=9), new_key=_no_key, random=lambda: 0.0).start()
     assert isinstance(send, Send)
     assert send.timeout == 9.0
 
@@ -347,6 +388,7 @@ def _reach(state: State) -> Call[object]:
     return call
 
 
+EVENTS = ("start", "receive", "transport_failed", "resume")
 LEGAL = {
     (State.IDLE, "start"),
     (State.SENDING, "receive"),
@@ -436,7 +478,24 @@ class CallMachine(RuleBasedStateMachine):
 TestCallMachine = CallMachine.TestCase
 
 
-@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256])
+@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256, " k", "k ", "\tk"])
 def test_unusable_idempotency_keys_fail_before_sending(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency_key"):
         emails.send({"from": "a@b.c", "to": ["x@y.z"]}, idempotency_key=key)
+
+
+def test_an_operations_check_turns_a_broken_promise_into_invalid_response() -> None:
+    def check(value: Any) -> str | None:
+        return None if value.get("ok") else "no ok in the answer"
+
+    op = Operation("POST", "/x", body={}, check=check)
+    call = Call(op, config(), new_key=lambda: KEY, random=lambda: 0.0)
+    call.start()
+    action = call.receive(response(202, {"nope": 1}, [("x-request-id", "req_4")]), NOW)
+    assert isinstance(action, Fail)
+    assert (action.error.status_code, action.error.code) == (202, "invalid_response")
+    assert action.error.error == "The API answered 202 with no ok in the answer"
+    assert action.error.request_id == "req_4"
+    call = Call(op, config(), new_key=lambda: KEY, random=lambda: 0.0)
+    call.start()
+    assert call.receive(response(200, {"ok": True}), NOW) == Done({"ok": True})
