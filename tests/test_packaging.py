@@ -150,6 +150,27 @@ def test_the_celery_extra_brings_the_redis_transport() -> None:
     assert PROJECT["optional-dependencies"]["celery"] == ["celery[redis]>=5.3"]
 
 
+def test_no_install_line_can_fall_back_to_the_sdk_this_one_replaces() -> None:
+    """Every `pip install poststack...` we tell users asks for >=1, or installs a path."""
+    files = source_files()
+    if files is None:
+        pytest.skip("not a git checkout: no list of the source files")
+    # The name as a requirement: not a path (.../poststack) nor a script (.venv/bin/poststack).
+    requirement = re.compile(r"(?<![\w./-])poststack(\[[\w,]+\])?([<>=!~][^\"'\s`]*)?")
+    loose = []
+    for name in files:
+        if not name.endswith((".md", ".py", ".toml")) or name.startswith("tests/"):
+            continue
+        for number, line in enumerate((ROOT / name).read_text("utf-8").splitlines(), 1):
+            if "pip install" not in line:
+                continue
+            command = line.split("pip install", 1)[1].split("&&", 1)[0]
+            for found in requirement.finditer(command):
+                if not (found[2] or "").startswith(">=1"):
+                    loose.append(f"{name}:{number}: {line.strip()}")
+    assert loose == []
+
+
 # --- the sdist and the wheel ----------------------------------------------------------------
 
 
