@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests", "bench_smoke"]
@@ -36,6 +39,18 @@ def typecheck(session: nox.Session) -> None:
     session.run("python", "tests/typing/extract_readme.py")
     session.run("mypy", "--strict", "--python-version", "3.10", *TYPED)
     session.run("pyright", "--pythonversion", "3.10", *TYPED)
+    # Type completeness as a user's checker sees the installed package: pyright cannot
+    # read the editable install, so a plain one goes to a folder of its own. setuptools
+    # would copy files a stale build/ still holds, hence the clean-up.
+    site = Path(session.create_tmp()).resolve() / "verifytypes-site"
+    shutil.rmtree("build", ignore_errors=True)
+    shutil.rmtree(site, ignore_errors=True)
+    session.run("python", "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), ".")
+    shutil.rmtree("build", ignore_errors=True)
+    session.chdir(site.parent)  # away from the source tree, which would shadow the install
+    session.run(
+        "pyright", "--verifytypes", "poststack", "--ignoreexternal", env={"PYTHONPATH": str(site)}
+    )
 
 
 @nox.session

@@ -2,54 +2,29 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Generic, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    Async,
+    Binder,
     ClientConfig,
-    Operation,
-    Plan,
-    PostStackError,
+    Mode,
     RetryPolicy,
-    validate_max_retries,
+    Sync,
 )
-from poststack_core._operation import single
-from poststack_core._pagination import PagedCall
+from poststack_core.endpoints import Resources
 
-from ._driving import run_async, run_sync
-from ._resource import Async, Mode, Sync
+from ._driving import Awaiting, Blocking
 from ._version import __version__
-from .resources import (
-    ApiKeys,
-    Broadcasts,
-    ContactProperties,
-    Contacts,
-    Domains,
-    Emails,
-    EmailValidations,
-    InboundEmails,
-    Mailboxes,
-    NotificationChannels,
-    Segments,
-    SignupForms,
-    SubscriptionTopics,
-    Suppressions,
-    Templates,
-    Webhooks,
-    Workflows,
-)
 from .transports import AsyncTransport, Environment, Transport
 
-P = ParamSpec("P")
-R = TypeVar("R")
 T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
@@ -91,33 +66,15 @@ def _config(
         api_key,
         base_url,
         timeout,
-        RetryPolicy(max_retries=validate_max_retries(max_retries)),
+        RetryPolicy(max_retries=max_retries),
         USER_AGENT,
         allow_insecure_http,
         max_response_bytes,
     )
 
 
-class _Client(Generic[Mode, T]):
+class _Client(Resources[Mode], Generic[Mode, T]):
     """What both clients share: arguments, configuration, the resources."""
-
-    api_keys: ApiKeys[Mode]
-    broadcasts: Broadcasts[Mode]
-    contact_properties: ContactProperties[Mode]
-    contacts: Contacts[Mode]
-    domains: Domains[Mode]
-    email_validations: EmailValidations[Mode]
-    emails: Emails[Mode]
-    inbound_emails: InboundEmails[Mode]
-    mailboxes: Mailboxes[Mode]
-    notification_channels: NotificationChannels[Mode]
-    segments: Segments[Mode]
-    signup_forms: SignupForms[Mode]
-    subscription_topics: SubscriptionTopics[Mode]
-    suppressions: Suppressions[Mode]
-    templates: Templates[Mode]
-    webhooks: Webhooks[Mode]
-    workflows: Workflows[Mode]
 
     def __init__(
         self,
@@ -150,56 +107,18 @@ class _Client(Generic[Mode, T]):
         self._owns_transport = transport is None
         self._closed = False
         self._lock = threading.Lock()  # guards creating and closing the sync transport
-        self.api_keys = ApiKeys(self)
-        self.broadcasts = Broadcasts(self)
-        self.contact_properties = ContactProperties(self)
-        self.contacts = Contacts(self)
-        self.domains = Domains(self)
-        self.email_validations = EmailValidations(self)
-        self.emails = Emails(self)
-        self.inbound_emails = InboundEmails(self)
-        self.mailboxes = Mailboxes(self)
-        self.notification_channels = NotificationChannels(self)
-        self.segments = Segments(self)
-        self.signup_forms = SignupForms(self)
-        self.subscription_topics = SubscriptionTopics(self)
-        self.suppressions = Suppressions(self)
-        self.templates = Templates(self)
-        self.webhooks = Webhooks(self)
-        self.workflows = Workflows(self)
+        super().__init__(self._binder())
+
+    def _binder(self) -> Binder:
+        raise NotImplementedError
 
     @property
     def base_url(self) -> str:
+        """The API's address every request goes to (``https://api.poststack.dev``)."""
         return self._config.origin + self._config.base_path
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
-
-    # How resources turn core definitions into methods (see poststack._resource).
-    # Everything is a Plan of requests, or a walk over pages; each client says
-    # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
-
-    def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
-        # The same as the Plan of one request; PostStack and AsyncPostStack skip the Plan.
-        return self._bind_plan(functools.partial(_single, build))
-
-    def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
-        walk = self._walk
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return walk(PagedCall(build, items, args, kwargs))
-
-        return method
-
-    def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
-        raise NotImplementedError
-
-    def _walk(self, pages: PagedCall) -> Any:
-        raise NotImplementedError
-
-
-def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
-    return single(build(*args, **kwargs))
 
 
 class PostStack(_Client[Sync, Transport]):
@@ -241,37 +160,8 @@ class PostStack(_Client[Sync, Transport]):
                 transport = self._transport
         return transport
 
-    def _run(self, operation: Operation[R]) -> R:
-        return run_sync(operation, self._config, self._get_transport())
-
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
-        config = self._config
-        get_transport = self._get_transport
-
-        def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return run_sync(build(*args, **kwargs), config, get_transport())
-
-        return method
-
-    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
-        def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            plan = build(*args, **kwargs)
-            results: list[Any] = []
-            try:
-                for operation in plan.operations:
-                    results.append(self._run(operation))
-            except PostStackError as error:
-                failure = plan.failure(results, error)
-                if failure is error:
-                    raise
-                raise failure from error
-            return plan.combine(results)
-
-        return method
-
-    def _walk(self, pages: PagedCall) -> Iterator[Any]:
-        while not pages.done:
-            yield from pages.take(self._run(pages.operation()))
+    def _binder(self) -> Binder:
+        return Blocking(self._config, self._get_transport, self)
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -315,38 +205,8 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
             transport = self._transport = AsyncHttpxTransport(trust_env=self._trust_env)
         return transport
 
-    async def _run(self, operation: Operation[R]) -> R:
-        return await run_async(operation, self._config, self._get_transport())
-
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        config = self._config
-        get_transport = self._get_transport
-
-        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await run_async(build(*args, **kwargs), config, get_transport())
-
-        return method
-
-    async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
-        while not pages.done:
-            for item in pages.take(await self._run(pages.operation())):
-                yield item
-
-    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            plan = build(*args, **kwargs)
-            results: list[Any] = []
-            try:
-                for operation in plan.operations:
-                    results.append(await self._run(operation))
-            except PostStackError as error:
-                failure = plan.failure(results, error)
-                if failure is error:
-                    raise
-                raise failure from error
-            return plan.combine(results)
-
-        return method
+    def _binder(self) -> Binder:
+        return Awaiting(self._config, self._get_transport, self)
 
     async def aclose(self) -> None:
         """Close the transport if this client created it. Idempotent."""

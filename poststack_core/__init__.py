@@ -3,9 +3,22 @@
 It builds requests, parses responses and decides retries as a state machine
 (:class:`Call`), and never touches a socket, a clock or a random source of its
 own: drivers pass those in. Any runtime can embed it.
+
+The public API, everything a driver, a transport or a façade needs:
+
+- running one call: :class:`Call` and the actions it answers with
+  (:class:`Send`, :class:`Wait`, :class:`Done`, :class:`Fail`), fed
+  :class:`Response` values or :class:`TransportFailure` subclasses;
+- what to run: :class:`Operation` (one request) and :class:`Plan` (several),
+  built by the endpoint definitions in :mod:`poststack_core.endpoints`;
+  :class:`PagedCall` for walking a list page by page;
+- configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
+- the errors a caller sees, webhook signatures, and the resource machinery
+  (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
+  definition into a blocking or an async method.
 """
 
-from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
+from ._call import Action, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
     AttemptTimedOut,
@@ -23,10 +36,10 @@ from ._errors import (
 )
 from ._idempotency import idempotency_key_from
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
-from ._operation import NO_BODY, Operation, Plan, ResponseKind
-from ._parse import error_from_response, parse_success
-from ._retry_after import parse_http_date, parse_retry_after
-from ._retry_policy import DEFAULT_MAX_RETRIES, QUOTA_CODES, RetryPolicy, validate_max_retries
+from ._operation import Operation, Plan, ResponseKind
+from ._pagination import PagedCall
+from ._resource import Async, Binder, Mode, Resource, Sync, endpoint, pages, planned
+from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
@@ -34,11 +47,11 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
-    "EVENTS",
-    "NO_BODY",
-    "QUOTA_CODES",
     "SIGNATURE_HEADER",
+    "Action",
+    "Async",
     "AttemptTimedOut",
+    "Binder",
     "Call",
     "CallStateError",
     "ClientConfig",
@@ -46,12 +59,15 @@ __all__ = [
     "ConnectionBroken",
     "Done",
     "Fail",
+    "Mode",
     "Operation",
+    "PagedCall",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
     "Request",
+    "Resource",
     "Response",
     "ResponseKind",
     "ResponseTooLarge",
@@ -59,19 +75,18 @@ __all__ = [
     "Send",
     "SendManyError",
     "State",
+    "Sync",
     "TransportFailure",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "construct_event",
-    "error_from_response",
+    "endpoint",
     "idempotency_key_from",
     "is_loopback_host",
-    "parse_http_date",
-    "parse_retry_after",
-    "parse_success",
+    "pages",
+    "planned",
     "sign",
-    "validate_max_retries",
     "verify",
 ]
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from ._config import ClientConfig
 from ._content import ContentTooLarge, ContentUndecodable, decoded
@@ -85,7 +85,7 @@ class Done(Generic[R]):
     value: R
 
     # The value is usually a dict: compare Done actions, never hash them.
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,6 @@ _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.SENDING, "transport_failed"): frozenset({State.FAILED, State.WAITING}),
     (State.WAITING, "resume"): frozenset({State.SENDING}),
 }
-EVENTS = ("start", "receive", "transport_failed", "resume")
 
 
 class Call(Generic[R]):
@@ -142,11 +141,6 @@ class Call(Generic[R]):
     def attempts(self) -> int:
         """How many attempts have been handed to the driver so far."""
         return self._attempt
-
-    @property
-    def request(self) -> Request:
-        """The request every attempt sends (built once, Idempotency-Key included)."""
-        return self._send.request
 
     def _enter(self, event: str) -> None:
         if (self.state, event) not in _TRANSITIONS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 from ._errors import PostStackError
@@ -52,7 +52,7 @@ class Operation(Generic[R]):
     check: Callable[[Any], str | None] | None = None
 
     # Bodies are dicts: an Operation is a value to compare, not a key to hash.
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     @property
     def has_body(self) -> bool:
@@ -86,21 +86,11 @@ class Plan(Generic[R]):
     combine: Callable[[Sequence[Any]], R]
     failed: Callable[[Sequence[Any], PostStackError], PostStackError] | None = None
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     def failure(self, results: Sequence[Any], error: PostStackError) -> PostStackError:
         """The error to raise when operation ``len(results)`` failed with ``error``."""
         return error if self.failed is None else self.failed(results, error)
-
-
-def single(operation: Operation[R]) -> Plan[R]:
-    """The plan of one request, whose result is the call's result."""
-    plan: Plan[R] = Plan((operation,), _only)
-    return plan
-
-
-def _only(results: Sequence[Any]) -> Any:
-    return results[0]
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:

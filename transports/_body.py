@@ -6,7 +6,7 @@ from poststack_core import ConnectionBroken, Request, ResponseTooLarge
 
 __all__ = ["Body"]
 
-Headers = tuple[tuple[str, str], ...]
+_Headers = tuple[tuple[str, str], ...]
 
 
 class Body:
@@ -22,7 +22,7 @@ class Body:
 
     __slots__ = ("_chunks", "_headers", "_limit", "_size", "_status")
 
-    def __init__(self, request: Request, status: int, headers: Headers) -> None:
+    def __init__(self, request: Request, status: int, headers: _Headers) -> None:
         if status == 101:
             raise ConnectionBroken("the server switched protocols, which the SDK never asks for")
         limit = request.max_response_bytes

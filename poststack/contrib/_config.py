@@ -15,6 +15,7 @@ class ClientOptions(TypedDict):
     base_url: str | None
     timeout: float
     max_retries: int
+    allow_insecure_http: bool | None
 
 
 def _optional_str(value: object, name: str, where: str) -> str | None:
@@ -36,13 +37,29 @@ def _number(value: object, name: str, where: str) -> float | None:
         raise ValueError(f"{name} in {where} must be a number, got {value!r}") from None
 
 
-def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions:
-    """Read ``POSTSTACK_API_KEY``, ``_BASE_URL``, ``_TIMEOUT`` and ``_MAX_RETRIES``.
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
 
-    ``lookup(name)`` returns the configured value or ``None``. A missing key or
-    base URL is left as ``None`` so the client falls back to the environment
-    (``$POSTSTACK_API_KEY``, ``$POSTSTACK_BASE_URL``). ``where`` names the
-    configuration in error messages ("Django settings", "app.config").
+
+def _flag(value: object, name: str, where: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise ValueError(f"{name} in {where} must be True or False, got {value!r}")
+
+
+def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions:
+    """Read ``POSTSTACK_API_KEY``, ``_BASE_URL``, ``_TIMEOUT``, ``_MAX_RETRIES`` and
+    ``_ALLOW_INSECURE_HTTP``.
+
+    ``lookup(name)`` returns the configured value or ``None``. A missing key,
+    base URL or insecure-http flag is left as ``None`` so the client falls back
+    to the environment (``$POSTSTACK_API_KEY``, ``$POSTSTACK_BASE_URL``,
+    ``$POSTSTACK_ALLOW_INSECURE_HTTP``). ``where`` names the configuration in
+    error messages ("Django settings", "app.config").
     """
     timeout = _number(lookup("POSTSTACK_TIMEOUT"), "POSTSTACK_TIMEOUT", where)
     retries = _number(lookup("POSTSTACK_MAX_RETRIES"), "POSTSTACK_MAX_RETRIES", where)
@@ -53,4 +70,7 @@ def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions
         base_url=_optional_str(lookup("POSTSTACK_BASE_URL"), "POSTSTACK_BASE_URL", where),
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         max_retries=DEFAULT_MAX_RETRIES if retries is None else int(retries),
+        allow_insecure_http=_flag(
+            lookup("POSTSTACK_ALLOW_INSECURE_HTTP"), "POSTSTACK_ALLOW_INSECURE_HTTP", where
+        ),
     )

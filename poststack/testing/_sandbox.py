@@ -93,10 +93,10 @@ class Sandbox:
         if not api_key:
             raise ValueError("api_key must not be empty")
         self.api_key = api_key
-        self.host = _loopback_host(host)
+        self.host: str = _loopback_host(host)
         self._requested_port = port
         self._verified_domains = tuple(verified_domains)
-        self.faults = FaultPlan()
+        self.faults: FaultPlan = FaultPlan()
         self._stop_event = threading.Event()
         self._store = Store()
         self._dispatcher = WebhookDispatcher(

@@ -6,28 +6,28 @@ import base64
 import binascii
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from .._errors import PostStackError, SendManyError
 from .._narrow import as_list, as_mapping
 from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages, planned
+from ..types.emails import (
+    BatchEmailError,
+    BatchEmailParams,
+    BatchEmailResponse,
+    BatchEmailResult,
+    Email,
+    EmailEventsResponse,
+    EmailInsightsResponse,
+    GetEmailResponse,
+    ListEmailsParams,
+    ListEmailsResponse,
+    PreviewEmailParams,
+    SendEmailParams,
+    SendEmailResponse,
+)
 from ._build import op
-
-if TYPE_CHECKING:
-    from ..types.emails import (
-        BatchEmailError,
-        BatchEmailParams,
-        BatchEmailResponse,
-        BatchEmailResult,
-        EmailEventsResponse,
-        EmailInsightsResponse,
-        GetEmailResponse,
-        ListEmailsParams,
-        ListEmailsResponse,
-        PreviewEmailParams,
-        SendEmailParams,
-        SendEmailResponse,
-    )
 
 BATCH_LIMIT = 100
 
@@ -221,10 +221,15 @@ def reschedule(
 
 
 def get_events(id: str, *, timeout: float | None = None) -> Operation[EmailEventsResponse]:
+    """The delivery timeline of an email: queued, sent, delivered, opened and so on.
+
+    ``GET /emails/{id}/events``
+    """
     return op("GET", f"/emails/{segment(id, 'id')}/events", timeout=timeout)
 
 
 def get_insights(id: str, *, timeout: float | None = None) -> Operation[EmailInsightsResponse]:
+    """Deliverability warnings about an email (``GET /emails/{id}/insights``)."""
     return op("GET", f"/emails/{segment(id, 'id')}/insights", timeout=timeout)
 
 
@@ -258,3 +263,20 @@ def spam_preview(
         timeout=timeout,
         idempotency_key=idempotency_key,
     )
+
+
+class Emails(Resource[Mode]):
+    """``ps.emails``: send, batch, read and manage transactional emails."""
+
+    send: Final = endpoint(send)
+    batch: Final = endpoint(batch)
+    send_many: Final = planned(send_many)
+    get: Final = endpoint(get)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, "emails", Email)
+    cancel: Final = endpoint(cancel)
+    reschedule: Final = endpoint(reschedule)
+    get_events: Final = endpoint(get_events)
+    get_insights: Final = endpoint(get_insights)
+    preview: Final = endpoint(preview)
+    spam_preview: Final = endpoint(spam_preview)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from poststack_core import (
-    EVENTS,
     AttemptTimedOut,
     Call,
     CallStateError,
@@ -389,6 +388,7 @@ def _reach(state: State) -> Call[object]:
     return call
 
 
+EVENTS = ("start", "receive", "transport_failed", "resume")
 LEGAL = {
     (State.IDLE, "start"),
     (State.SENDING, "receive"),
