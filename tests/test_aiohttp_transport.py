@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -239,6 +239,28 @@ def _quiet_collection() -> list[str]:
     return said + [str(w.message) for w in seen]
 
 
+def _in_a_forked_child(work: Callable[[], Any]) -> Any:
+    """What ``work()`` returned (JSON) in a child forked from here, which then leaves."""
+    result_r, result_w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # leave without running any of pytest's cleanup
+        code = 1
+        try:
+            os.close(result_r)
+            os.write(result_w, json.dumps(work()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(result_w)
+    with os.fdopen(result_r, "rb") as pipe:
+        reported = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return json.loads(reported)
+
+
 def test_a_forked_child_never_uses_the_parents_connections(server: FaultServer) -> None:
     """The parent's loop still open at the fork: its sockets are the parent's to use.
 
@@ -267,27 +289,14 @@ def test_a_forked_child_never_uses_the_parents_connections(server: FaultServer) 
         loop.run_until_complete(calls("warm", 4))
         warm_connections = server.connections
         assert _sockets_connected_to(server.port) == warm_connections
-        result_r, result_w = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads
-            pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(result_r)
-                inherited = _sockets_connected_to(server.port)
-                complaints = _quiet_collection()
-                outcome = asyncio.run(calls("child", 8))
-                report = {"inherited": inherited, "complaints": complaints, "calls": outcome}
-                os.write(result_w, json.dumps(report).encode())
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(result_w)
-        with os.fdopen(result_r, "rb") as pipe:
-            report = json.loads(pipe.read())
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+
+        def child_work() -> dict[str, Any]:
+            inherited = _sockets_connected_to(server.port)
+            complaints = _quiet_collection()
+            outcome = asyncio.run(calls("child", 8))
+            return {"inherited": inherited, "complaints": complaints, "calls": outcome}
+
+        report = _in_a_forked_child(child_work)
         assert (report["inherited"], report["complaints"]) == (0, [])
         child = report["calls"]
         # The parent goes on with its warm connections, which the child left alone.
@@ -395,23 +404,7 @@ def test_a_users_session_in_a_forked_child_is_refused(server: FaultServer) -> No
 
     try:
         loop.run_until_complete(make())
-        result_r, result_w = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(result_r)
-                os.write(result_w, asyncio.run(refused()).encode())
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(result_w)
-        with os.fdopen(result_r, "rb") as pipe:
-            said = pipe.read().decode()
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        said = _in_a_forked_child(lambda: asyncio.run(refused()))
         assert "inherited from the parent process" in said
         assert loop.run_until_complete(_send(holder["ps"], "parent")) == QUEUED
         loop.run_until_complete(holder["session"].close())
