@@ -325,7 +325,8 @@ def _close_connections(session: requests.Session) -> None:
     for adapter in session.adapters.values():
         if isinstance(adapter, requests.adapters.HTTPAdapter):
             for manager in [adapter.poolmanager, *adapter.proxy_manager.values()]:
-                for key in manager.pools.keys():
+                # keys() is a snapshot: urllib3 refuses to iterate the container itself.
+                for key in manager.pools.keys():  # noqa: SIM118
                     pool = manager.pools.get(key)
                     if pool is not None:
                         pool.close()
