@@ -124,6 +124,7 @@ def run(scenario: Scenario, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, c
             max_retries=0,
             trust_env=scenario.trust_env,
         )
+        server.wait_for_open_connections(0, timeout=30)  # every request recorded (see there)
         ports = {server.port: "<server>", proxy.port: "<proxy>", nowhere: "<nowhere>"}
         record = Record(
             _asked(proxy, ports),
