@@ -338,7 +338,11 @@ class AiohttpTransport:
         )
         self._loops: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
         self._routes: dict[tuple[str, str, int], _Route] = {}
-        self._context: ssl.SSLContext | None = None
+        # Made now, not in an attempt (see httpx._Routes), and shared by every loop's
+        # session; a user's session has its own TLS settings.
+        self._ssl_context: ssl.SSLContext | None = (
+            self._environment.ssl_context() if session is None else None
+        )
         self._inherited = False  # a user's session, seen from a forked child
         self._closed = False
         drop_in_forked_children(self)
@@ -394,6 +398,7 @@ class AiohttpTransport:
         if current is not None:
             return current.session
         self._drop_closed_loops()
+        assert self._ssl_context is not None  # made with the transport, as it has no session
         current = self._loops[loop] = _LoopSession(loop, self._ssl_context)
         await current.start(self._forget)
         return current.session
@@ -436,13 +441,6 @@ class AiohttpTransport:
                 self._environment.proxy_for(*origin), request.scheme
             )
             return route
-
-    @property
-    def _ssl_context(self) -> ssl.SSLContext:
-        # Made once, on first use (it reads the CA bundle), and shared by every loop's session.
-        if self._context is None:
-            self._context = self._environment.ssl_context()
-        return self._context
 
     async def aclose(self) -> None:
         """Close the transport's own connections (a session you passed stays open).
