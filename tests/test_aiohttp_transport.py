@@ -450,3 +450,31 @@ def test_the_own_session_frames_a_bodyless_delete_as_the_core_does(server: Fault
     assert delete.method == "DELETE"
     assert "content-length" not in delete.headers
     assert "content-type" not in delete.headers
+
+
+def test_the_fastapi_page_sends_through_the_transport_made_in_the_lifespan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/fastapi.md's aiohttp block: the app sends through it, and shutdown closes it."""
+    from fastapi.testclient import TestClient
+
+    from poststack.testing import Sandbox
+    from tests.contrib.conftest import doc_blocks
+
+    block = doc_blocks("fastapi")[-1]
+    assert "AiohttpTransport()" in block
+    with Sandbox(api_key="sk_test_docs_aiohttp") as sb:
+        monkeypatch.setenv("POSTSTACK_API_KEY", sb.api_key)
+        monkeypatch.setenv("POSTSTACK_BASE_URL", sb.base_url)
+        namespace: dict[str, Any] = {"__name__": "docs_fastapi_aiohttp"}
+        exec(block, namespace)
+        with TestClient(namespace["app"]) as http:
+            client = namespace["app"].state.poststack
+            transport = client._transport
+            assert isinstance(transport, AiohttpTransport)
+            response = http.post("/signup", params={"email": "new@example.org"})
+            assert response.status_code == 200, response.text
+        assert [(e.id, e.to) for e in sb.outbox] == [
+            (response.json()["email_id"], ("new@example.org",))
+        ]
+        assert transport._closed and transport._loops == {}

@@ -177,7 +177,8 @@ def test_real_signed_deliveries_over_uvicorn(sb: Sandbox, monkeypatch: pytest.Mo
 
 
 def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    main_block, custom_block, starlette_block = doc_blocks("fastapi")
+    # The page's last block (the aiohttp transport) is tested in tests/test_aiohttp_transport.py.
+    main_block, custom_block, starlette_block, _ = doc_blocks("fastapi")
     monkeypatch.setenv("POSTSTACK_API_KEY", sb.api_key)
     monkeypatch.setenv("POSTSTACK_BASE_URL", sb.base_url)
 
