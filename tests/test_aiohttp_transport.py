@@ -477,4 +477,5 @@ def test_the_fastapi_page_sends_through_the_transport_made_in_the_lifespan(
         assert [(e.id, e.to) for e in sb.outbox] == [
             (response.json()["email_id"], ("new@example.org",))
         ]
-        assert transport._closed and transport._loops == {}
+        assert transport._closed
+        assert transport._loops == {}  # its session closed with the lifespan
