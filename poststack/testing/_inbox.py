@@ -339,7 +339,9 @@ def _filename_header(filename: str) -> str:
 class InboxApp:
     """Answers ``/`` and ``/_sandbox/...`` (the caller has checked the Host already)."""
 
-    def __init__(self, controls: InboxControls, broker: EventBroker, ui_dir: Path = UI_DIR) -> None:
+    def __init__(
+        self, controls: InboxControls, broker: EventBroker, ui_dir: Path | None = None
+    ) -> None:
         self._controls = controls
         self._broker = broker
         self._ui_dir = ui_dir
@@ -551,7 +553,8 @@ class InboxApp:
         relative = PurePosixPath(name)
         if relative.is_absolute() or any(part in ("", ".", "..") for part in relative.parts):
             raise not_found("File")
-        path = self._ui_dir.joinpath(*relative.parts)
+        root = self._ui_dir or UI_DIR
+        path = root.joinpath(*relative.parts)
         headers: Headers = (("cache-control", "no-cache"), ("x-content-type-options", "nosniff"))
         if page:
             headers = (
@@ -561,7 +564,7 @@ class InboxApp:
             )
         try:
             resolved = path.resolve(strict=True)
-            resolved.relative_to(self._ui_dir.resolve())
+            resolved.relative_to(root.resolve())
             body = resolved.read_bytes()
         except (OSError, ValueError):
             if page:

@@ -16,7 +16,7 @@ from ._api import domains, inbound_emails, route_tables
 from ._backend import Backend, Settings
 from ._clock import SandboxClock
 from ._faults import Fault, FaultPlan
-from ._gate import HostGate
+from ._gate import HostGate, parse_names
 from ._http import Reply, StreamReply, error_reply
 from ._inbox import EventBroker, InboxApp, InboxControls
 from ._lifecycle import Timings
@@ -143,7 +143,9 @@ class Sandbox:
         if clock not in ("frozen", "real"):
             raise ValueError(f"clock must be 'frozen' or 'real', got {clock!r}")
         self.api_key = api_key
-        self._remote_names = tuple(allow_remote)
+        if isinstance(allow_remote, str):
+            allow_remote = [allow_remote]
+        self._remote_names = parse_names(allow_remote)
         self.host = _bind_address(host, bool(self._remote_names))
         self._requested_port = port
         self.faults = FaultPlan()
