@@ -39,7 +39,8 @@ def _fields(raw: list[JSONObject]) -> list[JSONObject]:
         name = field.required_text("name")
         kind = field.required_choice("type", FIELD_TYPES)
         entry: JSONObject = {"name": name, "type": kind, "label": field.required_text("label")}
-        entry["required"] = bool(field.flag("required", False))
+        if field.has("required"):
+            entry["required"] = bool(field.flag("required"))
         if kind == "select":
             options = field.strings("options", required=True)
             entry["options"] = options
