@@ -221,7 +221,8 @@ def test_emails_and_their_events(api: Harness, receiver: Receiver) -> None:
     api.restart()
     assert api.ps.emails.get(scheduled)["email"]["status"] == "cancelled"
     (delivery,) = api.sb.webhook_deliveries
-    assert delivery.email_id == email_id and delivery.ok
+    assert delivery.email_id == email_id
+    assert delivery.ok
 
 
 def test_inbound_emails(api: Harness) -> None:
