@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
@@ -377,6 +378,32 @@ class Sandbox:
             got = current.status if current is not None else "no such email"
             raise TimeoutError(f"expected {email_id} to be {status} within {timeout} s, got {got}")
         return self.email(email_id)
+
+    def watch(self, timeout: float | None = None) -> Iterator[tuple[str, SandboxEmail | None]]:
+        """Follow the outbox as it changes: ``("message", email)`` when one arrives,
+        ``("update", email)`` when its status, events or deliveries change,
+        ``("clear", None)`` when the inbox is cleared.
+
+        Iterating blocks until the next change; with ``timeout`` it ends after
+        that many seconds without one. Close the iterator (or leave the loop)
+        to stop watching.
+        """
+        changes: queue.SimpleQueue[tuple[str, SandboxEmail | None]] = queue.SimpleQueue()
+
+        def listener(change: str, email: SandboxEmail | None) -> None:
+            changes.put((change, email))
+
+        with self._store.lock:
+            self._store.email_listeners.append(listener)
+        try:
+            while True:
+                try:
+                    yield changes.get(timeout=timeout)
+                except queue.Empty:
+                    return
+        finally:
+            with self._store.lock:
+                self._store.email_listeners.remove(listener)
 
     def _wait(
         self,

@@ -161,3 +161,75 @@ class EventStream:
     def close(self) -> None:
         self._client.close()
         self._thread.join(10)
+
+
+class SandboxProcess:
+    """``poststack sandbox --json`` in a child process; its JSON lines read on a thread."""
+
+    def __init__(self, *args: str, expect_start: bool = True) -> None:
+        import os
+        import subprocess
+        import sys
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTSTACK_")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "poststack", "sandbox", "--json", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._pump, daemon=True)
+        self._reader.start()
+        self.started: dict[str, Any] = self.next() if expect_start else {}
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def next(self, timeout: float = 60.0) -> dict[str, Any]:
+        line = self._lines.get(timeout=timeout)
+        if line is None:
+            assert self.proc.stderr is not None
+            raise EOFError(f"the sandbox exited: {self.proc.stderr.read()}")
+        event: dict[str, Any] = json.loads(line)
+        return event
+
+    def next_of(self, kind: str, timeout: float = 60.0) -> dict[str, Any]:
+        while True:
+            event = self.next(timeout)
+            if event["event"] == kind:
+                return event
+
+    @property
+    def base_url(self) -> str:
+        return str(self.started["base_url"])
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, then the exit status and what it wrote to stderr."""
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        status = self.proc.wait(60)
+        assert self.proc.stderr is not None
+        error = self.proc.stderr.read()
+        self._close()
+        return status, error
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        self.proc.kill()
+        self.proc.wait(60)
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(10)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
