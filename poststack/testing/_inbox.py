@@ -274,11 +274,6 @@ class EventBroker:
         with self._lock:
             self._subscribers.discard(subscription)
 
-    @property
-    def open_streams(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
-
     def close(self) -> None:
         """End every stream (the sandbox is stopping)."""
         with self._lock:

@@ -140,10 +140,6 @@ class Store:
         with self.lock:
             return list(self._entities.get(kind, {}).values())
 
-    def count(self, kind: str) -> int:
-        with self.lock:
-            return len(self._entities.get(kind, {}))
-
     # -- emails --
 
     def add_email(self, email: SandboxEmail) -> None:

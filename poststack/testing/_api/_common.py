@@ -210,8 +210,3 @@ def obj(value: object) -> JSONObject:
 def seq(value: object) -> list[Any]:
     """A JSON value read as an array (empty when it is anything else, ``null`` included)."""
     return as_list(value) or []
-
-
-def public(entity: Entity) -> JSONObject:
-    """The API object of an entity (a copy: the caller may add to it)."""
-    return dict(entity.data)
