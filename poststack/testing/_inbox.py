@@ -252,6 +252,8 @@ class EventBroker:
 
     def on_email(self, change: EmailChange, email: SandboxEmail | None) -> None:
         """The store's listener (called under the store lock)."""
+        if not self._subscribers:
+            return  # nobody is watching: build no summary
         data: object = summary(email) if email is not None else {}
         self.publish(change, data)
 

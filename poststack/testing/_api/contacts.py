@@ -39,32 +39,38 @@ def find_by_email(store: Store, email: str) -> Entity | None:
     return store.get(CONTACT.name, _alias(email))
 
 
-def engagement(call: ApiRequest, contact: Entity) -> tuple[str, str | None]:
-    """The contact's engagement segment and the time of its last open or click."""
-    address = contact.data["email"]
-    now = call.backend.now()
-    last_sent = None
-    last_engaged = None
+Activity = dict[str, tuple[str | None, str | None]]  # address -> (last sent, last engaged)
+
+
+def activity(call: ApiRequest) -> Activity:
+    """When each address was last sent to and last opened or clicked, in one pass."""
+    seen: Activity = {}
     for email in call.backend.store.emails.values():
-        if address not in (a.lower() for a in email.recipients):
-            continue
-        last_sent = max(last_sent or email.created_at, email.created_at)
-        for event in email.events:
-            if event.type in ("opened", "clicked"):
-                last_engaged = max(last_engaged or event.at, event.at)
+        engaged = max((e.at for e in email.events if e.type in ("opened", "clicked")), default=None)
+        for address in email.recipients:
+            key = parse_address(address, "to").address.lower()
+            sent, last = seen.get(key, (None, None))
+            sent = max(sent or email.created_at, email.created_at)
+            if engaged is not None:
+                last = max(last or engaged, engaged)
+            seen[key] = (sent, last)
+    return seen
+
+
+def view(call: ApiRequest, contact: Entity, known: Activity | None = None) -> dict[str, Any]:
+    """The Contact object, with its engagement worked out as of now."""
+    known = activity(call) if known is None else known
+    last_sent, last_engaged = known.get(contact.data["email"], (None, None))
+    now = call.backend.now()
     engaged = parse_timestamp(last_engaged) if last_engaged else None
     sent = parse_timestamp(last_sent) if last_sent else None
     if engaged is not None and engaged >= now - timedelta(days=30):
-        return "active", last_engaged
-    if sent is None or sent < now - timedelta(days=90):
-        return "dormant", last_engaged
-    return "at_risk", last_engaged
-
-
-def view(call: ApiRequest, contact: Entity) -> dict[str, Any]:
-    """The Contact object, with its engagement worked out as of now."""
-    segment, last = engagement(call, contact)
-    return {**contact.data, "engagementSegment": segment, "lastEngagedAt": last}
+        segment = "active"
+    elif sent is None or sent < now - timedelta(days=90):
+        segment = "dormant"
+    else:
+        segment = "at_risk"
+    return {**contact.data, "engagementSegment": segment, "lastEngagedAt": last_engaged}
 
 
 def _properties(fields: Fields, store: Store, *, creating: bool) -> dict[str, Any] | None:
@@ -154,6 +160,7 @@ def list_(call: ApiRequest) -> Reply:
     unsubscribed = query_flag(query, "unsubscribed")
     wanted_engagement = query.get("engagement_segment") or None
     in_segment = _members(call, query["segment_id"]) if query.get("segment_id") else None
+    known = activity(call)
     items: list[dict[str, Any]] = []
     for contact in reversed(CONTACT.all(call.backend.store)):
         data = contact.data
@@ -166,7 +173,7 @@ def list_(call: ApiRequest) -> Reply:
             continue
         if in_segment is not None and contact.key not in in_segment:
             continue
-        shown = view(call, contact)
+        shown = view(call, contact, known)
         if wanted_engagement and shown["engagementSegment"] != wanted_engagement:
             continue
         items.append(shown)

@@ -20,7 +20,7 @@ from .._routing import ApiRequest, Routes, created, ok, success
 from .._store import Entity
 from .._validation import Fields, bad_request, parse_timestamp
 from ._common import Kind, obj, query_int, snake_page
-from .contacts import CONTACT, view
+from .contacts import CONTACT, activity, view
 
 __all__ = ["SEGMENT", "members", "routes"]
 
@@ -219,7 +219,8 @@ def delete(call: ApiRequest) -> Reply:
 
 @routes.get("/segments/{id}/members")
 def list_members(call: ApiRequest) -> Reply:
-    contacts = [view(call, c) for c in members(call, _find(call))]
+    known = activity(call)
+    contacts = [view(call, c, known) for c in members(call, _find(call))]
     return ok(snake_page("contacts", contacts, call.query))
 
 
