@@ -1,0 +1,288 @@
+"""Take the web inbox screenshots in docs/img/: ``python docs/screenshots.py``.
+
+It starts a sandbox, sends a handful of realistic emails to it through the SDK
+(one with a PDF, one that bounces and fires a webhook at a receiver on a
+loopback port), then photographs the inbox with Debian's Chromium at 1440 px
+and at 375 px wide. Needs ``pip install -e . playwright`` and ``/usr/bin/chromium``
+(``apt install chromium``); nothing is downloaded.
+
+Options: ``--out DIR`` (default: docs/img next to this script), ``--chromium PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.server
+import json
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from poststack import PostStack
+from poststack.testing import Sandbox
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+# The flags the browser tests use too: headless, and no network of Chromium's own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDE = {"width": 1440, "height": 900}
+NARROW = {"width": 375, "height": 812}
+
+
+def _layout(title: str, body: str, button: tuple[str, str] | None = None) -> str:
+    """A plain, table-based HTML email (inline styles, as email clients need)."""
+    action = ""
+    if button:
+        label, href = button
+        action = (
+            '<tr><td style="padding:8px 40px 8px">'
+            f'<a href="{href}" style="display:inline-block;background:#4f46e5;color:#ffffff;'
+            "text-decoration:none;font-weight:600;padding:12px 22px;border-radius:8px;"
+            f'font-size:15px">{label}</a></td></tr>'
+        )
+    return f"""<!doctype html>
+<html><body style="margin:0;padding:0;background:#f3f4f7;font-family:Helvetica,Arial,sans-serif;color:#1f2430">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f4f7;padding:32px 12px">
+<tr><td align="center">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:14px;overflow:hidden">
+<tr><td style="background:linear-gradient(135deg,#6366f1,#7c3aed);padding:28px 40px;color:#ffffff;font-size:20px;font-weight:700;letter-spacing:-0.01em">&#9679; Acme</td></tr>
+<tr><td style="padding:32px 40px 8px"><h1 style="margin:0 0 12px;font-size:24px;line-height:1.3;color:#111827">{title}</h1>{body}</td></tr>
+{action}
+<tr><td style="padding:24px 40px 32px;color:#6b7280;font-size:12px;line-height:1.6">Acme Inc. &middot; 1 Example Street, Springfield<br>You get this email because you have an Acme account.</td></tr>
+</table></td></tr></table></body></html>"""
+
+
+def _p(text: str) -> str:
+    return f'<p style="margin:0 0 14px;font-size:15px;line-height:1.6;color:#374151">{text}</p>'
+
+
+# A small, valid one-page PDF: the invoice attachment.
+_PDF = b"""%PDF-1.4
+1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj
+4 0 obj<</Length 58>>stream
+BT /F1 24 Tf 72 760 Td (Acme invoice INV-1042: 49.00 EUR) Tj ET
+endstream endobj
+5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj
+trailer<</Root 1 0 R>>
+%%EOF
+"""
+
+
+def _attachment(filename: str, content: bytes, content_type: str) -> dict[str, str]:
+    return {
+        "filename": filename,
+        "content": base64.b64encode(content).decode(),
+        "content_type": content_type,
+    }
+
+
+def demo_emails() -> list[tuple[int, dict[str, Any]]]:
+    """The emails to photograph, oldest first, each with the minutes to wait after it."""
+    return [
+        (
+            14,
+            {
+                "from": "Acme Security <security@example.com>",
+                "to": ["grace.hopper@example.org"],
+                "subject": "Reset your Acme password",
+                "html": _layout(
+                    "Reset your password",
+                    _p("Someone asked to reset the password of your Acme account.")
+                    + _p("The link works for 30 minutes. If it was not you, ignore this email."),
+                    ("Choose a new password", "https://acme.example/reset?t=8f41c2"),
+                ),
+                "text": "Reset your password: https://acme.example/reset?t=8f41c2\n"
+                "The link works for 30 minutes.",
+                "tags": ["auth", "password-reset"],
+            },
+        ),
+        (
+            9,
+            {
+                "from": "Acme <hello@example.com>",
+                "to": ["linus@example.net"],
+                "subject": "Your weekly Acme digest",
+                "html": _layout(
+                    "This week at Acme",
+                    _p("3 new comments on <b>Q3 planning</b>, 12 tasks closed, 2 mentions.")
+                    + _p("Your team shipped the new onboarding flow on Thursday."),
+                    ("Open Acme", "https://acme.example/"),
+                ),
+                "text": "This week: 3 new comments, 12 tasks closed, 2 mentions.",
+                "tags": ["digest"],
+            },
+        ),
+        (
+            6,
+            {
+                "from": "Acme <hello@example.com>",
+                "to": ["bounced@example.com"],
+                "subject": "You're invited to join Acme",
+                "html": _layout(
+                    "Margaret invited you to Acme",
+                    _p("Join the <b>Apollo</b> workspace to see its projects and tasks."),
+                    ("Accept the invitation", "https://acme.example/invite/42"),
+                ),
+                "text": "Margaret invited you to the Apollo workspace: https://acme.example/invite/42",
+                "tags": ["invite"],
+            },
+        ),
+        (
+            4,
+            {
+                "from": "Acme Billing <billing@example.com>",
+                "to": ["ada@example.com"],
+                "cc": ["accounts@example.com"],
+                "reply_to": "support@example.com",
+                "subject": "Receipt for your Acme Pro subscription",
+                "html": _layout(
+                    "Thanks for your payment",
+                    _p("We received <b>&euro;49.00</b> for Acme Pro (monthly).")
+                    + _p("Invoice INV-1042 is attached as a PDF."),
+                    ("View billing", "https://acme.example/billing"),
+                ),
+                "text": "We received EUR 49.00 for Acme Pro. Invoice INV-1042 is attached.",
+                "tags": ["receipt", "billing"],
+                "headers": {"X-Entity-Ref-ID": "inv_1042"},
+                "attachments": [_attachment("INV-1042.pdf", _PDF, "application/pdf")],
+            },
+        ),
+        (
+            0,
+            {
+                "from": "Acme <hello@example.com>",
+                "to": ["ada@example.com"],
+                "subject": "Welcome to Acme, Ada!",
+                "html": _layout(
+                    "Welcome aboard, Ada",
+                    _p("Your workspace <b>Analytical Engines</b> is ready.")
+                    + _p("Invite your team, connect your calendar and create a first project:")
+                    + _p("&#10003; Invite teammates<br>&#10003; Import from CSV<br>"
+                         "&#10003; Set up notifications"),
+                    ("Open your workspace", "https://acme.example/w/analytical-engines"),
+                ),
+                "text": "Welcome aboard, Ada! Your workspace Analytical Engines is ready.\n"
+                "Open it: https://acme.example/w/analytical-engines",
+                "tags": ["welcome", "onboarding"],
+                "headers": {"X-Campaign": "onboarding-day-0"},
+            },
+        ),
+    ]
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    """Answers every webhook POST with 200, as a happy app would."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _receiver() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/poststack"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _inbox_call(sb: Sandbox, method: str, path: str, body: object = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        sb.base_url + path, data=data, method=method, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def populate(sb: Sandbox, webhook_url: str) -> dict[str, str]:
+    """Send the demo emails and bounce the invitation; return their ids by subject."""
+    ids: dict[str, str] = {}
+    with PostStack(api_key=sb.api_key, base_url=sb.base_url) as ps:
+        ps.webhooks.create({"url": webhook_url, "events": ["email.delivered", "email.bounced"]})
+        for minutes, payload in demo_emails():
+            ids[payload["subject"]] = ps.emails.send(payload)["id"]  # type: ignore[arg-type]
+            if minutes:
+                _inbox_call(sb, "POST", "/_sandbox/clock/advance", {"seconds": minutes * 60})
+    return ids
+
+
+def shoot(base_url: str, ids: dict[str, str], out: Path, chromium: str) -> list[Path]:
+    from playwright.sync_api import expect, sync_playwright
+
+    welcome = ids["Welcome to Acme, Ada!"]
+    receipt = ids["Receipt for your Acme Pro subscription"]
+    invite = ids["You're invited to join Acme"]
+    written: list[Path] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for name, viewport, target, tab in [
+                ("inbox-1440.png", WIDE, welcome, None),
+                ("timeline-1440.png", WIDE, invite, "Timeline"),
+                ("attachments-1440.png", WIDE, receipt, "Attachments"),
+                ("inbox-375.png", NARROW, None, None),
+                ("message-375.png", NARROW, welcome, None),
+            ]:
+                page = browser.new_page(viewport=viewport, device_scale_factor=2)
+                page.goto(base_url + (f"/#id={target}" if target else "/"))
+                expect(page.locator("#live")).to_have_attribute("data-state", "live")
+                expect(page.locator(".row")).to_have_count(len(ids))
+                if target:
+                    expect(page.locator(".message")).to_have_attribute("data-id", target)
+                    if tab:
+                        page.get_by_role("tab", name=tab).click()
+                    else:
+                        frame = page.frame_locator("iframe.preview")
+                        expect(frame.locator("h1")).to_be_visible()
+                path = out / name
+                page.screenshot(path=str(path))
+                written.append(path)
+                page.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "img")
+    parser.add_argument("--chromium", default=CHROMIUM)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with _receiver() as webhook_url, Sandbox() as sb:
+        ids = populate(sb, webhook_url)
+        bounced = ids["You're invited to join Acme"]
+        _inbox_call(sb, "POST", f"/_sandbox/messages/{bounced}/bounce", {"type": "hard"})
+        for path in shoot(sb.base_url, ids, args.out, args.chromium):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
