@@ -42,38 +42,67 @@ WIDE = {"width": 1440, "height": 900}
 NARROW = {"width": 375, "height": 812}
 
 
-def _layout(title: str, body: str, button: tuple[str, str] | None = None) -> str:
+def _style(**rules: str) -> str:
+    """Inline CSS from keyword arguments: _style(font_size="15px") -> 'font-size:15px'."""
+    return ";".join(f"{name.replace('_', '-')}:{value}" for name, value in rules.items())
+
+
+_TABLE = 'role="presentation" width="100%" cellpadding="0" cellspacing="0"'
+_HEAD = _style(
+    background="linear-gradient(135deg,#6366f1,#7c3aed)",
+    padding="28px 40px",
+    color="#ffffff",
+    font_size="20px",
+    font_weight="700",
+)
+_BUTTON = _style(
+    display="inline-block",
+    background="#4f46e5",
+    color="#ffffff",
+    text_decoration="none",
+    font_weight="600",
+    padding="12px 22px",
+    border_radius="8px",
+    font_size="15px",
+)
+_FOOT = _style(padding="24px 40px 32px", color="#6b7280", font_size="12px", line_height="1.6")
+
+
+def _layout(title: str, body: str, button: tuple[str, str]) -> str:
     """A plain, table-based HTML email (inline styles, as email clients need)."""
-    action = ""
-    if button:
-        label, href = button
-        action = (
-            '<tr><td style="padding:8px 40px 8px">'
-            f'<a href="{href}" style="display:inline-block;background:#4f46e5;color:#ffffff;'
-            "text-decoration:none;font-weight:600;padding:12px 22px;border-radius:8px;"
-            f'font-size:15px">{label}</a></td></tr>'
-        )
-    return f"""<!doctype html>
-<html><body style="margin:0;padding:0;background:#f3f4f7;font-family:Helvetica,Arial,sans-serif;color:#1f2430">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f4f7;padding:32px 12px">
-<tr><td align="center">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:14px;overflow:hidden">
-<tr><td style="background:linear-gradient(135deg,#6366f1,#7c3aed);padding:28px 40px;color:#ffffff;font-size:20px;font-weight:700;letter-spacing:-0.01em">&#9679; Acme</td></tr>
-<tr><td style="padding:32px 40px 8px"><h1 style="margin:0 0 12px;font-size:24px;line-height:1.3;color:#111827">{title}</h1>{body}</td></tr>
-{action}
-<tr><td style="padding:24px 40px 32px;color:#6b7280;font-size:12px;line-height:1.6">Acme Inc. &middot; 1 Example Street, Springfield<br>You get this email because you have an Acme account.</td></tr>
-</table></td></tr></table></body></html>"""
+    label, href = button
+    page = _style(margin="0", background="#f3f4f7", font_family="Helvetica,Arial,sans-serif")
+    card = _style(max_width="560px", background="#ffffff", border_radius="14px", overflow="hidden")
+    heading = _style(margin="0 0 12px", font_size="24px", line_height="1.3", color="#111827")
+    return "\n".join(
+        [
+            "<!doctype html>",
+            f'<html><body style="{page}">',
+            f'<table {_TABLE} style="padding:32px 12px"><tr><td align="center">',
+            f'<table {_TABLE} style="{card}">',
+            f'<tr><td style="{_HEAD}">&#9679; Acme</td></tr>',
+            '<tr><td style="padding:32px 40px 8px">',
+            f'<h1 style="{heading}">{title}</h1>{body}</td></tr>',
+            f'<tr><td style="padding:8px 40px"><a href="{href}" style="{_BUTTON}">{label}</a>',
+            "</td></tr>",
+            f'<tr><td style="{_FOOT}">Acme Inc. &middot; 1 Example Street, Springfield<br>',
+            "You get this email because you have an Acme account.</td></tr>",
+            "</table></td></tr></table></body></html>",
+        ]
+    )
 
 
 def _p(text: str) -> str:
-    return f'<p style="margin:0 0 14px;font-size:15px;line-height:1.6;color:#374151">{text}</p>'
+    style = _style(margin="0 0 14px", font_size="15px", line_height="1.6", color="#374151")
+    return f'<p style="{style}">{text}</p>'
 
 
-# A small, valid one-page PDF: the invoice attachment.
+# A tiny one-page PDF for the invoice attachment (no xref table: viewers rebuild it).
 _PDF = b"""%PDF-1.4
 1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj
 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj
-3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R
+/Resources<</Font<</F1 5 0 R>>>>>>endobj
 4 0 obj<</Length 58>>stream
 BT /F1 24 Tf 72 760 Td (Acme invoice INV-1042: 49.00 EUR) Tj ET
 endstream endobj
@@ -172,8 +201,10 @@ def demo_emails() -> list[tuple[int, dict[str, Any]]]:
                     "Welcome aboard, Ada",
                     _p("Your workspace <b>Analytical Engines</b> is ready.")
                     + _p("Invite your team, connect your calendar and create a first project:")
-                    + _p("&#10003; Invite teammates<br>&#10003; Import from CSV<br>"
-                         "&#10003; Set up notifications"),
+                    + _p(
+                        "&#10003; Invite teammates<br>&#10003; Import from CSV<br>"
+                        "&#10003; Set up notifications"
+                    ),
                     ("Open your workspace", "https://acme.example/w/analytical-engines"),
                 ),
                 "text": "Welcome aboard, Ada! Your workspace Analytical Engines is ready.\n"

@@ -269,11 +269,17 @@ function onArrived(summary) {
     sync();
     return;
   }
-  if (!state.items.some((m) => m.id === summary.id)) {
-    state.items.unshift(summary);
-    state.total += 1;
+  if (state.items.some((m) => m.id === summary.id)) return;
+  // One new row at the top: cheap even when a bulk send streams in thousands.
+  state.items.unshift(summary);
+  state.total += 1;
+  els.list.prepend(row(summary));
+  if (state.items.length > MAX_LIMIT) {
+    // The oldest rows go (they are one "load older" away): the page stays light.
+    state.items.length = MAX_LIMIT;
+    while (els.list.children.length > MAX_LIMIT) els.list.lastElementChild.remove();
   }
-  renderList();
+  renderListChrome();
 }
 
 function onUpdated(summary) {
