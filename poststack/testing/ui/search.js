@@ -9,23 +9,24 @@
 
 export const FIELDS = ["from", "to", "subject", "tag", "status"];
 
-const TOKEN = /(\w+):"([^"]*)"?|(\w+):(\S+)|"([^"]*)"?|(\S+)/g;
+// field:"quoted value" | field:value | field: (empty) | "quoted words" | word
+const TOKEN = /(\w+):(?:"([^"]*)"?|(\S*))|"([^"]*)"?|(\S+)/g;
 
 /** Parse search text into {q, from, to, subject, tag, status}, leaving out empty ones. */
 export function parseSearch(text) {
   const filters = {};
   const words = [];
   for (const match of String(text ?? "").matchAll(TOKEN)) {
-    const field = (match[1] ?? match[3])?.toLowerCase();
-    const value = match[2] ?? match[4];
+    const field = match[1]?.toLowerCase();
     if (field !== undefined && FIELDS.includes(field)) {
-      if (value.trim()) filters[field] = value.trim();
+      const value = (match[2] ?? match[3]).trim();
+      if (value) filters[field] = value;
       else delete filters[field];
     } else if (field !== undefined) {
       words.push(match[0]); // "foo:bar" with an unknown field is just a word
     } else {
-      const word = match[5] ?? match[6];
-      if (word.trim()) words.push(word.trim());
+      const word = (match[4] ?? match[5]).trim();
+      if (word) words.push(word);
     }
   }
   if (words.length) filters.q = words.join(" ");
