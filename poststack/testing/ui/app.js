@@ -40,6 +40,7 @@ const els = {
   searchForm: $("#search-form"),
   status: $("#status-filter"),
   list: $("#messages"),
+  listPane: $(".list-pane"),
   listCount: $("#list-count"),
   listEmpty: $("#list-empty"),
   more: $("#more-button"),
@@ -165,6 +166,10 @@ function renderListChrome() {
       : plural(state.total, "email")
     : "";
   els.more.hidden = state.items.length >= state.total;
+  if (!state.selectedId && state.loaded) {
+    if (state.total === 0 && !active) detail.welcome(location.origin);
+    else if (detail.mode === "welcome") detail.empty();
+  }
   els.listEmpty.hidden = !state.loaded || state.items.length > 0;
   if (!els.listEmpty.hidden) {
     replaceChildren(els.listEmpty, active ? emptySearch() : emptyInbox());
@@ -389,7 +394,11 @@ async function loadDetail(id) {
   if (detail.id !== id) detail.notice("Loading…");
   try {
     const message = await api.getMessage(id);
-    if (seq === detailSeq && state.selectedId === id) detail.show(message);
+    if (seq !== detailSeq || state.selectedId !== id) return;
+    const opening = detail.id !== id;
+    detail.show(message);
+    // On a phone the list just went away with the focus in it: move to the email.
+    if (opening && getComputedStyle(els.listPane).display === "none") els.detail.focus();
   } catch (error) {
     if (seq !== detailSeq || state.selectedId !== id) return;
     if (error.status === 404) detail.notice("This email is no longer in the inbox.");
@@ -691,6 +700,14 @@ function init() {
     onSearchChanged();
   });
   els.status.addEventListener("change", () => setSearch(withFilter(els.search.value, "status", els.status.value)));
+  // A row's link opens its email with the search as it is now (the href may be older).
+  els.list.addEventListener("click", (event) => {
+    const link = event.target.closest?.(".row-link");
+    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    const target = hashFor(link.closest(".row").dataset.id);
+    if (location.hash !== target) location.hash = target;
+  });
   els.more.addEventListener("click", loadMore);
   els.clearButton.addEventListener("click", confirmClear);
   els.faultsButton.addEventListener("click", () => {

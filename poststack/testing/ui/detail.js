@@ -193,15 +193,25 @@ function deliveryItem(delivery) {
   );
 }
 
+/** An event's particulars (the bounce type, the SMTP answer, …) as short "name: value" texts. */
 function eventDetails(event) {
   const skip = new Set(["type", "at", "timestamp"]);
-  return Object.entries(event)
-    .filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && value !== "")
+  const entries = [];
+  for (const [key, value] of Object.entries(event)) {
+    if (skip.has(key)) continue;
+    if (key === "detail" && value && typeof value === "object" && !Array.isArray(value)) {
+      entries.push(...Object.entries(value));
+    } else {
+      entries.push([key, value]);
+    }
+  }
+  return entries
+    .filter(([, value]) => value !== null && value !== undefined && value !== "")
     .map(([key, value]) =>
       h(
         "span",
         { class: "event-detail" },
-        key === "detail" ? "" : `${key.replaceAll("_", " ")}: `,
+        key === "detail" ? "" : h("span", { class: "event-detail-key" }, `${key.replaceAll("_", " ")}: `),
         typeof value === "string" ? value : JSON.stringify(value),
       ),
     );
@@ -217,6 +227,7 @@ export class DetailView {
     this.root = root;
     this.hooks = hooks;
     this.message = null;
+    this.mode = "empty"; // "empty", "welcome", "notice" or "message"
     this.tab = "html";
     this.previewWidth = "desktop";
     this.showSource = false;
@@ -245,12 +256,56 @@ export class DetailView {
   /** The pane with no email open; `text` says why. */
   empty(text = "Select an email to read it.") {
     this.message = null;
-    replaceChildren(this.root, h("div", { class: "detail-empty" }, icon("inbox"), h("p", {}, text)));
+    this.mode = "empty";
+    replaceChildren(
+      this.root,
+      h(
+        "div",
+        { class: "detail-empty" },
+        icon("inbox"),
+        h("p", {}, text),
+        h("p", { class: "keys" }, h("kbd", {}, "j"), " ", h("kbd", {}, "k"), " move · ", h("kbd", {}, "/"), " search"),
+      ),
+    );
+  }
+
+  /** The pane while the inbox is empty: how to send it a first email. */
+  welcome(origin) {
+    if (this.mode === "welcome") return;
+    this.message = null;
+    this.mode = "welcome";
+    const python = [
+      "from poststack import PostStack",
+      "",
+      "ps = PostStack(",
+      '    api_key="sk_test_…",  # the key the sandbox printed',
+      `    base_url="${origin}",`,
+      ")",
+      "ps.emails.send({",
+      '    "from": "hello@example.com",',
+      '    "to": ["you@example.com"],',
+      '    "subject": "It works",',
+      '    "html": "<h1>Hello from the sandbox</h1>",',
+      "})",
+    ].join("\n");
+    replaceChildren(
+      this.root,
+      h(
+        "div",
+        { class: "welcome" },
+        h("h2", {}, "Send your first email"),
+        h("p", { class: "muted" }, "Emails show up here the moment the sandbox accepts them."),
+        h("pre", { class: "code" }, python),
+        h("p", { class: "muted" }, "Or point any app at it:"),
+        h("pre", { class: "code" }, `POSTSTACK_BASE_URL=${origin}`),
+      ),
+    );
   }
 
   /** The pane while an email loads or when it could not be loaded. */
   notice(text, { error = false } = {}) {
     this.message = null;
+    this.mode = "notice";
     replaceChildren(
       this.root,
       h(
@@ -264,6 +319,7 @@ export class DetailView {
 
   render() {
     const message = this.message;
+    this.mode = "message";
     if (!this.isAvailable(this.tab)) this.tab = message.has_html ? "html" : "text";
     this.headEl = h("div", { class: "message-head" });
     this.tabsEl = h("div", { class: "tabs", role: "tablist", "aria-label": "Parts of the email" });
