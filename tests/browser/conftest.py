@@ -27,7 +27,7 @@ from poststack import PostStack
 from poststack.testing import Sandbox
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -77,9 +77,19 @@ def client(sandbox: Sandbox) -> Iterator[PostStack]:
 
 @dataclass
 class PageErrors:
-    """Uncaught exceptions in the inbox's own scripts: any of them fails the test."""
+    """What went wrong in the inbox page itself; any of it fails the test.
+
+    Uncaught exceptions in its scripts, and errors on its console (a refused
+    request, a Content-Security-Policy violation by the page's own markup).
+    The console of an email's preview frame is not the page's: an email's
+    script or remote image being refused there is the point of the preview.
+    """
 
     errors: list[str] = field(default_factory=list[str])
+
+    def console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "/_sandbox/messages/" not in message.location["url"]:
+            self.errors.append(f"console: {message.text} ({message.location['url']})")
 
 
 def _open(browser: Browser, sandbox: Sandbox, viewport: dict[str, int]) -> Iterator[Page]:
@@ -87,13 +97,14 @@ def _open(browser: Browser, sandbox: Sandbox, viewport: dict[str, int]) -> Itera
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors = PageErrors()
-    page.on("pageerror", lambda error: errors.errors.append(str(error)))
+    page.on("pageerror", lambda error: errors.errors.append(f"uncaught: {error}"))
+    page.on("console", errors.console)
     page.goto(sandbox.base_url + "/")
     try:
         yield page
     finally:
         context.close()
-    assert errors.errors == [], f"the inbox raised: {errors.errors}"
+    assert errors.errors == [], f"the inbox page had errors: {errors.errors}"
 
 
 @pytest.fixture
