@@ -76,13 +76,8 @@ def test_with_filter_sets_and_removes_one_field(page: Page) -> None:
     )
 
 
-def delivery(event_type: str, attempt: int, webhook: int = 1, code: int = 200) -> dict[str, Any]:
-    return {
-        "webhook_id": webhook,
-        "event_type": event_type,
-        "attempt": attempt,
-        "status_code": code,
-    }
+def delivery(event_type: str, webhook: int = 1, attempts: int = 1) -> dict[str, Any]:
+    return {"webhook_id": webhook, "event_type": event_type, "attempt": attempts}
 
 
 def test_deliveries_pair_with_the_events_that_caused_them(page: Page) -> None:
@@ -94,22 +89,22 @@ def test_deliveries_pair_with_the_events_that_caused_them(page: Page) -> None:
         {"type": "delivered"},
     ]
     deliveries = [
-        delivery("email.sent", 1),
-        delivery("email.sent", 1, webhook=2),
-        delivery("email.soft_bounced", 1, code=500),
-        delivery("email.soft_bounced", 2),  # the retry of the first soft bounce
-        delivery("email.soft_bounced", 1),  # the second soft bounce
-        delivery("email.delivered", 1),
-        delivery("email.opened", 1),  # no such event: left over
+        delivery("email.sent"),
+        delivery("email.sent", webhook=2),
+        delivery("email.soft_bounced", attempts=3),  # the first soft bounce, retried twice
+        delivery("email.soft_bounced"),  # the second soft bounce
+        delivery("email.soft_bounced", webhook=2),  # the first one, to the other webhook
+        delivery("email.delivered"),
+        delivery("email.opened"),  # no such event: left over
     ]
     paired = call(page, "detail.js", "pairDeliveries", events, deliveries)
     by_event = [
-        [(d["event_type"], d["attempt"], d["webhook_id"]) for d in e] for e in paired["byEvent"]
+        [(d["event_type"], d["webhook_id"], d["attempt"]) for d in e] for e in paired["byEvent"]
     ]
     assert by_event == [
         [],
-        [("email.sent", 1, 1), ("email.sent", 1, 2)],
-        [("email.soft_bounced", 1, 1), ("email.soft_bounced", 2, 1)],
+        [("email.sent", 1, 1), ("email.sent", 2, 1)],
+        [("email.soft_bounced", 1, 3), ("email.soft_bounced", 2, 1)],
         [("email.soft_bounced", 1, 1)],
         [("email.delivered", 1, 1)],
     ]
@@ -118,7 +113,7 @@ def test_deliveries_pair_with_the_events_that_caused_them(page: Page) -> None:
 
 def test_a_delivery_that_names_its_event_goes_with_it(page: Page) -> None:
     events = [{"type": "delivered"}, {"type": "delivered"}]
-    deliveries = [{**delivery("email.delivered", 1), "event_index": 1}]
+    deliveries = [{**delivery("email.delivered"), "event_index": 1}]
     paired = call(page, "detail.js", "pairDeliveries", events, deliveries)
     assert [len(e) for e in paired["byEvent"]] == [0, 1]
 

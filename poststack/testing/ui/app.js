@@ -521,8 +521,9 @@ function describeFault(fault) {
   return { what, where, extras };
 }
 
+/** The armed faults of a GET/POST/DELETE /_sandbox/faults answer: [{fault, remaining}]. */
 function pendingFaults(answer) {
-  const list = Array.isArray(answer) ? answer : (answer?.faults ?? answer?.pending ?? []);
+  const list = answer?.faults;
   return Array.isArray(list) ? list : [];
 }
 
@@ -530,9 +531,8 @@ function renderFaults(answer) {
   const faults = pendingFaults(answer);
   replaceChildren(
     els.pendingList,
-    faults.map((fault) => {
+    faults.map(({ fault, remaining }) => {
       const { what, where, extras } = describeFault(fault);
-      const remaining = fault.remaining ?? fault.count;
       return h(
         "li",
         { class: "pending-item" },

@@ -127,10 +127,12 @@ function addressList(values) {
 /**
  * Pair each webhook delivery with the event that caused it.
  *
- * A delivery names its event type, not the event, so the k-th run of attempts
- * (attempt 1, 2, … again at 1) of one webhook for one event type belongs to
- * the k-th event of that type. A delivery that carries `event_index` says so
- * itself. Deliveries left over (their event not listed) come back unpaired.
+ * A delivery is one event sent to one webhook (however many attempts it took,
+ * which `attempt` counts), and it names the event's type, not the event. Each
+ * webhook gets the events of one type in the order they happened, so the k-th
+ * delivery of a type to a webhook belongs to the k-th event of that type. A
+ * delivery that carries `event_index` says which event it belongs to itself.
+ * Deliveries whose event is not listed come back unpaired.
  */
 export function pairDeliveries(events, deliveries) {
   const byEvent = events.map(() => []);
@@ -141,7 +143,7 @@ export function pairDeliveries(events, deliveries) {
     if (!eventsOfType.has(type)) eventsOfType.set(type, []);
     eventsOfType.get(type).push(index);
   });
-  const runs = new Map(); // `${webhook}|${type}` -> run number (0-based)
+  const seen = new Map(); // `${webhook}|${type}` -> deliveries of that type to that webhook so far
   for (const delivery of deliveries) {
     if (Number.isInteger(delivery.event_index) && byEvent[delivery.event_index]) {
       byEvent[delivery.event_index].push(delivery);
@@ -149,15 +151,18 @@ export function pairDeliveries(events, deliveries) {
     }
     const type = normaliseType(delivery.event_type);
     const key = `${delivery.webhook_id}|${type}`;
-    const attempt = Number(delivery.attempt ?? 1);
-    const run = runs.has(key) ? runs.get(key) + (attempt <= 1 ? 1 : 0) : 0;
-    runs.set(key, run);
-    const candidates = eventsOfType.get(type) ?? [];
-    const index = candidates[Math.min(run, candidates.length - 1)];
+    const k = seen.get(key) ?? 0;
+    seen.set(key, k + 1);
+    const index = (eventsOfType.get(type) ?? [])[k];
     if (index === undefined) unpaired.push(delivery);
     else byEvent[index].push(delivery);
   }
   return { byEvent, unpaired };
+}
+
+/** "bounceType" or "bounce_type" → "bounce type". */
+function words(key) {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replaceAll("_", " ").toLowerCase();
 }
 
 function normaliseType(type) {
@@ -167,10 +172,12 @@ function normaliseType(type) {
 function deliveryItem(delivery) {
   const code = delivery.status_code;
   const ok = Number.isInteger(code) && code >= 200 && code < 300;
-  const outcome = Number.isInteger(code) ? String(code) : "no answer";
+  const pending = delivery.finished === false;
+  const outcome = Number.isInteger(code) ? String(code) : pending ? "…" : "no answer";
+  const attempts = Number(delivery.attempt ?? 1);
   return h(
     "li",
-    { class: `delivery ${ok ? "ok" : "failed"}` },
+    { class: `delivery ${ok ? "ok" : pending ? "pending" : "failed"}` },
     icon("webhook"),
     h(
       "div",
@@ -178,14 +185,19 @@ function deliveryItem(delivery) {
       h(
         "div",
         { class: "delivery-line" },
-        h("span", { class: `code ${ok ? "good" : "bad"}`, title: ok ? "Acknowledged" : "Not acknowledged" }, outcome),
+        h(
+          "span",
+          { class: `code ${ok ? "good" : pending ? "warn" : "bad"}`, title: ok ? "Acknowledged" : pending ? "Not acknowledged yet" : "Not acknowledged" },
+          outcome,
+        ),
         h("span", { class: "delivery-event" }, delivery.event_type),
         h("span", { class: "delivery-url", title: delivery.url }, delivery.url),
       ),
       h(
         "div",
         { class: "delivery-sub" },
-        `Webhook ${delivery.webhook_id} · attempt ${delivery.attempt ?? 1}`,
+        `Webhook ${delivery.webhook_id} · ${plural(attempts, "attempt")}`,
+        pending ? " · retrying" : "",
         delivery.at ? ` · ${preciseTime(delivery.at)}` : "",
         delivery.error ? h("span", { class: "delivery-error" }, ` · ${delivery.error}`) : "",
       ),
@@ -211,7 +223,7 @@ function eventDetails(event) {
       h(
         "span",
         { class: "event-detail" },
-        key === "detail" ? "" : h("span", { class: "event-detail-key" }, `${key.replaceAll("_", " ")}: `),
+        key === "detail" ? "" : h("span", { class: "event-detail-key" }, `${words(key)}: `),
         typeof value === "string" ? value : JSON.stringify(value),
       ),
     );
@@ -589,7 +601,7 @@ export class DetailView {
       h("h2", { class: "section-title" }, "Headers"),
       keyValueTable(Object.entries(message.headers ?? {}), "Custom headers", "No custom headers."),
       h("h2", { class: "section-title" }, "Metadata"),
-      keyValueTable(Object.entries(message.metadata ?? {}), "Metadata", "No metadata."),
+      keyValueTable(Object.entries(message.metadata ?? {}).filter(([, value]) => !isEmpty(value)), "Metadata", "No metadata."),
     ];
   }
 
@@ -722,6 +734,13 @@ export class DetailView {
       if (this.message) this.drawHead();
     }
   }
+}
+
+/** null, "", [] and {} say nothing: the metadata table leaves them out. */
+function isEmpty(value) {
+  if (value === null || value === undefined || value === "") return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === "object" && Object.keys(value).length === 0;
 }
 
 function fileExtension(filename) {
