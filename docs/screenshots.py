@@ -15,11 +15,10 @@ import argparse
 import base64
 import contextlib
 import http.server
-import json
 import sys
 import threading
-import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,10 @@ CHROMIUM_ARGS = [
 ]
 WIDE = {"width": 1440, "height": 900}
 NARROW = {"width": 375, "height": 812}
+# The sandbox clock starts here and the browser's clock shows the same morning,
+# so every run draws the same times.
+START = datetime(2026, 3, 16, 8, 5, tzinfo=timezone.utc)
+BROWSER_NOW = datetime(2026, 3, 16, 9, 52, tzinfo=timezone.utc)
 
 
 def _style(**rules: str) -> str:
@@ -123,6 +126,64 @@ def _attachment(filename: str, content: bytes, content_type: str) -> dict[str, s
 def demo_emails() -> list[tuple[int, dict[str, Any]]]:
     """The emails to photograph, oldest first, each with the minutes to wait after it."""
     return [
+        (
+            26,
+            {
+                "from": "Acme Billing <billing@example.com>",
+                "to": ["ada@example.com"],
+                "subject": "Your Acme trial ends in 3 days",
+                "html": _layout(
+                    "Three days left in your trial",
+                    _p("Keep your projects, history and integrations: choose a plan today.")
+                    + _p("Acme Pro is &euro;49 a month for your whole team."),
+                    ("Choose a plan", "https://acme.example/billing/plans"),
+                ),
+                "text": "Three days left in your Acme trial. Choose a plan: "
+                "https://acme.example/billing/plans",
+                "tags": ["trial", "billing"],
+                # Tomorrow morning: it waits, scheduled, until the sandbox clock gets there.
+                "scheduled_at": (START + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
+            },
+        ),
+        (
+            27,
+            {
+                "from": "Acme Security <security@example.com>",
+                "to": ["ada@example.com"],
+                "subject": "New sign-in to your Acme account",
+                "html": _layout(
+                    "New sign-in from Firefox on Linux",
+                    _p("Someone signed in to your account from <b>Berlin, Germany</b>.")
+                    + _p("If this was you, there is nothing to do."),
+                    ("Review your sessions", "https://acme.example/settings/security"),
+                ),
+                "text": "New sign-in from Firefox on Linux (Berlin, Germany).",
+                "tags": ["security"],
+            },
+        ),
+        (
+            14,
+            {
+                "from": "Acme Reports <reports@example.com>",
+                "to": ["ada@example.com"],
+                "subject": "Your data export is ready",
+                "html": _layout(
+                    "Your export is ready",
+                    _p("We exported <b>1,284 tasks</b> from the Analytical Engines workspace.")
+                    + _p("The CSV file is attached."),
+                    ("Open Acme", "https://acme.example/"),
+                ),
+                "text": "We exported 1,284 tasks. The CSV file is attached.",
+                "tags": ["export"],
+                "attachments": [
+                    _attachment(
+                        "tasks-2026-03-16.csv",
+                        b"id,title,status\n1,Design the engine,done\n2,Write the notes,open\n",
+                        "text/csv",
+                    )
+                ],
+            },
+        ),
         (
             14,
             {
@@ -242,58 +303,62 @@ def _receiver() -> Iterator[str]:
         thread.join()
 
 
-def _inbox_call(sb: Sandbox, method: str, path: str, body: object = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        sb.base_url + path, data=data, method=method, headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
 def populate(sb: Sandbox, webhook_url: str) -> dict[str, str]:
-    """Send the demo emails and bounce the invitation; return their ids by subject."""
+    """Send the demo emails (the invitation bounces); return their ids by subject."""
     ids: dict[str, str] = {}
     with PostStack(api_key=sb.api_key, base_url=sb.base_url) as ps:
         ps.webhooks.create({"url": webhook_url, "events": ["email.delivered", "email.bounced"]})
+        delivered = 0
         for minutes, payload in demo_emails():
             ids[payload["subject"]] = ps.emails.send(payload)["id"]  # type: ignore[arg-type]
-            if minutes:
-                _inbox_call(sb, "POST", "/_sandbox/clock/advance", {"seconds": minutes * 60})
+            if "scheduled_at" not in payload:
+                # Its webhook (delivered, or the invitation's bounce) goes out before time moves on.
+                delivered += 1
+                sb.wait_for_deliveries(delivered, timeout=30)
+            sb.advance(minutes * 60)
     return ids
 
 
 def shoot(base_url: str, ids: dict[str, str], out: Path, chromium: str) -> list[Path]:
+    """Photograph the inbox; the paths written."""
     from playwright.sync_api import expect, sync_playwright
 
     welcome = ids["Welcome to Acme, Ada!"]
     invite = ids["You're invited to join Acme"]
+    shots = [
+        ("inbox-1440.png", WIDE, welcome, None),
+        ("timeline-1440.png", WIDE, invite, "Timeline"),
+        ("inbox-375.png", NARROW, None, None),
+        ("message-375.png", NARROW, welcome, None),
+        ("timeline-375.png", NARROW, invite, "Timeline"),
+    ]
     written: list[Path] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            for name, viewport, target, tab in [
-                ("inbox-1440.png", WIDE, welcome, None),
-                ("timeline-1440.png", WIDE, invite, "Timeline"),
-                ("inbox-375.png", NARROW, None, None),
-                ("message-375.png", NARROW, welcome, None),
-                ("timeline-375.png", NARROW, invite, "Timeline"),
-            ]:
-                page = browser.new_page(viewport=viewport, device_scale_factor=2)
+            for name, viewport, target, tab in shots:
+                context = browser.new_context(
+                    viewport=viewport,  # type: ignore[arg-type]
+                    locale="en-US",
+                    timezone_id="UTC",
+                    color_scheme="light",
+                )
+                page = context.new_page()
+                page.clock.set_fixed_time(BROWSER_NOW)
                 page.goto(base_url + (f"/#id={target}" if target else "/"))
                 expect(page.locator("#live")).to_have_attribute("data-state", "live")
                 expect(page.locator(".row")).to_have_count(len(ids))
                 if target:
                     expect(page.locator(".message")).to_have_attribute("data-id", target)
-                    if tab:
-                        page.get_by_role("tab", name=tab).click()
-                    else:
-                        frame = page.frame_locator("iframe.preview")
-                        expect(frame.locator("h1")).to_be_visible()
+                if tab:
+                    page.get_by_role("tab", name=tab).click()
+                    expect(page.locator(".delivery .code").first).to_have_text("200")
+                elif target:
+                    expect(page.frame_locator("iframe.preview").locator("h1")).to_be_visible()
                 path = out / name
                 page.screenshot(path=str(path))
                 written.append(path)
-                page.close()
+                context.close()
         finally:
             browser.close()
     return written
@@ -305,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chromium", default=CHROMIUM)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    with _receiver() as webhook_url, Sandbox() as sb:
+    with _receiver() as webhook_url, Sandbox(start_time=START) as sb:
         ids = populate(sb, webhook_url)
         for path in shoot(sb.base_url, ids, args.out, args.chromium):
             print(path)

@@ -453,8 +453,31 @@ def test_both_panes_side_by_side_at_1440_px(page: Page, client: PostStack) -> No
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
 
 
-def test_a_phone_sees_the_list_then_the_email(phone: Page, client: PostStack) -> None:
-    send(client, "On a phone", html="<h1>Small screen</h1>", tags=["mobile"])
+def overflow(page: Page, selector: str) -> int:
+    """How many pixels the element's content is wider than the element."""
+    return int(page.locator(selector).evaluate("el => el.scrollWidth - el.clientWidth"))
+
+
+def test_a_phone_sees_the_list_then_the_email(
+    phone: Page, client: PostStack, receiver: Receiver
+) -> None:
+    client.webhooks.create({"url": receiver.url + "/" + "long" * 20, "events": ["email.delivered"]})
+    send(
+        client,
+        "On a phone",
+        html="<h1>Small screen</h1>",
+        tags=["mobile"],
+        to=["a.very.long.address.that.needs.wrapping@subdomain.example.com"],
+        headers={"X-A-Rather-Long-Header-Name": "and-an-even-longer-value-" * 4},
+        attachments=[
+            {
+                "filename": "a-file-name-that-goes-on-and-on-and-on-and-on.pdf",
+                "content": base64.b64encode(b"%PDF-1.4").decode(),
+                "content_type": "application/pdf",
+            }
+        ],
+    )
+    receiver.wait_for(1)
     expect(rows(phone)).to_have_count(1)
     expect(phone.locator(".detail-pane")).to_be_hidden()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
@@ -462,10 +485,12 @@ def test_a_phone_sees_the_list_then_the_email(phone: Page, client: PostStack) ->
     open_email(phone, "On a phone")
     expect(phone.locator(".list-pane")).to_be_hidden()
     expect(phone.frame_locator("iframe.preview").locator("h1")).to_have_text("Small screen")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
-    for tab in ["Text", "Headers", "Request", "Timeline"]:
+    for tab in ["HTML", "Text", "Headers", "Request", "Attachments", "Timeline"]:
         phone.get_by_role("tab", name=re.compile(f"^{tab}")).click()
+        expect(phone.locator(f"#panel-{tab.lower()}")).to_be_visible()
+        # Nothing sticks out sideways: not the page, not the reading pane.
         assert phone.evaluate("document.documentElement.scrollWidth") <= 375, tab
+        assert overflow(phone, ".detail-pane") == 0, tab
 
     phone.locator(".message-head").get_by_role("button", name="Inbox").click()
     expect(phone.locator(".list-pane")).to_be_visible()

@@ -684,8 +684,16 @@ function onKey(event) {
 
 // --- wiring ----------------------------------------------------------------------------------
 
+/** The search box's hint: the syntax where there is room for it, one word on a phone. */
+function fitPlaceholder(narrow) {
+  els.search.placeholder = narrow.matches ? "Search" : "Search — try from:ada tag:welcome";
+}
+
 function init() {
   for (const [value, label] of STATUSES) els.status.append(h("option", { value }, label));
+  const narrow = matchMedia("(max-width: 760px)");
+  fitPlaceholder(narrow);
+  narrow.addEventListener("change", () => fitPlaceholder(narrow));
   const { search } = readHash();
   els.search.value = search;
   const status = filters().status ?? "";

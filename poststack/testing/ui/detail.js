@@ -448,7 +448,7 @@ export class DetailView {
     const message = this.message;
     const counts = {
       attachments: message.attachments?.length ?? message.attachment_count ?? 0,
-      timeline: (message.events?.length ?? 0) + (message.deliveries?.length ?? 0),
+      timeline: message.events?.length ?? 0,
     };
     const focused = this.tabsEl.contains(document.activeElement) ? document.activeElement.dataset.tab : null;
     replaceChildren(
