@@ -22,7 +22,7 @@
 import * as api from "./api.js";
 import { DetailView, avatar, statusBadge } from "./detail.js";
 import { h, icon, replaceChildren } from "./dom.js";
-import { STATUSES, displayName, fullDate, plural, shortDate, tagText } from "./format.js";
+import { STATUSES, displayName, fullDate, plural, shortDate, statusLabel, tagText } from "./format.js";
 import { formatSearch, isFiltered, parseSearch, withFilter } from "./search.js";
 
 const PAGE = 50;
@@ -122,7 +122,13 @@ function row(summary) {
         class: "row-link",
         href: hashFor(summary.id),
         "aria-current": selected ? "true" : null,
-        "aria-label": `${fresh ? "New: " : ""}${summary.subject || "(no subject)"}, from ${displayName(summary.from)}, ${summary.status}`,
+        // One sentence for a screen reader instead of the row's pieces read one by one.
+        "aria-label": [
+          `${fresh ? "New: " : ""}${summary.subject || "(no subject)"}`,
+          `from ${displayName(summary.from)}`,
+          statusLabel(summary.status),
+          fullDate(summary.created_at),
+        ].join(", "),
       },
       avatar(summary.from),
       h(
@@ -296,6 +302,11 @@ function onUpdated(summary) {
   const index = state.items.findIndex((m) => m.id === summary.id);
   if (index === -1) return; // not on the loaded pages
   state.items[index] = summary;
+  redrawRow(summary);
+}
+
+/** Draw one row again (a new status, or read now), keeping the focus if it was on it. */
+function redrawRow(summary) {
   const old = els.list.querySelector(`.row[data-id="${CSS.escape(summary.id)}"]`);
   if (!old) return;
   const hadFocus = old.contains(document.activeElement);
@@ -426,7 +437,8 @@ function route() {
     return;
   }
   if (state.fresh.delete(id)) {
-    els.list.querySelector(`.row[data-id="${CSS.escape(id)}"]`)?.classList.remove("fresh");
+    const summary = state.items.find((m) => m.id === id);
+    if (summary) redrawRow(summary);
     updateTitle();
   }
   if (id !== previous) loadDetail(id);
