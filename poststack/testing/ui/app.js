@@ -22,7 +22,15 @@
 import * as api from "./api.js";
 import { DetailView, avatar, statusBadge } from "./detail.js";
 import { h, icon, replaceChildren } from "./dom.js";
-import { STATUSES, displayName, fullDate, plural, shortDate, statusLabel, tagText } from "./format.js";
+import {
+  STATUSES,
+  displayName,
+  fullDate,
+  plural,
+  shortDate,
+  statusLabel,
+  tagText,
+} from "./format.js";
 import { formatSearch, isFiltered, parseSearch, withFilter } from "./search.js";
 
 const PAGE = 50;
@@ -138,8 +146,18 @@ function row(summary) {
           "div",
           { class: "row-top" },
           h("span", { class: "row-from" }, displayName(summary.from)),
-          summary.attachment_count ? icon("clip", plural(summary.attachment_count, "attachment")) : "",
-          h("time", { class: "row-date", datetime: summary.created_at, title: fullDate(summary.created_at) }, shortDate(summary.created_at)),
+          summary.attachment_count
+            ? icon("clip", plural(summary.attachment_count, "attachment"))
+            : "",
+          h(
+            "time",
+            {
+              class: "row-date",
+              datetime: summary.created_at,
+              title: fullDate(summary.created_at),
+            },
+            shortDate(summary.created_at),
+          ),
         ),
         h("div", { class: "row-subject" }, summary.subject || "(no subject)"),
         h(
@@ -197,7 +215,11 @@ function emptySearch() {
     icon("search"),
     h("p", { class: "empty-title" }, "No emails match"),
     h("p", {}, h("code", {}, els.search.value.trim())),
-    h("button", { type: "button", class: "button subtle small", onclick: () => setSearch("") }, "Clear the search"),
+    h(
+      "button",
+      { type: "button", class: "button subtle small", onclick: () => setSearch("") },
+      "Clear the search",
+    ),
   ];
 }
 
@@ -224,7 +246,9 @@ async function sync() {
     do {
       state.dirty = false;
       const asked = filters();
-      const limit = state.resetPage ? PAGE : Math.min(MAX_LIMIT, Math.max(PAGE, state.items.length));
+      const limit = state.resetPage
+        ? PAGE
+        : Math.min(MAX_LIMIT, Math.max(PAGE, state.items.length));
       state.resetPage = false;
       const result = await api.listMessages(asked, { limit, offset: 0 });
       // A search typed while this answer was on its way makes it stale: go round again.
@@ -251,7 +275,11 @@ function showListError(error) {
     icon("inbox"),
     h("p", { class: "empty-title" }, "Cannot load the inbox"),
     h("p", { role: "alert" }, error.message),
-    h("button", { type: "button", class: "button subtle small", onclick: () => sync() }, "Try again"),
+    h(
+      "button",
+      { type: "button", class: "button subtle small", onclick: () => sync() },
+      "Try again",
+    ),
   );
 }
 
@@ -350,9 +378,18 @@ function connect() {
     fn(data);
     refreshFaultCount();
   };
-  stream.addEventListener("message", handle((summary) => summary && onArrived(summary)));
-  stream.addEventListener("update", handle((summary) => summary && onUpdated(summary)));
-  stream.addEventListener("clear", handle(() => onCleared()));
+  stream.addEventListener(
+    "message",
+    handle((summary) => summary && onArrived(summary)),
+  );
+  stream.addEventListener(
+    "update",
+    handle((summary) => summary && onUpdated(summary)),
+  );
+  stream.addEventListener(
+    "clear",
+    handle(() => onCleared()),
+  );
   stream.addEventListener("open", () => {
     reconnectDelay = 1000;
     setLive("live", "Live");
@@ -389,7 +426,9 @@ const detail = new DetailView(els.detail, {
         toast("Complaint recorded: its webhooks are on their way");
       } else {
         await api.bounce(id, action);
-        toast(`${action === "soft" ? "Soft" : "Hard"} bounce recorded: its webhooks are on their way`);
+        toast(
+          `${action === "soft" ? "Soft" : "Hard"} bounce recorded: its webhooks are on their way`,
+        );
       }
       await loadDetail(id);
     } catch (error) {
@@ -495,24 +534,29 @@ function faultFromForm(form) {
   if (kind === "reset") fault.reset = true;
   else if (kind !== "delay") fault.status = Number(kind);
   const count = number("count");
-  if (!Number.isInteger(count) || count < 1) throw new Error("“For the next” needs a whole number of requests, at least 1.");
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error("“For the next” needs a whole number of requests, at least 1.");
   fault.count = count;
   const delay = number("delay");
   if (delay !== null) {
-    if (!Number.isFinite(delay) || delay < 0) throw new Error("The delay is a number of seconds, 0 or more.");
+    if (!Number.isFinite(delay) || delay < 0)
+      throw new Error("The delay is a number of seconds, 0 or more.");
     if (delay > 0) fault.delay = delay;
   }
-  if (kind === "delay" && !fault.delay) throw new Error("A slow answer needs a delay of more than 0 seconds.");
+  if (kind === "delay" && !fault.delay)
+    throw new Error("A slow answer needs a delay of more than 0 seconds.");
   const retryAfter = number("retry_after");
   if (retryAfter !== null && fault.status !== undefined) {
-    if (!Number.isFinite(retryAfter) || retryAfter < 0) throw new Error("Retry-After is a number of seconds, 0 or more.");
+    if (!Number.isFinite(retryAfter) || retryAfter < 0)
+      throw new Error("Retry-After is a number of seconds, 0 or more.");
     fault.retry_after = retryAfter;
   }
   const method = String(data.get("method") ?? "");
   if (method) fault.method = method;
   const path = String(data.get("path") ?? "").trim();
   if (path) {
-    if (!path.startsWith("/")) throw new Error("The path starts with /, for example /emails or /emails/*.");
+    if (!path.startsWith("/"))
+      throw new Error("The path starts with /, for example /emails or /emails/*.");
     fault.path = path;
   }
   if (data.get("process") && kind !== "delay") fault.process = true;
@@ -551,7 +595,13 @@ function renderFaults(answer) {
         h("span", { class: "badge warn" }, what),
         h("span", { class: "pending-where" }, where),
         extras.length ? h("span", { class: "muted" }, extras.join(", ")) : "",
-        h("span", { class: "pending-count" }, remaining === null || remaining === undefined ? "until disarmed" : `${plural(remaining, "request")} left`),
+        h(
+          "span",
+          { class: "pending-count" },
+          remaining === null || remaining === undefined
+            ? "until disarmed"
+            : `${plural(remaining, "request")} left`,
+        ),
       );
     }),
   );
@@ -663,7 +713,10 @@ async function advance(seconds) {
 // --- keyboard --------------------------------------------------------------------------------
 
 function typing(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName));
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName))
+  );
 }
 
 function moveInList(step) {
@@ -719,11 +772,21 @@ function init() {
     event.preventDefault();
     onSearchChanged();
   });
-  els.status.addEventListener("change", () => setSearch(withFilter(els.search.value, "status", els.status.value)));
+  els.status.addEventListener("change", () =>
+    setSearch(withFilter(els.search.value, "status", els.status.value)),
+  );
   // A row's link opens its email with the search as it is now (the href may be older).
   els.list.addEventListener("click", (event) => {
     const link = event.target.closest?.(".row-link");
-    if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (
+      !link ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return;
     event.preventDefault();
     const target = hashFor(link.closest(".row").dataset.id);
     if (location.hash !== target) location.hash = target;

@@ -39,7 +39,11 @@ const BODY_PREVIEW_CHARS = 200_000;
 const NOT_DELIVERED = new Set(["scheduled", "cancelled", "failed"]);
 
 export function statusBadge(status) {
-  return h("span", { class: `badge ${statusTone(status)}`, "data-status": status }, statusLabel(status));
+  return h(
+    "span",
+    { class: `badge ${statusTone(status)}`, "data-status": status },
+    statusLabel(status),
+  );
 }
 
 /** Tags as chips; each one filters the list by that tag when clicked. */
@@ -65,7 +69,9 @@ export function avatar(from) {
   const { name, address } = parseAddress(from);
   const source = name || address.split("@")[0] || "?";
   const words = source.split(/[\s._-]+/).filter(Boolean);
-  const initials = (words.length > 1 ? words[0][0] + words[1][0] : source.slice(0, 2)).toUpperCase();
+  const initials = (
+    words.length > 1 ? words[0][0] + words[1][0] : source.slice(0, 2)
+  ).toUpperCase();
   let hash = 0;
   for (const char of address.toLowerCase()) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
   return h("span", { class: `avatar tone-${hash % 8}`, "aria-hidden": "true" }, initials);
@@ -118,7 +124,13 @@ function addressList(values) {
     return h(
       "span",
       { class: "address" },
-      name ? [h("span", { class: "address-name" }, name), " ", h("span", { class: "address-mail" }, `<${address}>`)] : address,
+      name
+        ? [
+            h("span", { class: "address-name" }, name),
+            " ",
+            h("span", { class: "address-mail" }, `<${address}>`),
+          ]
+        : address,
       index < values.length - 1 ? ", " : "",
     );
   });
@@ -162,7 +174,10 @@ export function pairDeliveries(events, deliveries) {
 
 /** "bounceType" or "bounce_type" → "bounce type". */
 function words(key) {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replaceAll("_", " ").toLowerCase();
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replaceAll("_", " ")
+    .toLowerCase();
 }
 
 function normaliseType(type) {
@@ -187,7 +202,10 @@ function deliveryItem(delivery) {
         { class: "delivery-line" },
         h(
           "span",
-          { class: `code ${ok ? "good" : pending ? "warn" : "bad"}`, title: ok ? "Acknowledged" : pending ? "Not acknowledged yet" : "Not acknowledged" },
+          {
+            class: `code ${ok ? "good" : pending ? "warn" : "bad"}`,
+            title: ok ? "Acknowledged" : pending ? "Not acknowledged yet" : "Not acknowledged",
+          },
           outcome,
         ),
         h("span", { class: "delivery-event" }, delivery.event_type),
@@ -276,7 +294,16 @@ export class DetailView {
         { class: "detail-empty" },
         icon("inbox"),
         h("p", {}, text),
-        h("p", { class: "keys" }, h("kbd", {}, "j"), " ", h("kbd", {}, "k"), " move · ", h("kbd", {}, "/"), " search"),
+        h(
+          "p",
+          { class: "keys" },
+          h("kbd", {}, "j"),
+          " ",
+          h("kbd", {}, "k"),
+          " move · ",
+          h("kbd", {}, "/"),
+          " search",
+        ),
       ),
     );
   }
@@ -323,7 +350,16 @@ export class DetailView {
       h(
         "div",
         { class: `detail-empty${error ? " error" : ""}` },
-        h("button", { type: "button", class: "button subtle back-button", onclick: () => this.hooks.onBack() }, icon("back"), "Inbox"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button subtle back-button",
+            onclick: () => this.hooks.onBack(),
+          },
+          icon("back"),
+          "Inbox",
+        ),
         h("p", { role: error ? "alert" : null }, text),
       ),
     );
@@ -349,7 +385,13 @@ export class DetailView {
       this.panels.set(key, panel);
       panelsEl.append(panel);
     }
-    this.article = h("article", { class: "message", "data-id": message.id }, this.headEl, this.tabsEl, panelsEl);
+    this.article = h(
+      "article",
+      { class: "message", "data-id": message.id },
+      this.headEl,
+      this.tabsEl,
+      panelsEl,
+    );
     replaceChildren(this.root, this.article);
     this.drawHead();
     this.drawTabs();
@@ -382,11 +424,17 @@ export class DetailView {
           type: "button",
           class: "button subtle small",
           disabled: !canSimulate,
-          title: canSimulate ? `Simulate: ${words}` : `A ${statusLabel(message.status).toLowerCase()} email cannot ${words}`,
+          title: canSimulate
+            ? `Simulate: ${words}`
+            : `A ${statusLabel(message.status).toLowerCase()} email cannot ${words}`,
           onclick: () => this.act(action),
         },
         icon(action === "complain" ? "flag" : "bounce"),
-        h("span", {}, action === "complain" ? "Complaint" : action === "soft" ? "Soft bounce" : "Hard bounce"),
+        h(
+          "span",
+          {},
+          action === "complain" ? "Complaint" : action === "soft" ? "Soft bounce" : "Hard bounce",
+        ),
       );
     const people = [
       ["To", message.to],
@@ -396,11 +444,20 @@ export class DetailView {
     ].filter(([, values]) => values && values.length);
     replaceChildren(
       this.headEl,
-      h("button", { type: "button", class: "button subtle small back-button", onclick: () => hooks.onBack() }, icon("back"), h("span", {}, "Inbox")),
+      h(
+        "button",
+        { type: "button", class: "button subtle small back-button", onclick: () => hooks.onBack() },
+        icon("back"),
+        h("span", {}, "Inbox"),
+      ),
       h("h1", { class: "subject", id: "message-subject" }, message.subject || "(no subject)"),
       h(
         "div",
-        { class: "simulate", role: "group", "aria-label": "Simulate what the recipient's server does" },
+        {
+          class: "simulate",
+          role: "group",
+          "aria-label": "Simulate what the recipient's server does",
+        },
         h("span", { class: "simulate-label", "aria-hidden": "true" }, "Simulate"),
         simulate("hard", "bounce"),
         simulate("soft", "soft-bounce"),
@@ -410,9 +467,15 @@ export class DetailView {
         "div",
         { class: "badges" },
         statusBadge(message.status),
-        message.test_mode ? h("span", { class: "badge neutral", title: "Sent with an sk_test_ key" }, "Test mode") : "",
+        message.test_mode
+          ? h("span", { class: "badge neutral", title: "Sent with an sk_test_ key" }, "Test mode")
+          : "",
         message.scheduled_at
-          ? h("span", { class: "badge info outline", title: fullDate(message.scheduled_at) }, `Scheduled for ${shortDate(message.scheduled_at)}`)
+          ? h(
+              "span",
+              { class: "badge info outline", title: fullDate(message.scheduled_at) },
+              `Scheduled for ${shortDate(message.scheduled_at)}`,
+            )
           : "",
         tagChips(message.tags, hooks.onTag),
       ),
@@ -428,11 +491,22 @@ export class DetailView {
             { class: "from-line" },
             h(
               "button",
-              { type: "button", class: "from-name link-button", title: "Show emails from this sender", onclick: () => hooks.onFrom(parseAddress(message.from).address) },
+              {
+                type: "button",
+                class: "from-name link-button",
+                title: "Show emails from this sender",
+                onclick: () => hooks.onFrom(parseAddress(message.from).address),
+              },
               displayName(message.from),
             ),
-            parseAddress(message.from).name ? h("span", { class: "from-address" }, `<${parseAddress(message.from).address}>`) : "",
-            h("time", { class: "date", datetime: message.created_at, title: fullDate(message.created_at) }, fullDate(message.created_at)),
+            parseAddress(message.from).name
+              ? h("span", { class: "from-address" }, `<${parseAddress(message.from).address}>`)
+              : "",
+            h(
+              "time",
+              { class: "date", datetime: message.created_at, title: fullDate(message.created_at) },
+              fullDate(message.created_at),
+            ),
           ),
           h(
             "dl",
@@ -450,7 +524,9 @@ export class DetailView {
       attachments: message.attachments?.length ?? message.attachment_count ?? 0,
       timeline: message.events?.length ?? 0,
     };
-    const focused = this.tabsEl.contains(document.activeElement) ? document.activeElement.dataset.tab : null;
+    const focused = this.tabsEl.contains(document.activeElement)
+      ? document.activeElement.dataset.tab
+      : null;
     replaceChildren(
       this.tabsEl,
       TABS.filter(([key]) => this.isAvailable(key)).map(([key, label]) => {
@@ -546,9 +622,24 @@ export class DetailView {
     const tools = h(
       "div",
       { class: "panel-tools" },
-      h("div", { class: "segments", role: "group", "aria-label": "Preview width" }, widthButton("desktop", "Desktop", "desktop"), widthButton("mobile", "Mobile", "phone")),
+      h(
+        "div",
+        { class: "segments", role: "group", "aria-label": "Preview width" },
+        widthButton("desktop", "Desktop", "desktop"),
+        widthButton("mobile", "Mobile", "phone"),
+      ),
       sourceButton,
-      h("a", { class: "button subtle small", href: urls.html(message.id), target: "_blank", rel: "noopener noreferrer" }, icon("external"), h("span", {}, "Open")),
+      h(
+        "a",
+        {
+          class: "button subtle small",
+          href: urls.html(message.id),
+          target: "_blank",
+          rel: "noopener noreferrer",
+        },
+        icon("external"),
+        h("span", {}, "Open"),
+      ),
     );
     if (this.showSource) {
       return [tools, h("pre", { class: "code source" }, message.html ?? "")];
@@ -580,7 +671,22 @@ export class DetailView {
       return h("p", { class: "muted" }, "This email has no text part.");
     }
     return [
-      h("div", { class: "panel-tools" }, copyButton("Text", () => text, this.hooks.toast), h("a", { class: "button subtle small", href: urls.text(this.message.id), target: "_blank", rel: "noopener noreferrer" }, icon("external"), h("span", {}, "Open"))),
+      h(
+        "div",
+        { class: "panel-tools" },
+        copyButton("Text", () => text, this.hooks.toast),
+        h(
+          "a",
+          {
+            class: "button subtle small",
+            href: urls.text(this.message.id),
+            target: "_blank",
+            rel: "noopener noreferrer",
+          },
+          icon("external"),
+          h("span", {}, "Open"),
+        ),
+      ),
       h("pre", { class: "plain" }, text),
     ];
   }
@@ -601,13 +707,18 @@ export class DetailView {
       h("h2", { class: "section-title" }, "Headers"),
       keyValueTable(Object.entries(message.headers ?? {}), "Custom headers", "No custom headers."),
       h("h2", { class: "section-title" }, "Metadata"),
-      keyValueTable(Object.entries(message.metadata ?? {}).filter(([, value]) => !isEmpty(value)), "Metadata", "No metadata."),
+      keyValueTable(
+        Object.entries(message.metadata ?? {}).filter(([, value]) => !isEmpty(value)),
+        "Metadata",
+        "No metadata.",
+      ),
     ];
   }
 
   requestPanel() {
     const request = this.message.request;
-    if (!request) return h("p", { class: "muted" }, "The request that sent this email was not kept.");
+    if (!request)
+      return h("p", { class: "muted" }, "The request that sent this email was not kept.");
     const body = String(request.body ?? "");
     let shown = body;
     if (this.formatBody) {
@@ -630,7 +741,9 @@ export class DetailView {
         "div",
         { class: "idempotency" },
         h("span", { class: "idempotency-label" }, "Idempotency-Key"),
-        key ? h("code", { class: "idempotency-key" }, key) : h("span", { class: "muted" }, "none sent"),
+        key
+          ? h("code", { class: "idempotency-key" }, key)
+          : h("span", { class: "muted" }, "none sent"),
         key ? copyButton("Idempotency-Key", () => key, this.hooks.toast) : "",
       ),
       h("h2", { class: "section-title" }, "Headers"),
@@ -642,8 +755,26 @@ export class DetailView {
         h(
           "div",
           { class: "segments", role: "group", "aria-label": "Body layout" },
-          h("button", { type: "button", class: "segment", "aria-pressed": String(!this.formatBody), onclick: () => ((this.formatBody = false), this.drawPanel("request")) }, "As received"),
-          h("button", { type: "button", class: "segment", "aria-pressed": String(this.formatBody), onclick: () => ((this.formatBody = true), this.drawPanel("request")) }, "Formatted"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "segment",
+              "aria-pressed": String(!this.formatBody),
+              onclick: () => ((this.formatBody = false), this.drawPanel("request")),
+            },
+            "As received",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "segment",
+              "aria-pressed": String(this.formatBody),
+              onclick: () => ((this.formatBody = true), this.drawPanel("request")),
+            },
+            "Formatted",
+          ),
         ),
         copyButton("Request body", () => body, this.hooks.toast),
       ),
@@ -651,7 +782,11 @@ export class DetailView {
       cut
         ? h(
             "button",
-            { type: "button", class: "button subtle small", onclick: () => ((this.fullBody = true), this.drawPanel("request")) },
+            {
+              type: "button",
+              class: "button subtle small",
+              onclick: () => ((this.fullBody = true), this.drawPanel("request")),
+            },
             `Show all ${fileSize(shown.length)}`,
           )
         : "",
@@ -668,12 +803,24 @@ export class DetailView {
         h(
           "li",
           { class: "attachment" },
-          h("span", { class: "file-icon", "aria-hidden": "true" }, fileExtension(attachment.filename)),
+          h(
+            "span",
+            { class: "file-icon", "aria-hidden": "true" },
+            fileExtension(attachment.filename),
+          ),
           h(
             "div",
             { class: "attachment-main" },
-            h("span", { class: "attachment-name" }, attachment.filename || `attachment ${attachment.index + 1}`),
-            h("span", { class: "attachment-meta" }, `${attachment.content_type || "application/octet-stream"} · ${fileSize(attachment.size)}`),
+            h(
+              "span",
+              { class: "attachment-name" },
+              attachment.filename || `attachment ${attachment.index + 1}`,
+            ),
+            h(
+              "span",
+              { class: "attachment-meta" },
+              `${attachment.content_type || "application/octet-stream"} · ${fileSize(attachment.size)}`,
+            ),
           ),
           h(
             "a",
@@ -699,7 +846,10 @@ export class DetailView {
     const items = events.map((event, index) =>
       h(
         "li",
-        { class: `event tone-${statusTone(normaliseType(event.type))}`, "data-type": normaliseType(event.type) },
+        {
+          class: `event tone-${statusTone(normaliseType(event.type))}`,
+          "data-type": normaliseType(event.type),
+        },
         h("span", { class: "event-dot", "aria-hidden": "true" }),
         h(
           "div",
@@ -708,17 +858,40 @@ export class DetailView {
             "div",
             { class: "event-line" },
             h("span", { class: "event-type" }, eventLabel(event.type)),
-            h("time", { class: "event-time", datetime: event.at ?? event.timestamp, title: fullDate(event.at ?? event.timestamp) }, preciseTime(event.at ?? event.timestamp)),
+            h(
+              "time",
+              {
+                class: "event-time",
+                datetime: event.at ?? event.timestamp,
+                title: fullDate(event.at ?? event.timestamp),
+              },
+              preciseTime(event.at ?? event.timestamp),
+            ),
           ),
           h("div", { class: "event-details" }, eventDetails(event)),
-          byEvent[index].length ? h("ul", { class: "deliveries", "aria-label": "Webhook deliveries" }, byEvent[index].map(deliveryItem)) : "",
+          byEvent[index].length
+            ? h(
+                "ul",
+                { class: "deliveries", "aria-label": "Webhook deliveries" },
+                byEvent[index].map(deliveryItem),
+              )
+            : "",
         ),
       ),
     );
     return [
-      h("p", { class: "muted timeline-summary" }, `${plural(events.length, "event")}, ${plural(deliveries.length, "webhook delivery", "webhook deliveries")}`),
+      h(
+        "p",
+        { class: "muted timeline-summary" },
+        `${plural(events.length, "event")}, ${plural(deliveries.length, "webhook delivery", "webhook deliveries")}`,
+      ),
       h("ol", { class: "timeline" }, items),
-      unpaired.length ? [h("h2", { class: "section-title" }, "Other deliveries"), h("ul", { class: "deliveries" }, unpaired.map(deliveryItem))] : "",
+      unpaired.length
+        ? [
+            h("h2", { class: "section-title" }, "Other deliveries"),
+            h("ul", { class: "deliveries" }, unpaired.map(deliveryItem)),
+          ]
+        : "",
     ];
   }
 

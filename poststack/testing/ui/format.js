@@ -145,7 +145,9 @@ export function fileSize(bytes) {
 export function tagText(tag) {
   if (tag && typeof tag === "object") {
     const { name, value } = tag;
-    return value === undefined || value === null || value === "" ? String(name) : `${name}:${value}`;
+    return value === undefined || value === null || value === ""
+      ? String(name)
+      : `${name}:${value}`;
   }
   return String(tag);
 }
