@@ -11,13 +11,14 @@ import base64
 import json
 import os
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from poststack import PostStack, PostStackError
+from poststack import PostStack, PostStackConnectionError, PostStackError
 from poststack.testing import Sandbox
 from poststack.webhooks import verify
 
@@ -515,3 +516,109 @@ def test_every_control_has_an_accessible_name(page: Page, client: PostStack) -> 
     page.keyboard.press("Escape")
     page.locator("body").press("/")
     expect(page.get_by_label("Search emails")).to_be_focused()
+
+
+# --- time, paging, keyboard, reconnecting ------------------------------------------------
+
+
+def test_a_scheduled_email_goes_out_when_the_clock_is_moved_on(
+    page: Page, client: PostStack, sandbox: Sandbox
+) -> None:
+    later = sandbox.clock.now() + timedelta(hours=1)
+    send(client, "Tomorrow's news", scheduled_at=later.isoformat().replace("+00:00", "Z"))
+    row = rows(page).first
+    expect(row.locator(".badge")).to_have_text("Scheduled")
+    open_email(page, "Tomorrow's news")
+    # Nothing to bounce yet: the simulate buttons say why they are off.
+    expect(page.get_by_role("button", name="Hard bounce")).to_be_disabled()
+
+    page.get_by_role("button", name="Clock").click()
+    dialog = page.get_by_role("dialog", name="Sandbox clock")
+    expect(dialog.locator("#clock-mode")).to_have_text("Frozen")
+    dialog.get_by_role("button", name="+1 h").click()
+    dialog.get_by_role("button", name="Close").click()
+    expect(row.locator(".badge")).to_have_text("Delivered")
+    expect(page.locator(".message-head .badge[data-status]")).to_have_text("Delivered")
+    expect(page.get_by_role("button", name="Hard bounce")).to_be_enabled()
+
+
+def test_older_emails_load_on_demand(page: Page, client: PostStack) -> None:
+    client.emails.batch(
+        {"emails": [email(f"Bulk {n:02}") for n in range(55)]}  # type: ignore[typeddict-item]
+    )
+    expect(rows(page)).to_have_count(55)  # live, every arrival is shown
+    page.reload()  # a fresh page loads the newest 50, and more on demand
+    expect(rows(page)).to_have_count(50)
+    expect(page.locator("#list-count")).to_have_text("55 emails")
+    expect(rows(page).first).to_contain_text("Bulk 54")
+    page.get_by_role("button", name="Load older emails").click()
+    expect(rows(page)).to_have_count(55)
+    expect(rows(page).last).to_contain_text("Bulk 00")
+    expect(page.get_by_role("button", name="Load older emails")).to_be_hidden()
+
+
+def test_the_keyboard_moves_through_the_list(page: Page, client: PostStack) -> None:
+    for subject in ("Oldest", "Middle", "Newest"):
+        send(client, subject)
+    expect(rows(page)).to_have_count(3)
+    page.locator("body").press("j")
+    expect(rows(page).first.locator("a")).to_be_focused()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(rows(page).last.locator("a")).to_be_focused()
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    expect(page.locator("#message-subject")).to_have_text("Middle")
+    page.keyboard.press("Escape")
+    expect(page.locator("#detail .detail-empty")).to_be_visible()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search emails")).to_be_focused()
+
+
+def test_the_page_reconnects_to_a_restarted_sandbox(browser: Browser) -> None:
+    first = Sandbox(api_key="sk_test_inbox").start()
+    port = first.port
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(first.base_url + "/")
+        live(page)
+        with PostStack(api_key=first.api_key, base_url=first.base_url) as ps:
+            send(ps, "Sent to the first sandbox")
+        expect(rows(page)).to_have_count(1)
+
+        first.stop()
+        expect(page.locator("#live")).not_to_have_attribute("data-state", "live")
+        with Sandbox(api_key="sk_test_inbox", port=port) as second:
+            live(page)  # the stream came back by itself
+            # What the page shows is the new sandbox's inbox (empty), not what it had.
+            expect(rows(page)).to_have_count(0)
+            with PostStack(api_key=second.api_key, base_url=second.base_url) as ps:
+                send(ps, "Sent to the second sandbox")
+            expect(rows(page)).to_have_count(1)
+            expect(rows(page).first).to_contain_text("Sent to the second sandbox")
+            context.close()
+    finally:
+        first.stop()
+        context.close()
+
+
+def test_a_reset_fault_armed_in_the_page_drops_the_connection(page: Page, sandbox: Sandbox) -> None:
+    page.get_by_role("button", name="Faults").click()
+    dialog = page.get_by_role("dialog", name="Inject faults")
+    dialog.get_by_label("What happens").select_option("reset")
+    expect(dialog.get_by_label("Retry-After")).to_be_hidden()
+    dialog.get_by_label("Method").select_option("POST")
+    dialog.get_by_role("button", name="Arm fault").click()
+    expect(dialog.locator(".pending-item")).to_contain_text("Connection reset")
+    expect(dialog.locator(".pending-item")).to_contain_text("POST")
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.locator("#faults-count")).to_have_text("1")
+
+    with (
+        PostStack(api_key=sandbox.api_key, base_url=sandbox.base_url, max_retries=0) as ps,
+        pytest.raises(PostStackConnectionError),
+    ):
+        ps.emails.send(email("Reset on the way"))  # type: ignore[arg-type]
+    # The page's count follows the plan as requests use it up.
+    expect(page.locator("#faults-count")).to_be_hidden()

@@ -614,6 +614,7 @@ function showFaultCount(count) {
   els.faultsCount.hidden = count === 0;
   els.faultsCount.textContent = String(count);
   els.faultsButton.setAttribute("aria-label", count ? `Faults, ${count} armed` : "Faults");
+  if (count > 0) refreshFaultCount(FAULT_POLL_MS);
 }
 
 async function refreshFaults() {
@@ -624,10 +625,15 @@ async function refreshFaults() {
   }
 }
 
+const FAULT_POLL_MS = 1500;
 let faultCountTimer = null;
 
-/** Faults are used up by API requests this page never sees: recount after each event. */
-function refreshFaultCount() {
+/**
+ * Recount the armed faults soon. API requests use them up without the page
+ * seeing those requests, so this runs after every inbox event and, while any
+ * fault is armed, every FAULT_POLL_MS.
+ */
+function refreshFaultCount(delay = 250) {
   if (faultCountTimer) return;
   faultCountTimer = setTimeout(async () => {
     faultCountTimer = null;
@@ -638,7 +644,7 @@ function refreshFaultCount() {
     } catch {
       // The count is a hint; the dialog shows the error when opened.
     }
-  }, 250);
+  }, delay);
 }
 
 function showError(node, text) {
