@@ -17,6 +17,9 @@ ALL_EXTRAS = ".[requests,trio,django,flask,starlette,fastapi,celery]"
 CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2"]
 # Type information for frameworks that ship none (stubs matching Django 5.2).
 CONTRIB_STUBS = ["django-stubs>=5.2,<6", "celery-types"]
+# The web inbox's browser tests (tests/browser) drive Debian's /usr/bin/chromium
+# through Playwright; Playwright's own browser download is never used.
+BROWSER_TEST_DEPS = ["playwright>=1.45"]
 
 
 @nox.session
@@ -40,7 +43,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite against an editable install with every extra."""
-    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *TEST_DEPS)
+    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *BROWSER_TEST_DEPS, *TEST_DEPS)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
