@@ -2,7 +2,7 @@
 
 The browser is Debian's ``/usr/bin/chromium`` driven by Playwright for Python;
 Playwright's own browser download is never used (the network is closed). One
-browser serves the whole session; every test gets a fresh context (no cookies,
+browser serves all the browser tests; every test gets a fresh context (no cookies,
 storage or cache shared between tests) and a fresh sandbox on its own port.
 
 On a developer's machine without Playwright or Chromium these tests are not
@@ -50,7 +50,10 @@ if not _available and not os.environ.get("CI"):
     collect_ignore_glob = ["test_*.py"]
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop
+# running in the main thread while it is open, which would make every later
+# test's asyncio.run() fail.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     from playwright.sync_api import expect, sync_playwright
 
