@@ -9,13 +9,13 @@ import signal
 import sys
 import threading
 from collections.abc import Generator
-from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from . import _render
 from ._common import EXIT_FAILURE, EXIT_OK, CommandError, UsageError, client_from, print_json
+from ._send import email_json as _email_json
 
 if TYPE_CHECKING:
     from poststack.testing import Sandbox, SandboxEmail
@@ -147,6 +147,7 @@ def sandbox(args: argparse.Namespace) -> int:
             rate_limit=args.rate_limit,
             monthly_quota=args.monthly_quota,
             require_verified_domain=args.require_verified_domain,
+            request_log=0,  # runs for days: the inbox keeps the emails, not every request
         )
     except DatabaseInUseError as exc:
         raise CommandError(str(exc)) from None
@@ -185,13 +186,14 @@ class _Follower:
         """Follow until interrupted (Ctrl-C, or SIGTERM as :class:`_Stop`)."""
         while True:
             # The finite wait lets signals through promptly; nothing is polled.
-            for change, email in sb.watch(timeout=1.0):
-                if email is None:
-                    self._shown.clear()  # the inbox was cleared
-                elif change == "message":
-                    self._arrived(email)
-                else:
-                    self._moved(email)
+            with sb.watch(timeout=1.0) as changes:
+                for change, email in changes:
+                    if email is None:
+                        self._shown.clear()  # the inbox was cleared
+                    elif change == "message":
+                        self._arrived(email)
+                    else:
+                        self._moved(email)
 
     def _arrived(self, email: SandboxEmail) -> None:
         self.accepted += 1
@@ -251,9 +253,3 @@ def _json_line(value: dict[str, Any]) -> None:
     import json
 
     print(json.dumps(value, ensure_ascii=False), flush=True)
-
-
-def _email_json(email: Any) -> dict[str, Any]:
-    data: dict[str, Any] = asdict(email)
-    data["from"] = data.pop("from_")
-    return data

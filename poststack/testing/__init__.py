@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ._lifecycle import TEST_RECIPIENTS, Timings
     from ._models import EmailEvent, RecordedRequest, SandboxEmail, WebhookDelivery
     from ._persistence import DatabaseInUseError
-    from ._sandbox import Sandbox
+    from ._sandbox import OutboxWatch, Sandbox
     from ._webhook_delivery import webhook_signature
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "InboxError",
     "InboxMessage",
     "InboxSummary",
+    "OutboxWatch",
     "RecordedRequest",
     "Sandbox",
     "SandboxClock",
@@ -62,6 +63,7 @@ _HOMES = {
     "InboxError": "_inbox_client",
     "InboxMessage": "_inbox",
     "InboxSummary": "_inbox",
+    "OutboxWatch": "_sandbox",
     "RecordedRequest": "_models",
     "Sandbox": "_sandbox",
     "SandboxClock": "_clock",

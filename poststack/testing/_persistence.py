@@ -108,6 +108,7 @@ def _encode(kind: str, value: object) -> str:
             "fingerprint": value.fingerprint,
             "status": value.status,
             "body": base64.b64encode(value.body).decode("ascii"),
+            "created_at": value.created_at,
         }
     else:  # pragma: no cover - a programming error, not an input
         raise TypeError(f"cannot store a {type(value).__name__} as {kind}")
@@ -232,7 +233,12 @@ class Database:
     def idempotency(self) -> Iterator[tuple[str, IdempotencyRecord]]:
         for _, key, plain in self._rows(IDEMPOTENCY):
             body = base64.b64decode(plain["body"])
-            yield key, IdempotencyRecord(plain["fingerprint"], plain["status"], body)
+            yield (
+                key,
+                IdempotencyRecord(
+                    plain["fingerprint"], plain["status"], body, plain.get("created_at", "")
+                ),
+            )
 
     # -- writing --
 

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
@@ -30,7 +30,7 @@ from ._store import Store
 from ._validation import ApiError, isoformat, parse_timestamp
 from ._webhook_delivery import WebhookDispatcher
 
-__all__ = ["Sandbox"]
+__all__ = ["OutboxWatch", "Sandbox"]
 
 _T = TypeVar("_T")
 _CLOCK_META = "clock"
@@ -107,6 +107,9 @@ class Sandbox:
       the server's bounds (threads answering requests, open connections,
       seconds an idle keep-alive connection is kept, seconds a request may
       take to arrive).
+    - ``request_log``: how many API requests :attr:`requests` keeps (the
+      newest); ``None``, the default, keeps them all (a long-running
+      ``poststack sandbox`` keeps none).
 
     Idempotency keys (the header on any POST, and ``idempotency_key`` in a
     ``POST /emails`` body) remember only successful responses: a replay with
@@ -136,6 +139,7 @@ class Sandbox:
         idle_timeout: float = 60.0,
         request_timeout: float = 30.0,
         stream_keepalive: float = 15.0,
+        request_log: int | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key:
             raise ValueError("api_key must be a non-empty string")
@@ -161,7 +165,7 @@ class Sandbox:
         self._limiter = RateLimiter(rate_limit) if rate_limit is not None else None
         self._database = Database(db) if db is not None else None
         try:
-            self._store = Store(self._database)
+            self._store = Store(self._database, request_log=request_log)
             self._webhooks = WebhookDispatcher(
                 self._store,
                 self.clock,
@@ -379,31 +383,9 @@ class Sandbox:
             raise TimeoutError(f"expected {email_id} to be {status} within {timeout} s, got {got}")
         return self.email(email_id)
 
-    def watch(self, timeout: float | None = None) -> Iterator[tuple[str, SandboxEmail | None]]:
-        """Follow the outbox as it changes: ``("message", email)`` when one arrives,
-        ``("update", email)`` when its status, events or deliveries change,
-        ``("clear", None)`` when the inbox is cleared.
-
-        Iterating blocks until the next change; with ``timeout`` it ends after
-        that many seconds without one. Close the iterator (or leave the loop)
-        to stop watching.
-        """
-        changes: queue.SimpleQueue[tuple[str, SandboxEmail | None]] = queue.SimpleQueue()
-
-        def listener(change: str, email: SandboxEmail | None) -> None:
-            changes.put((change, email))
-
-        with self._store.lock:
-            self._store.email_listeners.append(listener)
-        try:
-            while True:
-                try:
-                    yield changes.get(timeout=timeout)
-                except queue.Empty:
-                    return
-        finally:
-            with self._store.lock:
-                self._store.email_listeners.remove(listener)
+    def watch(self, timeout: float | None = None) -> OutboxWatch:
+        """Follow the outbox as it changes, from now on (see :class:`OutboxWatch`)."""
+        return OutboxWatch(self._store, timeout)
 
     def _wait(
         self,
@@ -532,6 +514,54 @@ class Sandbox:
         if fault.status is not None:
             return _fault_reply(fault)
         return reply
+
+
+class OutboxWatch:
+    """The outbox's changes, in order, from the moment :meth:`Sandbox.watch` was called.
+
+    Iterating yields ``("message", email)`` when an email arrives,
+    ``("update", email)`` when its status, events or deliveries change and
+    ``("clear", None)`` when the inbox is cleared. It blocks until the next
+    change; with a ``timeout`` it ends after that many seconds without one.
+    Use it in a ``with`` block, or :meth:`close` it, to stop watching.
+    """
+
+    def __init__(self, store: Store, timeout: float | None) -> None:
+        self._store = store
+        self._timeout = timeout
+        self._changes: queue.SimpleQueue[tuple[str, SandboxEmail | None]] = queue.SimpleQueue()
+        with store.lock:
+            store.email_listeners.append(self._listen)
+
+    def _listen(self, change: str, email: SandboxEmail | None) -> None:
+        self._changes.put((change, email))  # under the store lock: never blocks
+
+    def __iter__(self) -> OutboxWatch:
+        return self
+
+    def __next__(self) -> tuple[str, SandboxEmail | None]:
+        try:
+            return self._changes.get(timeout=self._timeout)
+        except queue.Empty:
+            self.close()
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop watching (calling it again does nothing)."""
+        with self._store.lock:
+            if self._listen in self._store.email_listeners:
+                self._store.email_listeners.remove(self._listen)
+
+    def __enter__(self) -> OutboxWatch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _fault_reply(fault: Fault) -> Reply:
