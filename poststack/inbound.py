@@ -147,7 +147,7 @@ class InboundMessage:
         if not isinstance(raw, (bytes, bytearray, memoryview)):
             raise TypeError(f"raw must be the message's bytes or str, got {type(raw).__name__}")
         data = bytes(raw)
-        message = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(data))
+        message = BytesParser(policy=policy.default).parsebytes(data)
         date_header = message.get("Date")
         date = getattr(date_header, "datetime", None) if date_header is not None else None
         senders = _mime_addresses(message, "From")
@@ -218,8 +218,10 @@ class InboundMessage:
             kind = event.get("type") if isinstance(event, Mapping) else type(event).__name__
             raise ValueError(f"not an inbound.received event: {kind!r}")
         payload = event["raw"]
-        data = payload.get("data")
-        message = cls.from_api(data if isinstance(data, Mapping) else payload)
+        data: object = payload.get("data")
+        message = cls.from_api(
+            cast("Mapping[str, Any]", data) if isinstance(data, Mapping) else payload
+        )
         inbound_id = message.id if message.id is not None else event["inbound_id"]
         return _replace_origin(message, inbound_id, payload)
 
@@ -257,8 +259,8 @@ def _mime_body(message: EmailMessage, subtype: str) -> str | None:
 def _mime_attachment(part: EmailMessage) -> InboundAttachment:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):  # an attached message (message/rfc822)
-        inner = part.get_payload()
-        first = inner[0] if isinstance(inner, list) and inner else None
+        inner: object = part.get_payload()
+        first = cast("list[object]", inner)[0] if isinstance(inner, list) and inner else None
         payload = first.as_bytes() if isinstance(first, EmailMessage) else part.as_bytes()
     content_id = _mime_header(part, "Content-ID")
     return InboundAttachment(
@@ -285,8 +287,10 @@ def _iso_date(value: str | None) -> datetime | None:
 
 
 def _unwrap(value: object, key: str) -> Any:
-    if isinstance(value, Mapping) and key in value:
-        return cast("Mapping[str, Any]", value)[key]
+    """``value[key]`` when ``value`` is the API's response wrapping the object, else ``value``."""
+    if isinstance(value, Mapping):
+        wrapper = cast("Mapping[str, Any]", value)
+        return wrapper.get(key, wrapper)
     return value
 
 
@@ -309,7 +313,8 @@ def _integer(value: object) -> int | None:
 def _objects(value: object) -> list[Mapping[str, Any]]:
     if not isinstance(value, list):
         return []
-    return [cast("Mapping[str, Any]", item) for item in value if isinstance(item, Mapping)]
+    items = cast("list[object]", value)
+    return [cast("Mapping[str, Any]", item) for item in items if isinstance(item, Mapping)]
 
 
 def _api_address(value: object) -> EmailAddress | None:
@@ -325,15 +330,15 @@ def _api_address(value: object) -> EmailAddress | None:
 def _parse_address(value: str) -> EmailAddress:
     """``"Name <a@b>"`` or ``"a@b"`` as an EmailAddress (the text itself if it will not parse)."""
     header = policy.default.header_factory("To", value)
-    addresses = getattr(header, "addresses", ())
+    addresses: tuple[Address, ...] = getattr(header, "addresses", ())
     if len(addresses) == 1 and addresses[0].addr_spec:
         return EmailAddress(addresses[0].addr_spec, addresses[0].display_name or None)
     return EmailAddress(value)
 
 
 def _api_addresses(value: object) -> tuple[EmailAddress, ...]:
-    items = value if isinstance(value, list) else [value]
-    found = (_api_address(item) for item in cast("list[object]", items))
+    items = cast("list[object]", value) if isinstance(value, list) else [value]
+    found = (_api_address(item) for item in items)
     return tuple(address for address in found if address is not None)
 
 
@@ -354,9 +359,10 @@ def _api_header_pairs(headers: object) -> list[tuple[str, str]]:
             if isinstance(item, Mapping):
                 entry = cast("Mapping[str, Any]", item)
                 pairs.append((str(entry.get("name", "")), str(entry.get("value", ""))))
-            elif isinstance(item, (list, tuple)) and len(cast("Sequence[object]", item)) == 2:
-                name, value = cast("Sequence[object]", item)
-                pairs.append((str(name), str(value)))
+            elif isinstance(item, (list, tuple)):
+                pair = list(cast("Sequence[object]", item))
+                if len(pair) == 2:
+                    pairs.append((str(pair[0]), str(pair[1])))
         return pairs
     return []
 

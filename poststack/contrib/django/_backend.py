@@ -26,6 +26,7 @@ from poststack import PostStack, PostStackError, SendManyError
 from poststack.types import SendEmailParams
 
 from .._config import ClientOptions, client_options
+from . import signals
 from ._payload import check_send_defaults, message_to_params
 from ._status import POSTSTACK_STATUS_ATTR, PostStackStatus, SendStatus
 from .signals import post_send, pre_send
@@ -196,7 +197,7 @@ class EmailBackend(BaseEmailBackend):
             setattr(message, POSTSTACK_ID_ATTR, None)
             setattr(message, POSTSTACK_STATUS_ATTR, None)
             try:
-                pre_send.send(sender=type(self), message=message)
+                signals.send(pre_send, type(self), message=message)
             except CancelSend:
                 cancelled = PostStackStatus.for_message(list(message.recipients()), "cancelled")
                 setattr(message, POSTSTACK_STATUS_ATTR, cancelled)
@@ -212,13 +213,9 @@ class EmailBackend(BaseEmailBackend):
         setattr(item.message, POSTSTACK_STATUS_ATTR, status)
         if status.id is not None:
             setattr(item.message, POSTSTACK_ID_ATTR, status.id)
-        errors: list[Exception] = []
-        for receiver, answer in post_send.send_robust(
-            sender=type(self), message=item.message, status=status
-        ):
-            if isinstance(answer, Exception):
-                logger.error("post_send receiver %r failed", receiver, exc_info=answer)
-                errors.append(answer)
+        errors = signals.send_robust(post_send, type(self), message=item.message, status=status)
+        for error in errors:
+            logger.error("a post_send receiver failed", exc_info=error)
         return errors
 
     def _send_one(self, client: PostStack, item: _Outgoing) -> int:

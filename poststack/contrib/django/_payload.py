@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.message import Message
@@ -298,7 +298,7 @@ def _scheduled_at(value: object, where: str) -> str:
     return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_CHECKS = {
+_CHECKS: dict[str, Callable[[object, str], Any]] = {
     "tags": _string_list,
     "metadata": _string_map,
     "scheduled_at": _scheduled_at,

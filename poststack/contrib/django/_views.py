@@ -17,7 +17,8 @@ the raw body, skip redeliveries, then dispatch) whose one handler sends the
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -37,15 +38,8 @@ from poststack.webhooks import (
     WebhookRouter,
 )
 
+from . import signals
 from .signals import inbound, tracking
-
-try:  # Django 5.1+: LoginRequiredMiddleware must let PostStack in
-    from django.contrib.auth.decorators import login_not_required
-except ImportError:  # pragma: no cover - older Django has no such middleware
-
-    def login_not_required(view_func: Any) -> Any:
-        return view_func
-
 
 __all__ = ["WebhookView"]
 
@@ -90,12 +84,24 @@ def _store() -> EventStore | None:
     )
 
 
+_V = TypeVar("_V", bound=Callable[..., Any])
+
+
+def _login_not_required(view: _V) -> _V:
+    """PostStack has no session: let it past ``LoginRequiredMiddleware`` (Django 5.1+).
+
+    What Django's own ``login_not_required`` does, which Django 4.2 lacks.
+    """
+    setattr(view, "login_required", False)  # noqa: B010 - an attribute Django reads
+    return view
+
+
 def _send_signal(event: Event) -> None:
     if event["type"] == "inbound.received":
         message = InboundMessage.from_event(event)
-        inbound.send(sender=WebhookView, event=event, message=message)
+        signals.send(inbound, WebhookView, event=event, message=message)
     else:
-        tracking.send(sender=WebhookView, event=event)
+        signals.send(tracking, WebhookView, event=event)
 
 
 def _read_body(request: HttpRequest, limit: int) -> bytes | None:
@@ -107,7 +113,7 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
-@method_decorator([csrf_exempt, login_not_required], name="dispatch")
+@method_decorator([csrf_exempt, _login_not_required], name="dispatch")
 class WebhookView(View):
     """Receives PostStack's webhook deliveries and sends the ``tracking``/``inbound`` signals.
 
@@ -118,7 +124,7 @@ class WebhookView(View):
     exception propagates (Django answers 500), and PostStack retries.
     """
 
-    http_method_names: ClassVar[list[str]] = ["post", "head", "options"]
+    http_method_names = ["post", "head", "options"]  # noqa: RUF012 - as View declares it
     max_body_size = DEFAULT_MAX_BODY_SIZE
 
     def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -21,6 +21,9 @@ answer 500, so PostStack delivers the event again later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from django.dispatch import Signal
 
 __all__ = ["inbound", "post_send", "pre_send", "tracking"]
@@ -29,3 +32,21 @@ pre_send = Signal()
 post_send = Signal()
 tracking = Signal()
 inbound = Signal()
+
+
+# django-stubs types a receiver as returning Unknown, which strict pyright reports at
+# every use; these two wrappers are the only places that touch it.
+
+
+def send(signal: Signal, sender: type, **named: object) -> None:
+    """``signal.send(...)``: a receiver's exception propagates to the caller."""
+    signal.send(sender=sender, **named)  # pyright: ignore[reportUnknownMemberType]
+
+
+def send_robust(signal: Signal, sender: type, **named: object) -> list[Exception]:
+    """``signal.send_robust(...)``: every receiver runs; the exceptions they raised."""
+    answers = cast(
+        "Sequence[tuple[object, object]]",
+        signal.send_robust(sender=sender, **named),  # pyright: ignore[reportUnknownMemberType]
+    )
+    return [answer for _, answer in answers if isinstance(answer, Exception)]
