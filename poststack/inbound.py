@@ -138,9 +138,11 @@ class InboundMessage:
         """Parse an RFC 5322 message (as received over SMTP) with the standard library.
 
         The first ``text/plain`` and ``text/html`` body parts become ``text`` and
-        ``html``; every other part that is an attachment or inline file becomes
-        an :class:`InboundAttachment` with its decoded bytes. Malformed headers
-        do not raise: what cannot be read is left empty.
+        ``html`` (with ``\n`` line ends); every other part, inline or attached,
+        becomes an :class:`InboundAttachment` with its decoded bytes (an attached
+        message is one part). Headers are decoded, UTF-8 ones (SMTPUTF8)
+        included. Malformed headers do not raise: what cannot be read is left
+        empty.
         """
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
@@ -148,19 +150,26 @@ class InboundMessage:
             raise TypeError(f"raw must be the message's bytes or str, got {type(raw).__name__}")
         data = bytes(raw)
         message = BytesParser(policy=policy.default).parsebytes(data)
-        date_header = message.get("Date")
-        date = getattr(date_header, "datetime", None) if date_header is not None else None
-        senders = _mime_addresses(message, "From")
+        headers = _mime_headers(message)
+        text_part = message.get_body(preferencelist=("plain",))
+        html_part = message.get_body(preferencelist=("html",))
+        bodies = [part for part in (text_part, html_part) if part is not None]
+        senders = _addresses_in(headers, "From")
+        date = getattr(_parsed_header(headers, "Date"), "datetime", None)
         return cls(
             from_=senders[0] if senders else None,
-            to=_mime_addresses(message, "To"),
-            cc=_mime_addresses(message, "Cc"),
-            subject=_mime_header(message, "Subject"),
-            text=_mime_body(message, "plain"),
-            html=_mime_body(message, "html"),
-            headers=Headers([(name, str(value)) for name, value in message.items()]),
-            attachments=tuple(_mime_attachment(part) for part in message.iter_attachments()),
-            message_id=_mime_header(message, "Message-ID"),
+            to=_addresses_in(headers, "To"),
+            cc=_addresses_in(headers, "Cc"),
+            subject=headers.get("Subject"),
+            text=_mime_text(text_part),
+            html=_mime_text(html_part),
+            headers=headers,
+            attachments=tuple(
+                _mime_attachment(part)
+                for part in _leaves(message)
+                if not any(part is body for body in bodies)
+            ),
+            message_id=headers.get("Message-ID"),
             date=date if isinstance(date, datetime) else None,
             raw=data,
         )
@@ -229,23 +238,36 @@ class InboundMessage:
 # -- MIME helpers --
 
 
-def _mime_header(message: EmailMessage, name: str) -> str | None:
-    value = message.get(name)
-    return str(value) if value is not None else None
+def _mime_headers(message: EmailMessage) -> Headers:
+    """Every header, decoded: encoded words, folding, and UTF-8 (SMTPUTF8) alike."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in message.raw_items():
+        # The parser keeps raw 8-bit bytes (an SMTPUTF8 header) as surrogates: they
+        # are UTF-8, so decode them before the header itself is parsed.
+        text = str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        pairs.append((name, str(policy.default.header_factory(name, text))))
+    return Headers(pairs)
 
 
-def _mime_addresses(message: EmailMessage, name: str) -> tuple[EmailAddress, ...]:
+def _parsed_header(headers: Headers, name: str) -> object:
+    value = headers.get(name)
+    return policy.default.header_factory(name, value) if value is not None else None
+
+
+def _addresses_in(headers: Headers, name: str) -> tuple[EmailAddress, ...]:
     found: list[EmailAddress] = []
-    for header in message.get_all(name) or ():
-        for address in getattr(header, "addresses", ()):
+    for value in headers.get_all(name):
+        parsed: tuple[Address, ...] = getattr(
+            policy.default.header_factory(name, value), "addresses", ()
+        )
+        for address in parsed:
             spec = address.addr_spec
             if spec and spec != "<>":
                 found.append(EmailAddress(spec, address.display_name or None))
     return tuple(found)
 
 
-def _mime_body(message: EmailMessage, subtype: str) -> str | None:
-    part = message.get_body(preferencelist=(subtype,))
+def _mime_text(part: EmailMessage | None) -> str | None:
     if part is None:
         return None
     try:
@@ -253,7 +275,19 @@ def _mime_body(message: EmailMessage, subtype: str) -> str | None:
     except (LookupError, ValueError):  # an unknown charset, a broken encoding
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
-    return content if isinstance(content, str) else None
+    if not isinstance(content, str):
+        return None
+    # Mail travels with CRLF line ends; Python text (and the API's bodies) use \n.
+    return content.replace("\r\n", "\n")
+
+
+def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:
+    """The parts that hold content, in order; an attached message is one part, not opened."""
+    if part.get_content_maintype() == "multipart":
+        for child in part.iter_parts():
+            yield from _leaves(cast(EmailMessage, child))
+    else:
+        yield part
 
 
 def _mime_attachment(part: EmailMessage) -> InboundAttachment:
@@ -262,13 +296,13 @@ def _mime_attachment(part: EmailMessage) -> InboundAttachment:
         inner: object = part.get_payload()
         first = cast("list[object]", inner)[0] if isinstance(inner, list) and inner else None
         payload = first.as_bytes() if isinstance(first, EmailMessage) else part.as_bytes()
-    content_id = _mime_header(part, "Content-ID")
+    content_id = part.get("Content-ID")
     return InboundAttachment(
         filename=part.get_filename(),
         content_type=part.get_content_type(),
         content=payload,
         size=len(payload),
-        content_id=content_id.strip().strip("<>") if content_id else None,
+        content_id=str(content_id).strip().strip("<>") if content_id else None,
         inline=part.get_content_disposition() == "inline",
     )
 
