@@ -48,12 +48,14 @@ class Receiver:
                     {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
                 )
                 status = outer._answer(got)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                # Recorded before the answer: the sender sends the next delivery only
+                # after this one is answered, so the list keeps their order.
                 with outer._changed:
                     outer.received.append(got)
                     outer._changed.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
