@@ -6,11 +6,19 @@ The tests point ``POSTSTACK_BASE_URL`` and ``POSTSTACK_API_KEY`` at a sandbox wi
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
-ALLOWED_HOSTS = ["testserver"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1"]  # the sandbox delivers webhooks to 127.0.0.1
 ROOT_URLCONF = "tests.contrib.djangoproject.urls"
-INSTALLED_APPS: list[str] = []
+# The shop app's models come from docs/django.md (tests/contrib/test_django_webhooks.py).
+INSTALLED_APPS: list[str] = ["tests.contrib.djangoproject.shop"]
 MIDDLEWARE: list[str] = []
 USE_TZ = True
+# In memory, shared by the threads of one process (the test's and the served app's).
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "file:poststack-django-tests?mode=memory&cache=shared",
+    }
+}
 
 EMAIL_BACKEND = "poststack.contrib.django.EmailBackend"
 DEFAULT_FROM_EMAIL = "Webmaster <webmaster@yourdomain.com>"
