@@ -268,7 +268,8 @@ def test_a_redelivery_runs_no_handler(router: WebhookRouter) -> None:
     first = router.handle(*delivery())
     again = router.handle(*delivery())
     assert (first.status, first.duplicate) == (200, False)
-    assert (again.status, again.body, again.duplicate) == (200, {"received": True}, True)
+    assert (again.status, again.duplicate) == (200, True)
+    assert again.body == {"received": True, "duplicate": True}
     assert again.event is not None
     assert again.event["id"] == "evt_1"
     assert calls == ["evt_1"]

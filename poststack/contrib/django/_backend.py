@@ -209,14 +209,21 @@ class EmailBackend(BaseEmailBackend):
         return outgoing
 
     def _finish(self, item: _Outgoing, status: PostStackStatus) -> list[Exception]:
-        """Record a message's outcome and tell ``post_send``; the receivers' errors."""
+        """Record a message's outcome and tell ``post_send``; a receiver's error, if any.
+
+        Not ``send_robust``: it logs a receiver's error to ``django.dispatch``, which
+        mails the ADMINS in production, through this backend, whose ``post_send``
+        fails again: a loop. The error goes to our caller instead (raised once every
+        message has its status).
+        """
         setattr(item.message, POSTSTACK_STATUS_ATTR, status)
         if status.id is not None:
             setattr(item.message, POSTSTACK_ID_ATTR, status.id)
-        errors = signals.send_robust(post_send, type(self), message=item.message, status=status)
-        for error in errors:
-            logger.error("a post_send receiver failed", exc_info=error)
-        return errors
+        try:
+            signals.send(post_send, type(self), message=item.message, status=status)
+        except Exception as exc:
+            return [exc]
+        return []
 
     def _send_one(self, client: PostStack, item: _Outgoing) -> int:
         try:

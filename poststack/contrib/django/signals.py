@@ -8,7 +8,8 @@ Connect receivers as with any Django signal (``@receiver(tracking)``):
   counted, and its ``poststack_status.status`` is ``"cancelled"``).
 - ``post_send(sender, message, status)``: once per message the backend tried to
   send, with its :class:`~poststack.contrib.django.PostStackStatus`, before any
-  error is raised.
+  error is raised. A receiver's exception stops the other receivers of that
+  message and is raised by ``send_messages`` once every message has its status.
 - ``tracking(sender, event)``: a verified webhook event about an email
   (``email.delivered``, ``email.bounced``, …), or an ``UnknownEvent`` for
   event types without a type of their own (contact or domain events).
@@ -21,9 +22,6 @@ answer 500, so PostStack delivers the event again later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import cast
-
 from django.dispatch import Signal
 
 __all__ = ["inbound", "post_send", "pre_send", "tracking"]
@@ -35,18 +33,9 @@ inbound = Signal()
 
 
 # django-stubs types a receiver as returning Unknown, which strict pyright reports at
-# every use; these two wrappers are the only places that touch it.
+# every use: this wrapper is the one place that touches it.
 
 
 def send(signal: Signal, sender: type, **named: object) -> None:
     """``signal.send(...)``: a receiver's exception propagates to the caller."""
     signal.send(sender=sender, **named)  # pyright: ignore[reportUnknownMemberType]
-
-
-def send_robust(signal: Signal, sender: type, **named: object) -> list[Exception]:
-    """``signal.send_robust(...)``: every receiver runs; the exceptions they raised."""
-    answers = cast(
-        "Sequence[tuple[object, object]]",
-        signal.send_robust(sender=sender, **named),  # pyright: ignore[reportUnknownMemberType]
-    )
-    return [answer for _, answer in answers if isinstance(answer, Exception)]
