@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from poststack_core import (
     SIGNATURE_HEADER,
@@ -60,7 +60,10 @@ DEFAULT_MAX_BODY_SIZE = 5 * 1024 * 1024
 
 Handler = Callable[[Event], object]
 """``handler(event)``: a function or a coroutine function; its return value is ignored."""
-H = TypeVar("H", bound=Handler)
+# A handler may annotate its argument with the types it is registered for
+# (``def bounced(event: BouncedEvent)``), narrower than Event: the router sends it
+# only those, which no signature can say.
+H = TypeVar("H", bound=Callable[..., object])
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _TRACKING = frozenset(TRACKING_EVENT_TYPES)
@@ -193,7 +196,9 @@ class WebhookRouter:
 
         Email types must be one of the API's (a misspelt one would never fire);
         other ``namespace.name`` types (``contact.created``) are taken as
-        given. Several handlers for one type run in the order registered.
+        given: they arrive as :class:`UnknownEvent`. Several handlers for one
+        type run in the order registered. The handler may annotate its
+        argument with exactly these types (``event: BouncedEvent``).
         """
         if not names:
             raise TypeError("on() needs at least one event type; use catch_all for every event")
@@ -207,7 +212,7 @@ class WebhookRouter:
         def register(handler: H) -> H:
             _check_handler(handler)
             for name in names:
-                self._handlers.setdefault(name, []).append(handler)
+                self._handlers.setdefault(name, []).append(cast(Handler, handler))
             return handler
 
         return register
@@ -215,7 +220,7 @@ class WebhookRouter:
     def catch_all(self, handler: H) -> H:
         """Register a handler for every event no :meth:`on` handler is registered for."""
         _check_handler(handler)
-        self._catch_all.append(handler)
+        self._catch_all.append(cast(Handler, handler))
         return handler
 
     def handlers_for(self, event: Event) -> list[Handler]:
