@@ -20,8 +20,8 @@ from poststack.contrib.fastapi import (
     lifespan,
     webhook_router,
 )
-from poststack.webhooks import Event, SentEvent, WebhookRouter
 from poststack.testing import Sandbox
+from poststack.webhooks import Event, SentEvent, WebhookRouter
 from poststack_core import sign
 from tests.contrib.conftest import doc_blocks, serve_asgi
 
@@ -229,7 +229,7 @@ def test_docs(
     namespace: dict[str, Any] = {"__name__": "docs_fastapi"}
     exec(main_block, namespace)
     with serve_asgi(namespace["app"]) as url:
-        webhook_id, secret = register_webhook(
+        _, secret = register_webhook(
             sb, f"{url}/webhooks/poststack", ["email.sent", "email.delivered", "email.bounced"]
         )
         monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", secret)
