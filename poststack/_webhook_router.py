@@ -305,8 +305,8 @@ class WebhookRouter:
             claim = store.claim(key)
             if claim is Claim.DONE:
                 logger.info("webhook event %s was handled before: not again", key)
-                body = {"received": True, "duplicate": True}
-                return WebhookResponse(200, body, event, duplicate=True)
+                answer = {"received": True, "duplicate": True}
+                return WebhookResponse(200, answer, event, duplicate=True)
             if claim is Claim.IN_PROGRESS:
                 logger.info("webhook event %s is being handled: asking for a retry", key)
                 return _refused(409, "This event is being handled; deliver it again later")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from typing import Any, cast
 
@@ -267,7 +267,7 @@ def _addresses_in(headers: Headers, name: str) -> tuple[EmailAddress, ...]:
     return tuple(found)
 
 
-def _mime_text(part: EmailMessage | None) -> str | None:
+def _mime_text(part: MIMEPart | None) -> str | None:
     if part is None:
         return None
     try:
@@ -281,16 +281,16 @@ def _mime_text(part: EmailMessage | None) -> str | None:
     return content.replace("\r\n", "\n")
 
 
-def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:
+def _leaves(part: MIMEPart) -> Iterator[MIMEPart]:
     """The parts that hold content, in order; an attached message is one part, not opened."""
     if part.get_content_maintype() == "multipart":
         for child in part.iter_parts():
-            yield from _leaves(cast(EmailMessage, child))
+            yield from _leaves(child)
     else:
         yield part
 
 
-def _mime_attachment(part: EmailMessage) -> InboundAttachment:
+def _mime_attachment(part: MIMEPart) -> InboundAttachment:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):  # an attached message (message/rfc822)
         inner: object = part.get_payload()

@@ -20,7 +20,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.test import Client, override_settings
 from django.urls import resolve, reverse
 
-from poststack.contrib.django import CacheEventStore, inbound, tracking
+from poststack.contrib.django import CacheEventStore, PostStackMessage, inbound, tracking
 from poststack.inbound import InboundMessage
 from poststack.testing import Sandbox
 from poststack.webhooks import Claim, Event, InboundEvent
@@ -95,10 +95,13 @@ def test_events_reach_the_models_of_the_messages_they_are_about(
     order_model = shop["Order"]
     ada = order_model.objects.create(email="ada@example.org")
     bob = order_model.objects.create(email="bounced@example.org")
-    messages = [EmailMessage("Your order", "Thanks!", None, [o.email]) for o in (ada, bob)]
+    messages = [
+        PostStackMessage("Your order", "Thanks!", to=[o.email], metadata={"order_id": str(o.pk)})
+        for o in (ada, bob)
+    ]
     assert get_connection().send_messages(messages) == 2  # one batch request
     for order, message in zip((ada, bob), messages, strict=True):
-        order.poststack_id = message.poststack_id  # type: ignore[attr-defined]
+        order.poststack_id = message.poststack_id
         order.save(update_fields=["poststack_id"])
     # The lifecycle delivers queued, sent, then delivered or bounced for each.
     deliveries = sb.wait_for_deliveries(6, timeout=30)
@@ -116,6 +119,8 @@ def test_events_reach_the_models_of_the_messages_they_are_about(
         assert event["type"] != "inbound.received"
         by_email.setdefault(event["email_id"], []).append(event)
     assert set(by_email) == {ada.poststack_id, bob.poststack_id}
+    for order in (ada, bob):
+        assert {e["metadata"]["order_id"] for e in by_email[order.poststack_id]} == {str(order.pk)}
     assert [e["type"] for e in by_email[ada.poststack_id]] == [
         "email.queued",
         "email.sent",
