@@ -195,10 +195,16 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+_spellings: dict[str, tuple[str, ...]] = {}
+
+
 def _lookup(source: Mapping[str, Any], *names: str) -> object:
     """The first of ``names`` present (and not null) in ``source``, snake_case or camelCase."""
     for name in names:
-        for spelling in (name, _camel(name)):
+        spellings = _spellings.get(name)
+        if spellings is None:  # a few dozen names: remembered, not recomputed per event
+            spellings = _spellings[name] = tuple(dict.fromkeys((name, _camel(name))))
+        for spelling in spellings:
             value = source.get(spelling)
             if value is not None:
                 return value

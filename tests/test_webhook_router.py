@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import trio
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -522,7 +522,9 @@ class StoreMatchesItsModel(RuleBasedStateMachine):
 
 
 TestStoreMatchesItsModel = StoreMatchesItsModel.TestCase
-TestStoreMatchesItsModel.settings = settings(max_examples=200, stateful_step_count=40)
+TestStoreMatchesItsModel.settings = settings(
+    max_examples=200, stateful_step_count=40, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @pytest.fixture(autouse=True)

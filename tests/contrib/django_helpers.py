@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +18,6 @@ from tests.contrib.conftest import doc_blocks
 from tests.webhook_helpers import serve_wsgi
 
 SHOP_MODELS = "tests.contrib.djangoproject.shop.models"
-_keeper: sqlite3.Connection | None = None
 _loaded: dict[str, Any] = {}
 _lock = threading.Lock()
 
@@ -43,16 +41,12 @@ def shop_models() -> dict[str, Any]:
     """The models (and receivers) block of docs/django.md, loaded as the shop app's models.
 
     Loaded once per process (a model class registers itself with Django), and its
-    table created in the shared in-memory database, which a connection of our own
-    keeps alive while Django opens and closes its own.
+    table created in the test project's database.
     """
-    global _keeper
     with _lock:
         if not _loaded:
             from django.db import connection
 
-            name = settings.DATABASES["default"]["NAME"]
-            _keeper = sqlite3.connect(str(name), uri=True, check_same_thread=False)
             module = ModuleType(SHOP_MODELS)
             exec(compile(docs_block("class Order(models.Model)"), "docs/django.md", "exec"),
                  module.__dict__)  # fmt: skip
