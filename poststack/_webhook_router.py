@@ -181,7 +181,16 @@ class WebhookRouter:
         if max_body_size < 1:
             raise ValueError(f"max_body_size must be at least 1 byte, got {max_body_size}")
         self.max_body_size = max_body_size
-        self.store: EventStore | None = MemoryEventStore() if store is _DEFAULT_STORE else store
+        if store is _DEFAULT_STORE:
+            store = MemoryEventStore()
+        elif store is not None and not all(
+            callable(getattr(store, name, None)) for name in ("claim", "finish", "release")
+        ):
+            raise TypeError(
+                "store must be an EventStore (with claim, finish and release) or None, "
+                f"got {type(store).__name__}"
+            )
+        self.store: EventStore | None = store
         self._handlers: dict[str, list[Handler]] = {}
         self._catch_all: list[Handler] = []
 

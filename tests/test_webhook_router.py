@@ -332,6 +332,11 @@ def test_without_an_event_id_the_delivery_header_is_the_key(router: WebhookRoute
     assert len(calls) == 4
 
 
+def test_a_store_must_be_one() -> None:
+    with pytest.raises(TypeError, match="claim, finish and release"):
+        WebhookRouter(secret=SECRET, store={})  # type: ignore[arg-type]
+
+
 def test_de_duplication_can_be_turned_off() -> None:
     router = WebhookRouter(secret=SECRET, store=None)
     calls: list[int] = []
