@@ -146,7 +146,7 @@ def test_a_validly_signed_payload_that_is_not_an_object_is_a_payload_error(
         construct_event(payload, sign(payload, SECRET), SECRET)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # no time limit on a loaded machine
 @given(st.one_of(st.binary(max_size=200), st.text(max_size=200), json_values.map(json.dumps)))
 def test_construct_event_only_ever_returns_an_object_or_raises_verification_errors(
     payload: bytes | str,
