@@ -1,8 +1,10 @@
-"""The only loops in the SDK: carry out a Call's actions with a transport and a sleep.
+"""The only loops in the SDK: carry out Calls, Plans and page walks, blocking or awaiting.
 
-``_attempted`` holds everything the two loops share (feeding the Call what an
-attempt produced, logging); ``run_sync`` and ``run_async`` only do the I/O each
-action asks for.
+``run_sync`` and ``run_async`` carry out one Call's actions with a transport
+and a sleep; ``_attempted`` holds what they share (feeding the Call what an
+attempt produced, logging). :class:`Blocking` and :class:`Awaiting` are the
+two clients' Binders: they turn each core definition into the method a
+resource attribute becomes, running its Operation, its Plan or its pages.
 """
 
 from __future__ import annotations
@@ -11,25 +13,30 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from poststack_core import (
+    Action,
     Call,
     ClientConfig,
+    ConnectionBroken,
     Done,
     Operation,
+    PagedCall,
+    Plan,
+    PostStackError,
     Response,
     Send,
     TransportFailure,
     Wait,
     idempotency_key_from,
 )
-from poststack_core._call import Action
 
 from .transports import AsyncTransport, Transport
 from .transports._runtime import sleep as async_sleep
 
+P = ParamSpec("P")
 R = TypeVar("R")
 logger = logging.getLogger("poststack")
 _DEBUG = logging.DEBUG
@@ -72,6 +79,19 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
         logger.debug("%s %s -> %s (%s)", request.method, path, result, where)
 
 
+def _unexpected(exc: Exception) -> TransportFailure:
+    """What an exception a transport should not have raised means: a connection that broke.
+
+    Whatever the library raised (a bug of its own, "Event loop is closed"), the
+    request may have left, so it is judged as a broken connection: retried
+    under the same Idempotency-Key, and at worst a PostStackConnectionError
+    with the original exception as its cause. No other exception leaves a send.
+    """
+    failure = ConnectionBroken(str(exc) or type(exc).__name__)
+    failure.__cause__ = exc
+    return failure
+
+
 def _attempted(
     call: Call[R], send: Send, outcome: Outcome, clock: Callable[[], float]
 ) -> Action[R]:
@@ -104,6 +124,10 @@ def run_sync(
                 outcome: Outcome = transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
+            except PostStackError:
+                raise
+            except Exception as exc:
+                outcome = _unexpected(exc)
             action = _attempted(call, action, outcome, clock)
         elif isinstance(action, Done):
             return action.value
@@ -131,8 +155,141 @@ async def run_async(
                 outcome: Outcome = await transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
+            except PostStackError:
+                raise
+            except Exception as exc:
+                outcome = _unexpected(exc)
             action = _attempted(call, action, outcome, clock)
         elif isinstance(action, Done):
             return action.value
         else:
             raise action.error
+
+
+class Blocking:
+    """PostStack's Binder: every definition becomes a blocking method."""
+
+    def __init__(self, config: ClientConfig, transport: Callable[[], Transport], owner: object):
+        self._config = config
+        self._transport = transport
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return repr(self._owner)
+
+    def run(self, operation: Operation[R]) -> R:
+        """Run one Operation with the client's transport: its parsed result."""
+        return run_sync(operation, self._config, self._transport())
+
+    def bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
+        """A method that builds the Operation and runs it."""
+        run = self.run
+
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return run(build(*args, **kwargs))
+
+        return method
+
+    def bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
+        """A method that builds the Plan and runs its operations, in order."""
+        run = self.run
+
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            plan = build(*args, **kwargs)
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
+
+        return method
+
+    def bind_pages(
+        self, build: Callable[..., Operation[Any]], items: Callable[[Any], object]
+    ) -> Callable[..., Iterator[Any]]:
+        """A method that yields every item of the list, fetching page after page."""
+        run = self.run
+
+        def method(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            # Built here, not in the generator: a bad argument fails at the call.
+            pages = PagedCall(build, items, args, kwargs)
+            return _walk(pages, run)
+
+        return method
+
+
+def _walk(pages: PagedCall, run: Callable[[Operation[Any]], Any]) -> Iterator[Any]:
+    while not pages.done:
+        yield from pages.take(run(pages.operation()))
+
+
+class Awaiting:
+    """AsyncPostStack's Binder: every definition becomes a coroutine function."""
+
+    def __init__(
+        self, config: ClientConfig, transport: Callable[[], AsyncTransport], owner: object
+    ):
+        self._config = config
+        self._transport = transport
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return repr(self._owner)
+
+    async def run(self, operation: Operation[R]) -> R:
+        """Run one Operation with the client's transport: its parsed result."""
+        return await run_async(operation, self._config, self._transport())
+
+    def bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        """A coroutine function that builds the Operation and runs it."""
+        run = self.run
+
+        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            return await run(build(*args, **kwargs))
+
+        return method
+
+    def bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        """A coroutine function that builds the Plan and runs its operations, in order."""
+        run = self.run
+
+        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            plan = build(*args, **kwargs)
+            results: list[Any] = []
+            try:
+                for operation in plan.operations:
+                    results.append(await run(operation))
+            except PostStackError as error:
+                failure = plan.failure(results, error)
+                if failure is error:
+                    raise
+                raise failure from error
+            return plan.combine(results)
+
+        return method
+
+    def bind_pages(
+        self, build: Callable[..., Operation[Any]], items: Callable[[Any], object]
+    ) -> Callable[..., AsyncIterator[Any]]:
+        """A method that returns an async iterator over every item, page after page."""
+        run = self.run
+
+        def method(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            # Built here, not in the generator: a bad argument fails at the call.
+            pages = PagedCall(build, items, args, kwargs)
+            return _async_walk(pages, run)
+
+        return method
+
+
+async def _async_walk(
+    pages: PagedCall, run: Callable[[Operation[Any]], Coroutine[Any, Any, Any]]
+) -> AsyncIterator[Any]:
+    while not pages.done:
+        for item in pages.take(await run(pages.operation())):
+            yield item

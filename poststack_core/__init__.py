@@ -3,9 +3,25 @@
 It builds requests, parses responses and decides retries as a state machine
 (:class:`Call`), and never touches a socket, a clock or a random source of its
 own: drivers pass those in. Any runtime can embed it.
+
+The public API, everything a driver, a transport or a façade needs:
+
+- running one call: :class:`Call` and the actions it answers with
+  (:class:`Send`, :class:`Wait`, :class:`Done`, :class:`Fail`), fed
+  :class:`Response` values or :class:`TransportFailure` subclasses;
+- what to run: :class:`Operation` (one request) and :class:`Plan` (several),
+  built by the endpoint definitions in :mod:`poststack_core.endpoints`;
+  :class:`PagedCall` for walking a list page by page;
+- configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
+- webhooks: signatures (:func:`verify`, :func:`sign`), and deliveries verified
+  and parsed into typed events (:func:`construct_event`, :func:`parse_event`,
+  :data:`Event` and its members);
+- the errors a caller sees, and the resource machinery
+  (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
+  definition into a blocking or an async method.
 """
 
-from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
+from ._call import Action, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
     AttemptTimedOut,
@@ -15,6 +31,7 @@ from ._errors import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     SendManyError,
     TransportFailure,
     WebhookPayloadError,
@@ -39,28 +56,28 @@ from ._events import (
     TrackingEventType,
     UnknownEvent,
     UnsubscribedEvent,
-    event_name,
     parse_event,
 )
 from ._idempotency import idempotency_key_from
-from ._messages import Request, Response
-from ._operation import NO_BODY, Operation, Plan, ResponseKind
-from ._parse import error_from_response, parse_success
-from ._retry_after import parse_http_date, parse_retry_after
-from ._retry_policy import DEFAULT_MAX_RETRIES, QUOTA_CODES, RetryPolicy, validate_max_retries
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
+from ._operation import Operation, Plan, ResponseKind
+from ._pagination import PagedCall
+from ._resource import Async, Binder, Mode, Resource, Sync, endpoint, pages, planned
+from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, Secret, check_secrets, construct_event, sign, verify
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
-    "EVENTS",
     "INBOUND_EVENT_TYPE",
-    "NO_BODY",
-    "QUOTA_CODES",
     "SIGNATURE_HEADER",
     "TRACKING_EVENT_TYPES",
+    "Action",
+    "Async",
     "AttemptTimedOut",
+    "Binder",
     "BouncedEvent",
     "Call",
     "CallStateError",
@@ -76,16 +93,20 @@ __all__ = [
     "Fail",
     "FailedEvent",
     "InboundEvent",
+    "Mode",
     "OpenedEvent",
     "Operation",
+    "PagedCall",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
     "QueuedEvent",
     "Request",
+    "Resource",
     "Response",
     "ResponseKind",
+    "ResponseTooLarge",
     "RetryPolicy",
     "Secret",
     "Send",
@@ -93,6 +114,7 @@ __all__ = [
     "SentEvent",
     "SoftBouncedEvent",
     "State",
+    "Sync",
     "TrackingEvent",
     "TrackingEventType",
     "TransportFailure",
@@ -103,16 +125,13 @@ __all__ = [
     "WebhookVerificationError",
     "check_secrets",
     "construct_event",
-    "error_from_response",
-    "event_name",
+    "endpoint",
     "idempotency_key_from",
     "is_loopback_host",
+    "pages",
     "parse_event",
-    "parse_http_date",
-    "parse_retry_after",
-    "parse_success",
+    "planned",
     "sign",
-    "validate_max_retries",
     "verify",
 ]
 

@@ -268,7 +268,7 @@ def _timestamp(value: object) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
-def event_name(payload: Mapping[str, Any]) -> str | None:
+def _event_name(payload: Mapping[str, Any]) -> str | None:
     """The event type a payload names (``type``, else ``event``), as delivered."""
     return _text(_lookup(payload, "type", "event", "event_type"))
 
@@ -285,7 +285,7 @@ def parse_event(payload: Mapping[str, Any]) -> Event:
     if as_mapping(payload) is None:
         raise TypeError(f"payload must be a parsed JSON object, got {type(payload).__name__}")
     raw: dict[str, Any] = payload if isinstance(payload, dict) else dict(payload)
-    name = event_name(raw)
+    name = _event_name(raw)
     envelope = as_mapping(raw.get("data"))
     data = envelope if envelope is not None else raw
     event_id = _identifier(_lookup(raw, "event_id"))

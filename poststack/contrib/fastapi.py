@@ -86,8 +86,8 @@ class WebhookVerifier:
         *,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
-        self.secret = check_secrets(secret) if secret is not None else None
-        self.max_body_size = max_body_size
+        self.secret: tuple[str, ...] | None = check_secrets(secret) if secret is not None else None
+        self.max_body_size: int = max_body_size
 
     async def __call__(self, request: Request) -> Event:
         try:

@@ -18,8 +18,9 @@
 
 Configuration keys (all optional; key and base URL fall back to the environment):
 ``POSTSTACK_API_KEY``, ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``,
-``POSTSTACK_MAX_RETRIES``, and ``POSTSTACK_WEBHOOK_SECRET`` for
-:func:`webhook_blueprint`, which receives webhook deliveries::
+``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP``, and
+``POSTSTACK_WEBHOOK_SECRET`` for :func:`webhook_blueprint`, which receives
+webhook deliveries::
 
     from poststack.webhooks import WebhookRouter
 
@@ -55,8 +56,7 @@ from poststack_core import check_secrets
 from ._config import client_options
 
 if TYPE_CHECKING:
-    from poststack._resource import Sync
-    from poststack.resources import Emails
+    from poststack.resources import Emails, Sync
     from poststack.transports import Transport
 
 __all__ = ["DEFAULT_WEBHOOK_PATH", "EXTENSION_KEY", "PostStack", "get_client", "webhook_blueprint"]

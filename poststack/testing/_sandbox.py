@@ -144,9 +144,9 @@ class Sandbox:
             raise ValueError(f"clock must be 'frozen' or 'real', got {clock!r}")
         self.api_key = api_key
         self._remote_names = tuple(allow_remote)
-        self.host = _bind_address(host, bool(self._remote_names))
+        self.host: str = _bind_address(host, bool(self._remote_names))
         self._requested_port = port
-        self.faults = FaultPlan()
+        self.faults: FaultPlan = FaultPlan()
         self._stop_event = threading.Event()
         self._server_options: dict[str, Any] = {
             "workers": workers,

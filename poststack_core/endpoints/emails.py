@@ -6,11 +6,12 @@ import base64
 import binascii
 import builtins
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._errors import PostStackError, SendManyError
 from .._narrow import as_list, as_mapping
 from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages, planned
 from ._build import op
 
 if TYPE_CHECKING:
@@ -166,6 +167,12 @@ def send_many(
     for i, item in enumerate(emails):
         _check_email(item, f"emails[{i}]")
     key = check_idempotency_key(idempotency_key)
+    last = f"-{max(len(emails) - 1, 0) // BATCH_LIMIT}"
+    if key is not None and len(key) + len(last) > 255:
+        raise ValueError(
+            f"idempotency_key is too long for send_many, which sends batch n as "
+            f"'<key>-n': at most {255 - len(last)} characters for {len(emails)} emails"
+        )
     operations = tuple(
         op(
             "POST",
@@ -221,10 +228,15 @@ def reschedule(
 
 
 def get_events(id: str, *, timeout: float | None = None) -> Operation[EmailEventsResponse]:
+    """The delivery timeline of an email: queued, sent, delivered, opened and so on.
+
+    ``GET /emails/{id}/events``
+    """
     return op("GET", f"/emails/{segment(id, 'id')}/events", timeout=timeout)
 
 
 def get_insights(id: str, *, timeout: float | None = None) -> Operation[EmailInsightsResponse]:
+    """Deliverability warnings about an email (``GET /emails/{id}/insights``)."""
     return op("GET", f"/emails/{segment(id, 'id')}/insights", timeout=timeout)
 
 
@@ -258,3 +270,20 @@ def spam_preview(
         timeout=timeout,
         idempotency_key=idempotency_key,
     )
+
+
+class Emails(Resource[Mode]):
+    """``ps.emails``: send, batch, read and manage transactional emails."""
+
+    send: Final = endpoint(send)
+    batch: Final = endpoint(batch)
+    send_many: Final = planned(send_many)
+    get: Final = endpoint(get)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, lambda page: page.get("emails"))
+    cancel: Final = endpoint(cancel)
+    reschedule: Final = endpoint(reschedule)
+    get_events: Final = endpoint(get_events)
+    get_insights: Final = endpoint(get_insights)
+    preview: Final = endpoint(preview)
+    spam_preview: Final = endpoint(spam_preview)

@@ -15,8 +15,10 @@ and ``POSTSTACK_WEBHOOK_SECRET``): each verified delivery, once, as the
 
 Settings (all optional; the key and base URL fall back to the environment):
 ``POSTSTACK_API_KEY``, ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``,
-``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_SEND_DEFAULTS``, ``POSTSTACK_WEBHOOK_SECRET``,
-``POSTSTACK_WEBHOOK_STORE``. See docs/django.md.
+``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP`` (``True`` lets a test
+key use plain ``http://`` to another host, such as a sandbox container),
+``POSTSTACK_SEND_DEFAULTS``, ``POSTSTACK_WEBHOOK_SECRET``, ``POSTSTACK_WEBHOOK_STORE``.
+See docs/django.md.
 """
 
 from __future__ import annotations

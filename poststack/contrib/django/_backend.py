@@ -33,7 +33,7 @@ from .signals import post_send, pre_send
 
 __all__ = ["POSTSTACK_ID_ATTR", "CancelSend", "EmailBackend", "RejectedEmails", "poststack_id"]
 
-logger = logging.getLogger("poststack.contrib.django")
+logger: logging.Logger = logging.getLogger("poststack.contrib.django")
 
 POSTSTACK_ID_ATTR = "poststack_id"
 
@@ -57,7 +57,7 @@ class RejectedEmails(Exception):
     """
 
     def __init__(self, rejected: Sequence[tuple[EmailMessage, str]]) -> None:
-        self.rejected = list(rejected)
+        self.rejected: list[tuple[EmailMessage, str]] = list(rejected)
         summary = "; ".join(f"{message.subject!r}: {reason}" for message, reason in rejected)
         super().__init__(f"PostStack rejected {len(self.rejected)} email(s): {summary}")
 
