@@ -50,8 +50,8 @@ def pages() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def snippets(page: Path) -> list[Snippet]:
-    """The Python blocks of one page, in order."""
+def snippets(page: Path, root: Path = ROOT) -> list[Snippet]:
+    """The Python blocks of one page (a file under ``root``), in order."""
     lines = page.read_text(encoding="utf-8").split("\n")
     found: list[Snippet] = []
     i = 0
@@ -69,7 +69,7 @@ def snippets(page: Path) -> list[Snippet]:
             raise ValueError(f"{page.name}:{i}: unknown snippet marker {above!r}")
         found.append(
             Snippet(
-                page=page.relative_to(ROOT).as_posix(),
+                page=page.relative_to(root).as_posix(),
                 line=start + 1,
                 code="\n".join(lines[start:end]) + "\n",
                 marker=marker[1] if marker else None,

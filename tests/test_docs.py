@@ -264,3 +264,30 @@ def test_pages_tested_elsewhere_are_read_by_their_test() -> None:
         assert f"def {name}(" in source, test
         assert f'doc_blocks("{Path(page).stem}")' in source, f"{test} does not read {page}"
         assert snippets(ROOT / page), f"{page} has no Python blocks"
+
+
+def test_the_markers_parse(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "page.md"
+    page.write_text(
+        "# Page\n\n```python\nx = 1\n```\n\n<!-- continues -->\n\n```python\nassert x == 1\n```\n"
+        "\n<!-- illustrative: needs a live API key -->\n```py\n# app.py\nsend()\n```\n",
+        encoding="utf-8",
+    )
+    first, second, third = snippets(page, tmp_path)
+    assert [s.marker for s in (first, second, third)] == [None, "continues", "illustrative"]
+    assert (first.line, first.code, first.index) == (4, "x = 1\n", 1)
+    assert program([first, second, third], second) == [first, second]
+    assert third.reason == "needs a live API key"
+    assert third.filename == "app.py"
+    assert second.id == "docs/page.md:9"
+    page.write_text("<!-- continue -->\n```python\nx = 1\n```\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown snippet marker"):
+        snippets(page, tmp_path)
+    page.write_text("```python\nx = 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="never closed"):
+        snippets(page, tmp_path)
+    page.write_text("<!-- continues -->\n```python\nx = 1\n```\n", encoding="utf-8")
+    (only,) = snippets(page, tmp_path)
+    with pytest.raises(ValueError, match="no block comes before it"):
+        program([only], only)
