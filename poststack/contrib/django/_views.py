@@ -17,7 +17,7 @@ the raw body, skip redeliveries, then dispatch) whose one handler sends the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -119,8 +119,8 @@ class WebhookView(View):
     exception propagates (Django answers 500), and PostStack retries.
     """
 
-    http_method_names = ["post", "head", "options"]  # noqa: RUF012 - as View declares it
-    max_body_size = DEFAULT_MAX_BODY_SIZE
+    http_method_names: Sequence[str] = ("post", "head", "options")
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
 
     def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Some senders probe an endpoint with HEAD before they deliver to it.

@@ -26,10 +26,10 @@ from django.dispatch import Signal
 
 __all__ = ["inbound", "post_send", "pre_send", "tracking"]
 
-pre_send = Signal()
-post_send = Signal()
-tracking = Signal()
-inbound = Signal()
+pre_send: Signal = Signal()
+post_send: Signal = Signal()
+tracking: Signal = Signal()
+inbound: Signal = Signal()
 
 
 # django-stubs types a receiver as returning Unknown, which strict pyright reports at

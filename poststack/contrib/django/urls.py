@@ -6,9 +6,9 @@ Register ``https://yourdomain.com/webhooks/poststack/`` with PostStack
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from ._views import WebhookView
 
-app_name = "poststack"
-urlpatterns = [path("", WebhookView.as_view(), name="webhook")]
+app_name: str = "poststack"
+urlpatterns: list[URLPattern | URLResolver] = [path("", WebhookView.as_view(), name="webhook")]
