@@ -28,7 +28,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Claim", "EventStore", "MemoryEventStore"]
+__all__ = [
+    "DEFAULT_KEEP",
+    "DEFAULT_LEASE",
+    "DEFAULT_MAX_KEYS",
+    "Claim",
+    "EventStore",
+    "MemoryEventStore",
+]
 
 DEFAULT_KEEP = 72 * 3600.0
 """Three days: PostStack's 24 hours of retries, and time to replay a delivery after."""

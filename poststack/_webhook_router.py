@@ -52,7 +52,7 @@ __all__ = [
     "resolve_secrets",
 ]
 
-logger = logging.getLogger("poststack.webhooks")
+_logger = logging.getLogger("poststack.webhooks")
 
 WEBHOOK_SECRET_ENV = "POSTSTACK_WEBHOOK_SECRET"
 DELIVERY_HEADER = "X-PostStack-Delivery"
@@ -63,7 +63,7 @@ Handler = Callable[[Event], object]
 # A handler may annotate its argument with the types it is registered for
 # (``def bounced(event: BouncedEvent)``), narrower than Event: the router sends it
 # only those, which no signature can say.
-H = TypeVar("H", bound=Callable[..., object])
+_H = TypeVar("_H", bound=Callable[..., object])
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _TRACKING = frozenset(TRACKING_EVENT_TYPES)
@@ -200,7 +200,7 @@ class WebhookRouter:
 
     # -- registration --
 
-    def on(self, *names: str) -> Callable[[H], H]:
+    def on(self, *names: str) -> Callable[[_H], _H]:
         """Register a handler for events of these types (``"email.bounced"``, …).
 
         Email types must be one of the API's (a misspelt one would never fire);
@@ -218,7 +218,7 @@ class WebhookRouter:
                 known = ", ".join(TRACKING_EVENT_TYPES)
                 raise ValueError(f"{name!r} is not an email event type; they are: {known}")
 
-        def register(handler: H) -> H:
+        def register(handler: _H) -> _H:
             _check_handler(handler)
             for name in names:
                 self._handlers.setdefault(name, []).append(cast(Handler, handler))
@@ -226,7 +226,7 @@ class WebhookRouter:
 
         return register
 
-    def catch_all(self, handler: H) -> H:
+    def catch_all(self, handler: _H) -> _H:
         """Register a handler for every event no :meth:`on` handler is registered for."""
         _check_handler(handler)
         self._catch_all.append(cast(Handler, handler))
@@ -298,26 +298,26 @@ class WebhookRouter:
         secrets = resolve_secrets(secret if secret is not None else self._secret)
         signature = header_value(headers, SIGNATURE_HEADER)
         if signature is None:
-            logger.warning("refused a webhook delivery: no %s header", SIGNATURE_HEADER)
+            _logger.warning("refused a webhook delivery: no %s header", SIGNATURE_HEADER)
             return _refused(401, f"Missing {SIGNATURE_HEADER} header")
         try:
             event = construct_event(bytes(body), signature, secrets)
         except WebhookPayloadError:
-            logger.warning("refused a webhook delivery: signed, but not a JSON object")
+            _logger.warning("refused a webhook delivery: signed, but not a JSON object")
             return _refused(400, "Webhook body is not a JSON object")
         except WebhookVerificationError:
-            logger.warning("refused a webhook delivery: the signature does not match")
+            _logger.warning("refused a webhook delivery: the signature does not match")
             return _refused(401, "Invalid webhook signature")
         key = _dedupe_key(event, headers)
         store = self.store if key is not None else None
         if store is not None and key is not None:
             claim = store.claim(key)
             if claim is Claim.DONE:
-                logger.info("webhook event %s was handled before: not again", key)
+                _logger.info("webhook event %s was handled before: not again", key)
                 answer = {"received": True, "duplicate": True}
                 return WebhookResponse(200, answer, event, duplicate=True)
             if claim is Claim.IN_PROGRESS:
-                logger.info("webhook event %s is being handled: asking for a retry", key)
+                _logger.info("webhook event %s is being handled: asking for a retry", key)
                 return _refused(409, "This event is being handled; deliver it again later")
         return _Delivery(event, key, self.handlers_for(event), store)
 

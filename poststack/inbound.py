@@ -109,7 +109,7 @@ class InboundAttachment:
     inline: bool = False
 
 
-Raw = bytes | Mapping[str, Any]
+_Raw = bytes | Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class InboundMessage:
     date: datetime | None
     id: int | None = None
     """The API's numeric id of the inbound email (``None`` for parsed MIME)."""
-    raw: Raw = field(default=b"", repr=False, compare=False)
+    raw: _Raw = field(default=b"", repr=False, compare=False)
     """What the message was built from: the MIME bytes, or the API's / the event's object."""
 
     # -- from MIME --
@@ -435,7 +435,7 @@ def _embedded_mime(data: Mapping[str, Any]) -> bytes | None:
     return _decoded(value)
 
 
-def _replace_origin(message: InboundMessage, id: int | None, raw: Raw) -> InboundMessage:
+def _replace_origin(message: InboundMessage, id: int | None, raw: _Raw) -> InboundMessage:
     from dataclasses import replace
 
     return replace(message, id=id, raw=raw)

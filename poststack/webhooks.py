@@ -102,3 +102,16 @@ __all__ = [
     "sign",
     "verify",
 ]
+
+
+def _show_public_module() -> None:
+    # The classes defined in private modules show this one, where callers import
+    # them from, in reprs, tracebacks and pickles.
+    for name in __all__:
+        public = globals()[name]
+        if isinstance(public, type) and public.__module__.startswith("poststack._"):
+            public.__module__ = __name__
+
+
+_show_public_module()
+del _show_public_module

@@ -9,5 +9,5 @@
 - :mod:`poststack.contrib.celery`: an idempotent, retrying ``send_email`` task
 
 The webhook pieces all run a :class:`poststack.webhooks.WebhookRouter`. Install
-the matching extra, e.g. ``pip install "poststack[django]"``.
+the matching extra, e.g. ``pip install "poststack[django]>=1"``.
 """

@@ -63,3 +63,16 @@ __all__ = [
     "punycode_address",
     "tracking",
 ]
+
+
+def _show_public_module() -> None:
+    # Classes show where callers import them from (poststack.contrib.django.EmailBackend),
+    # not the private module that defines them, in reprs, tracebacks and pickles.
+    for name in __all__:
+        public = globals()[name]
+        if isinstance(public, type) and public.__module__.startswith(f"{__name__}._"):
+            public.__module__ = __name__
+
+
+_show_public_module()
+del _show_public_module
