@@ -13,7 +13,10 @@ The public API, everything a driver, a transport or a façade needs:
   built by the endpoint definitions in :mod:`poststack_core.endpoints`;
   :class:`PagedCall` for walking a list page by page;
 - configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
-- the errors a caller sees, webhook signatures, and the resource machinery
+- webhooks: signatures (:func:`verify`, :func:`sign`), and deliveries verified
+  and parsed into typed events (:func:`construct_event`, :func:`parse_event`,
+  :data:`Event` and its members);
+- the errors a caller sees, and the resource machinery
   (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
   definition into a blocking or an async method.
 """
@@ -34,57 +37,99 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._events import (
+    INBOUND_EVENT_TYPE,
+    TRACKING_EVENT_TYPES,
+    BouncedEvent,
+    ClickedEvent,
+    ComplainedEvent,
+    DeferredEvent,
+    DeliveredEvent,
+    Event,
+    FailedEvent,
+    InboundEvent,
+    OpenedEvent,
+    QueuedEvent,
+    SentEvent,
+    SoftBouncedEvent,
+    TrackingEvent,
+    TrackingEventType,
+    UnknownEvent,
+    UnsubscribedEvent,
+    parse_event,
+)
 from ._idempotency import idempotency_key_from
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import Operation, Plan, ResponseKind
 from ._pagination import PagedCall
 from ._resource import Async, Binder, Mode, Resource, Sync, endpoint, pages, planned
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
-from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
+from ._webhooks import SIGNATURE_HEADER, Secret, check_secrets, construct_event, sign, verify
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "INBOUND_EVENT_TYPE",
     "SIGNATURE_HEADER",
+    "TRACKING_EVENT_TYPES",
     "Action",
     "Async",
     "AttemptTimedOut",
     "Binder",
+    "BouncedEvent",
     "Call",
     "CallStateError",
+    "ClickedEvent",
     "ClientConfig",
+    "ComplainedEvent",
     "ConnectFailed",
     "ConnectionBroken",
+    "DeferredEvent",
+    "DeliveredEvent",
     "Done",
+    "Event",
     "Fail",
+    "FailedEvent",
+    "InboundEvent",
     "Mode",
+    "OpenedEvent",
     "Operation",
     "PagedCall",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "QueuedEvent",
     "Request",
     "Resource",
     "Response",
     "ResponseKind",
     "ResponseTooLarge",
     "RetryPolicy",
+    "Secret",
     "Send",
     "SendManyError",
+    "SentEvent",
+    "SoftBouncedEvent",
     "State",
     "Sync",
+    "TrackingEvent",
+    "TrackingEventType",
     "TransportFailure",
+    "UnknownEvent",
+    "UnsubscribedEvent",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
+    "check_secrets",
     "construct_event",
     "endpoint",
     "idempotency_key_from",
     "is_loopback_host",
     "pages",
+    "parse_event",
     "planned",
     "sign",
     "verify",

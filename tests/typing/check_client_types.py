@@ -10,7 +10,6 @@ the check when one stops firing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 from typing_extensions import assert_type
 
@@ -83,7 +82,7 @@ def sync_usage(ps: PostStack) -> None:
     assert_type(Webhooks.verify(b"{}", "sha256=00", "whsec"), bool)
     assert_type(poststack.webhooks.verify(b"{}", "sha256=00", "whsec"), bool)
     event = poststack.webhooks.construct_event(b"{}", {"X-PostStack-Signature": "x"}, "whsec")
-    assert_type(event, dict[str, Any])
+    assert_type(event, poststack.webhooks.Event)
 
 
 async def async_usage(ps: AsyncPostStack) -> None:
