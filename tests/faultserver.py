@@ -222,6 +222,32 @@ def unused_port() -> int:
     return port
 
 
+# TCP states (Linux's tcp_info.tcpi_state) in which the client has not yet closed its end.
+_CLIENT_STILL_OPEN = frozenset({1, 4, 5})  # ESTABLISHED, FIN_WAIT1, FIN_WAIT2
+
+
+def _client_holds_open(sock: socket.socket) -> bool:
+    """Whether the client has not closed its end of ``sock``, as the kernel sees it now.
+
+    A serving thread notices a closed connection only when it next reads, which
+    under load can be after the client has already opened its next one: counting
+    threads would then see two connections where the client never held more than
+    one. The kernel knows at once (the FIN arrived before the next SYN).
+    """
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is not None:
+        try:
+            return sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 1)[0] in _CLIENT_STILL_OPEN
+        except OSError:
+            return False
+    try:  # pragma: no cover - no TCP_INFO: peek for the end of the stream instead
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
@@ -648,6 +674,11 @@ class FaultServer:
 
     @property
     def max_concurrent_connections(self) -> int:
+        """The most connections the client held open at once, counted at each accept.
+
+        A connection the client has closed no longer counts, even while its
+        serving thread has not noticed yet (see :func:`_client_holds_open`).
+        """
         with self._cond:
             return self._max_open
 
@@ -744,7 +775,8 @@ class FaultServer:
                 return
             self._connections += 1
             self._open += 1
-            self._max_open = max(self._max_open, self._open)
+            held = 1 + sum(1 for other in self._sockets if _client_holds_open(other))
+            self._max_open = max(self._max_open, held)
             connection_id = self._connections
             self._sockets.add(sock)
             thread = threading.Thread(

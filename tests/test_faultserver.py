@@ -60,17 +60,22 @@ class RawClient:
     def close(self) -> None:
         self.sock.close()
 
+    def _head(self, method: str, target: str, headers: Sequence[tuple[str, str]]) -> bytes:
+        all_headers = [("Host", "test"), *headers]
+        return self.h11.send(h11.Request(method=method, target=target, headers=all_headers)) or b""
+
+    def _body(self, body: bytes) -> bytes:
+        data = (self.h11.send(h11.Data(data=body)) or b"") if body else b""
+        return data + (self.h11.send(h11.EndOfMessage()) or b"")
+
     def send_head(
         self, method: str = "GET", target: str = "/", headers: Sequence[tuple[str, str]] = ()
     ) -> None:
-        all_headers = [("Host", "test"), *headers]
-        self.sock.sendall(
-            self.h11.send(h11.Request(method=method, target=target, headers=all_headers)) or b""
-        )
+        self.sock.sendall(self._head(method, target, headers))
 
     def send_body(self, body: bytes) -> None:
-        data = self.h11.send(h11.Data(data=body)) if body else b""
-        self.sock.sendall((data or b"") + (self.h11.send(h11.EndOfMessage()) or b""))
+        if data := self._body(body):
+            self.sock.sendall(data)
 
     def request(
         self,
@@ -79,10 +84,14 @@ class RawClient:
         headers: Sequence[tuple[str, str]] = (),
         body: bytes = b"",
     ) -> None:
+        """Send a whole request in one write.
+
+        Once the request is complete the server may answer and reset at once; a
+        second write after that would fail with ECONNRESET on our side.
+        """
         if body:
             headers = [*headers, ("Content-Length", str(len(body)))]
-        self.send_head(method, target, headers)
-        self.send_body(body)
+        self.sock.sendall(self._head(method, target, headers) + self._body(body))
 
     def next_event(self) -> h11.Event:
         while True:
