@@ -20,17 +20,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._clock import SandboxClock
     from ._faults import Fault, FaultPlan
-    from ._models import RecordedRequest, SandboxEmail, WebhookDelivery
+    from ._lifecycle import TEST_RECIPIENTS, Timings
+    from ._models import EmailEvent, RecordedRequest, SandboxEmail, WebhookDelivery
+    from ._persistence import DatabaseInUseError
     from ._sandbox import Sandbox
     from ._webhook_delivery import webhook_signature
 
 __all__ = [
+    "TEST_RECIPIENTS",
+    "DatabaseInUseError",
+    "EmailEvent",
     "Fault",
     "FaultPlan",
     "RecordedRequest",
     "Sandbox",
+    "SandboxClock",
     "SandboxEmail",
+    "Timings",
     "WebhookDelivery",
     "webhook_signature",
 ]
@@ -38,12 +46,17 @@ __all__ = [
 # Loaded on first use: the pytest plugin imports this package in every test run of a
 # project that has poststack installed, and most of those runs never start a sandbox.
 _HOMES = {
+    "TEST_RECIPIENTS": "_lifecycle",
+    "DatabaseInUseError": "_persistence",
+    "EmailEvent": "_models",
     "Fault": "_faults",
     "FaultPlan": "_faults",
     "RecordedRequest": "_models",
-    "SandboxEmail": "_models",
-    "WebhookDelivery": "_models",
     "Sandbox": "_sandbox",
+    "SandboxClock": "_clock",
+    "SandboxEmail": "_models",
+    "Timings": "_lifecycle",
+    "WebhookDelivery": "_models",
     "webhook_signature": "_webhook_delivery",
 }
 
