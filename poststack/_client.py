@@ -15,14 +15,19 @@ from poststack_core import (
     DEFAULT_TIMEOUT,
     ClientConfig,
     Operation,
+    Pacer,
+    Pacing,
     Plan,
     PostStackError,
     RetryPolicy,
+    SendMany,
+    SendManyResult,
     validate_max_retries,
 )
 from poststack_core._operation import single
 from poststack_core._pagination import PagedCall
 
+from . import _bulk
 from ._driving import run_async, run_sync
 from ._resource import Async, Mode, Sync
 from ._version import __version__
@@ -124,8 +129,11 @@ class _Client(Generic[Mode, T]):
         *,
         transport: T | None = None,
         allow_insecure_http: bool | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._config = _config(api_key, base_url, timeout, max_retries, allow_insecure_http)
+        # Every request of the client books its start with this one pacer (none: unpaced).
+        self._pacer = None if pacing is None else self._new_pacer(pacing)
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
@@ -174,8 +182,18 @@ class _Client(Generic[Mode, T]):
     def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
         raise NotImplementedError
 
+    def _bind_bulk(self, build: Callable[..., SendMany]) -> Callable[..., Any]:
+        raise NotImplementedError
+
     def _walk(self, pages: PagedCall) -> Any:
         raise NotImplementedError
+
+    def _new_pacer(self, pacing: Pacing) -> Any:
+        raise NotImplementedError
+
+    def _bulk_pacer(self) -> Any:
+        """The client's pacer; without one, a bulk run paces itself with one of its own."""
+        return self._pacer if self._pacer is not None else self._new_pacer(Pacing())
 
 
 def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
@@ -197,7 +215,15 @@ class PostStack(_Client[Sync, Transport]):
     such as a sandbox container at ``http://sandbox:8025``, sends the key
     unencrypted: it needs ``allow_insecure_http=True`` (or
     ``$POSTSTACK_ALLOW_INSECURE_HTTP=1``) and a test key, never ``sk_live_``.
+
+    ``pacing`` (a :class:`~poststack.Pacing`) paces every request of the
+    client, from all its threads, to one shared budget: your own
+    ``max_rate``, and the API's ``x-ratelimit-*`` and ``Retry-After``. By
+    default requests are not paced (``emails.send_many`` paces its own).
     """
+
+    def _new_pacer(self, pacing: Pacing) -> _bulk.LockedPacer:
+        return _bulk.LockedPacer(Pacer(pacing, self._config.retry))
 
     def _get_transport(self) -> Transport:
         transport = self._transport
@@ -213,14 +239,27 @@ class PostStack(_Client[Sync, Transport]):
         return transport
 
     def _run(self, operation: Operation[R]) -> R:
-        return run_sync(operation, self._config, self._get_transport())
+        return run_sync(operation, self._config, self._get_transport(), pacer=self._pacer)
 
     def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
         config = self._config
         get_transport = self._get_transport
+        pacer = self._pacer
 
         def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return run_sync(build(*args, **kwargs), config, get_transport())
+            return run_sync(build(*args, **kwargs), config, get_transport(), pacer=pacer)
+
+        return method
+
+    def _bind_bulk(self, build: Callable[P, SendMany]) -> Callable[P, SendManyResult]:
+        def method(*args: P.args, **kwargs: P.kwargs) -> SendManyResult:
+            job = build(*args, **kwargs)
+            config, transport, pacer = self._config, self._get_transport(), self._bulk_pacer()
+
+            def send(operation: Operation[Any]) -> Any:
+                return run_sync(operation, config, transport, pacer=pacer)
+
+            return _bulk.run_sync(job, send)
 
         return method
 
@@ -271,6 +310,10 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
     ``await client.aclose()``.
     """
 
+    def _new_pacer(self, pacing: Pacing) -> Pacer:
+        # Tasks of one event loop never interleave inside a call: no lock needed.
+        return Pacer(pacing, self._config.retry)
+
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
         transport = self._transport
@@ -283,14 +326,29 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
         return transport
 
     async def _run(self, operation: Operation[R]) -> R:
-        return await run_async(operation, self._config, self._get_transport())
+        return await run_async(operation, self._config, self._get_transport(), pacer=self._pacer)
 
     def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         config = self._config
         get_transport = self._get_transport
+        pacer = self._pacer
 
         async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await run_async(build(*args, **kwargs), config, get_transport())
+            return await run_async(build(*args, **kwargs), config, get_transport(), pacer=pacer)
+
+        return method
+
+    def _bind_bulk(
+        self, build: Callable[P, SendMany]
+    ) -> Callable[P, Coroutine[Any, Any, SendManyResult]]:
+        async def method(*args: P.args, **kwargs: P.kwargs) -> SendManyResult:
+            job = build(*args, **kwargs)
+            config, transport, pacer = self._config, self._get_transport(), self._bulk_pacer()
+
+            async def send(operation: Operation[Any]) -> Any:
+                return await run_async(operation, config, transport, pacer=pacer)
+
+            return await _bulk.run_async(job, send)
 
         return method
 

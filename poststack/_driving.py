@@ -1,8 +1,9 @@
 """The only loops in the SDK: carry out a Call's actions with a transport and a sleep.
 
 ``_attempted`` holds everything the two loops share (feeding the Call what an
-attempt produced, logging); ``run_sync`` and ``run_async`` only do the I/O each
-action asks for.
+attempt produced, telling the pacer, logging); ``run_sync`` and ``run_async``
+only do the I/O each action asks for. With a pacer, each attempt first sleeps
+as long as the pacer says (see ``poststack_core.Pacer``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from poststack_core import (
     Call,
@@ -35,6 +36,14 @@ logger = logging.getLogger("poststack")
 _DEBUG = logging.DEBUG
 
 Outcome = Response | TransportFailure
+
+
+class Pacing(Protocol):
+    """What the loops need of a pacer: a ``poststack_core.Pacer``, or one behind a lock."""
+
+    def reserve(self, now: float) -> float: ...
+
+    def observe(self, response: Response, now: float, wall: float) -> None: ...
 
 
 def new_idempotency_key() -> str:
@@ -73,13 +82,20 @@ def _log_attempt(send: Send, outcome: Outcome, action: object) -> None:
 
 
 def _attempted(
-    call: Call[R], send: Send, outcome: Outcome, clock: Callable[[], float]
+    call: Call[R],
+    send: Send,
+    outcome: Outcome,
+    clock: Callable[[], float],
+    pacer: Pacing | None,
 ) -> Action[R]:
-    """Feed the Call what one attempt produced; log it; return the Call's next action."""
+    """Feed the Call (and the pacer) what one attempt produced; log it; the next action."""
     if isinstance(outcome, TransportFailure):
         action = call.transport_failed(outcome)
     else:
-        action = call.receive(outcome, clock())
+        now = clock()
+        if pacer is not None:
+            pacer.observe(outcome, time.monotonic(), now)
+        action = call.receive(outcome, now)
     if isinstance(action, Wait) or logger.isEnabledFor(_DEBUG):
         _log_attempt(send, outcome, action)
     return action
@@ -95,16 +111,19 @@ def run_sync(
     transport: Transport,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    pacer: Pacing | None = None,
 ) -> R:
     call = new_call(operation, config)
     action = call.start()
     while True:
         if isinstance(action, Send):
+            if pacer is not None and (delay := pacer.reserve(time.monotonic())) > 0:
+                sleep(delay)
             try:
                 outcome: Outcome = transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
-            action = _attempted(call, action, outcome, clock)
+            action = _attempted(call, action, outcome, clock, pacer)
         elif isinstance(action, Done):
             return action.value
         elif isinstance(action, Wait):
@@ -119,6 +138,7 @@ async def run_async(
     config: ClientConfig,
     transport: AsyncTransport,
     clock: Callable[[], float] = time.time,
+    pacer: Pacing | None = None,
 ) -> R:
     call = new_call(operation, config)
     action = call.start()
@@ -127,11 +147,13 @@ async def run_async(
             await async_sleep(action.seconds)
             action = call.resume()
         elif isinstance(action, Send):
+            if pacer is not None and (delay := pacer.reserve(time.monotonic())) > 0:
+                await async_sleep(delay)
             try:
                 outcome: Outcome = await transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
-            action = _attempted(call, action, outcome, clock)
+            action = _attempted(call, action, outcome, clock, pacer)
         elif isinstance(action, Done):
             return action.value
         else:

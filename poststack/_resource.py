@@ -6,12 +6,14 @@ into a blocking method and ``Resource[Async]`` (on ``AsyncPostStack``) into a
 coroutine function, with the same parameters, checked by the type checker
 through ``ParamSpec``: there is no second copy of any signature to drift.
 
-Three descriptors cover every shape of call:
+Four descriptors cover every shape of call:
 
 * :class:`endpoint` - one core function, one request: ``ps.domains.get(1)``;
 * :class:`pages` - walk a page-numbered list: ``for c in ps.contacts.list_all()``;
 * :class:`planned` - a :class:`~poststack_core.Plan` of several requests whose
-  results combine into one value: ``ps.emails.send_many(emails)``.
+  results combine into one value;
+* :class:`bulk` - a :class:`~poststack_core.SendMany` run, chunks sent
+  concurrently: ``ps.emails.send_many(emails)``.
 
 Each asks the client (the ``_bind*`` methods, the only places that know about
 blocking or awaiting) for the bound callable, and caches it on the instance.
@@ -24,7 +26,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
-from poststack_core import Operation, Plan
+from poststack_core import Operation, Plan, SendMany, SendManyResult
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +54,8 @@ class Binder(Protocol):
     ) -> Callable[..., Any]: ...
 
     def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]: ...
+
+    def _bind_bulk(self, build: Callable[..., SendMany]) -> Callable[..., Any]: ...
 
 
 class Resource(Generic[Mode]):
@@ -158,3 +162,25 @@ class endpoint(planned[P, R]):
 
     def _bind(self, client: Binder) -> Callable[..., Any]:
         return client._bind(self._build)  # pyright: ignore[reportPrivateUsage]
+
+
+class bulk(_Derived, Generic[P]):
+    """A method derived from ``build(...) -> SendMany``: a bulk run, whose result it returns."""
+
+    def __init__(self, build: Callable[P, SendMany]) -> None:
+        self._build = build
+        self._name = build.__name__
+
+    def _bind(self, client: Binder) -> Callable[..., Any]:
+        return client._bind_bulk(self._build)  # pyright: ignore[reportPrivateUsage]
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> bulk[P]: ...
+    @overload
+    def __get__(self, obj: Resource[Sync], owner: type) -> Callable[P, SendManyResult]: ...
+    @overload
+    def __get__(
+        self, obj: Resource[Async], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, SendManyResult]]: ...
+    def __get__(self, obj: Resource[Any] | None, owner: type) -> object:
+        return self._derive(obj)

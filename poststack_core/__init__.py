@@ -5,6 +5,23 @@ It builds requests, parses responses and decides retries as a state machine
 own: drivers pass those in. Any runtime can embed it.
 """
 
+from ._bulk_plan import (
+    BATCH_LIMIT,
+    Chunk,
+    SendManyPlan,
+    chunk_operation,
+    manifest_operation,
+    plan_send_many,
+)
+from ._bulk_results import (
+    EmailResult,
+    Progress,
+    RunChangedError,
+    SendManyError,
+    SendManyResult,
+    Status,
+)
+from ._bulk_run import CancelFlag, ChunkSend, SendMany, SendManyRun
 from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
@@ -15,20 +32,22 @@ from ._errors import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
-    SendManyError,
     TransportFailure,
     WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
+from ._journal import JournalError
 from ._messages import Request, Response
 from ._operation import NO_BODY, Operation, Plan, ResponseKind
+from ._pacing import Pacer, Pacing
 from ._parse import error_from_response, parse_success
 from ._retry_after import parse_http_date, parse_retry_after
 from ._retry_policy import DEFAULT_MAX_RETRIES, QUOTA_CODES, RetryPolicy, validate_max_retries
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
+    "BATCH_LIMIT",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -39,34 +58,51 @@ __all__ = [
     "AttemptTimedOut",
     "Call",
     "CallStateError",
+    "CancelFlag",
+    "Chunk",
+    "ChunkSend",
     "ClientConfig",
     "ConnectFailed",
     "ConnectionBroken",
     "Done",
+    "EmailResult",
     "Fail",
+    "JournalError",
     "Operation",
+    "Pacer",
+    "Pacing",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "Progress",
     "Request",
     "Response",
     "ResponseKind",
     "RetryPolicy",
+    "RunChangedError",
     "Send",
+    "SendMany",
     "SendManyError",
+    "SendManyPlan",
+    "SendManyResult",
+    "SendManyRun",
     "State",
+    "Status",
     "TransportFailure",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
+    "chunk_operation",
     "construct_event",
     "error_from_response",
     "idempotency_key_from",
     "is_loopback_host",
+    "manifest_operation",
     "parse_http_date",
     "parse_retry_after",
     "parse_success",
+    "plan_send_many",
     "sign",
     "validate_max_retries",
     "verify",

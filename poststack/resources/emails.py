@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from poststack_core.endpoints import emails
 
-from .._resource import Mode, Resource, endpoint, pages, planned
+from .._resource import Mode, Resource, bulk, endpoint, pages
 
 if TYPE_CHECKING:
     from poststack_core.types.emails import Email
@@ -18,7 +18,8 @@ class Emails(Resource[Mode]):
 
     send = endpoint(emails.send)
     batch = endpoint(emails.batch)
-    send_many = planned(emails.send_many)
+    send_many = bulk(emails.send_many)
+    send_chunk = bulk(emails.send_chunk)
     get = endpoint(emails.get)
     list = endpoint(emails.list)
     list_all = pages(emails.list, "emails", Email)

@@ -1,0 +1,248 @@
+"""Pacing: how long before the next request of a client may start.
+
+Theory of operation
+-------------------
+A :class:`Pacer` is the sans-IO half of a client-wide rate limiter. It owns no
+clock, no lock and no sleep: a driver asks it before every attempt and tells
+it what every response said::
+
+    wait = pacer.reserve(now)             # sleep this long, then send: the slot is booked
+    pacer.observe(response, now, wall)    # what the answer says about the limit
+
+``now`` is a monotonic clock in seconds (only differences matter); ``wall`` is
+seconds since the epoch, read only for an HTTP-date ``Retry-After`` and an
+epoch ``x-ratelimit-reset``. All requests of one client go through one Pacer,
+so the requests in flight at once share one budget. (A blocking client's
+threads take a lock around both calls; the lock is the façade's.)
+
+The rate it paces to, in requests per ``window`` seconds, is the smallest of:
+
+- ``Pacing.max_rate``, the caller's own ceiling;
+- ``x-ratelimit-limit``, once a response states it;
+- without a stated limit: nothing at first, then a rate learnt from 429s. A
+  throttling 429 drops it to 70 % of what went out in the last window (once
+  per window); each success adds back about one request per window (AIMD,
+  as TCP does). A stated limit replaces what was learnt.
+
+Starts are booked in a sliding log: a request starts no earlier than the
+``limit``-th latest start plus one period plus a safety margin, which is the
+rule a sliding-log or token-bucket server enforces. So a run bursts up to the
+limit at once, then sends one request whenever a slot comes free. On top of
+that nothing starts before a retryable error's ``Retry-After`` has passed (a
+throttling 429 without one waits for ``x-ratelimit-reset``), nor while the
+server says ``x-ratelimit-remaining: 0`` (until ``x-ratelimit-reset``); no
+single wait is longer than ``Pacing.max_wait``.
+
+The margin covers the jitter between when a request starts here and when the
+server counts it: it starts at ``Pacing.margin`` of a period, doubles with
+every throttling 429 (the server saw our requests closer together than we
+sent them) and shrinks back slowly with successes. Quota 429s say nothing
+about the rate and change nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from ._messages import Response
+from ._parse import error_from_response
+from ._retry_policy import DEFAULT_POLICY, RetryPolicy
+
+# A throttling 429 (without a stated limit) leaves this share of the rate just sent.
+_DECREASE = 0.7
+# The learnt rate never falls below this many requests per window.
+_MIN_RATE = 0.1
+# The margin, as a share of a period: how far 429s may push it, and how fast successes
+# bring it back to the policy's own value.
+_MAX_MARGIN = 0.5
+_MARGIN_DECAY = 0.995
+# An x-ratelimit-reset above this is a Unix timestamp (seconds), not a number of seconds.
+_EPOCH_THRESHOLD = 1e9
+
+
+def _positive(value: object, name: str, *, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How a client paces its requests: an immutable policy, shared by every request.
+
+    ``max_rate`` is a ceiling of your own, in requests per ``window`` seconds
+    (your plan's limit, or a share of it): the client never goes faster, even
+    before the API says anything. Without it the client follows what the API
+    says (``x-ratelimit-*``, ``Retry-After``) and learns from 429s. ``window``
+    is the period the API's ``x-ratelimit-limit`` counts over (one second).
+    ``margin`` is the safety gap added to each period, as a share of it, for
+    the jitter between sending and arriving. ``max_wait`` bounds any single
+    hold a header asks for, so a wild header cannot stall a client for hours.
+    """
+
+    max_rate: float | None = None
+    window: float = 1.0
+    margin: float = 0.03
+    max_wait: float = 60.0
+
+    def __post_init__(self) -> None:
+        _positive(self.max_rate, "max_rate", allow_none=True)
+        _positive(self.window, "window")
+        _positive(self.max_wait, "max_wait")
+        margin = self.margin
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+            raise TypeError(f"margin must be a number, got {type(margin).__name__}")
+        if not 0 <= margin <= _MAX_MARGIN:
+            raise ValueError(f"margin must be between 0 and {_MAX_MARGIN}, got {margin!r}")
+
+
+def _header_number(response: Response, name: str) -> float | None:
+    """A finite, non-negative number from a header, or None (absent or garbage)."""
+    raw = response.header(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _shape(rate: float, window: float) -> tuple[int, float]:
+    """A rate as (count, period): ``count`` requests per ``period`` seconds, count >= 1."""
+    if rate >= 1:
+        count = math.floor(rate)
+        return count, window * count / rate
+    return 1, window / rate
+
+
+class Pacer:
+    """The shared state of one client's pacing (see the module's theory of operation).
+
+    ``retry`` is the client's retry policy: it says which 429s are quotas
+    (which say nothing about the rate) and reads ``Retry-After``.
+    """
+
+    __slots__ = (
+        "_blocked_until",
+        "_decreased_at",
+        "_learnt",
+        "_margin",
+        "_starts",
+        "_stated",
+        "policy",
+        "retry",
+    )
+
+    def __init__(self, policy: Pacing | None = None, retry: RetryPolicy = DEFAULT_POLICY) -> None:
+        if policy is None:
+            policy = Pacing()
+        if not isinstance(policy, Pacing):
+            raise TypeError(f"pacing must be a Pacing, got {type(policy).__name__}")
+        self.policy = policy
+        self.retry = retry
+        self._stated: float | None = None  # x-ratelimit-limit
+        self._learnt: float | None = None  # from 429s, while no limit is stated
+        self._decreased_at = -math.inf
+        self._margin = policy.margin  # a share of one period
+        self._blocked_until = -math.inf
+        self._starts: deque[float] = deque()  # booked start times, ascending
+
+    def __repr__(self) -> str:
+        return f"<Pacer rate={self.rate!r} per {self.policy.window:g} s>"
+
+    @property
+    def rate(self) -> float | None:
+        """The rate it paces to now, in requests per window; None while unlimited."""
+        known = [r for r in (self.policy.max_rate, self._stated, self._learnt) if r is not None]
+        return min(known) if known else None
+
+    def blocked_until(self) -> float:
+        """The monotonic time before which no request starts (``-inf`` when not held)."""
+        return self._blocked_until
+
+    def reserve(self, now: float) -> float:
+        """Book the next request's start: the seconds to wait before sending it (>= 0)."""
+        starts = self._starts
+        start = max(now, self._blocked_until)
+        rate = self.rate
+        if rate is None:
+            horizon = self.policy.window
+        else:
+            count, period = _shape(rate, self.policy.window)
+            gap = period * (1 + self._margin)
+            if len(starts) >= count:
+                start = max(start, starts[-count] + gap)
+            horizon = max(gap, self.policy.window)
+        if starts:
+            # Slots go out in order, so the log stays sorted.
+            start = max(start, starts[-1])
+        starts.append(start)
+        # A start older than the horizon can no longer hold anything back.
+        while starts[0] <= now - horizon:
+            starts.popleft()
+        return start - now
+
+    def observe(self, response: Response, now: float, wall: float) -> None:
+        """Learn from one response: its ``x-ratelimit-*`` headers, a 429, a ``Retry-After``."""
+        status = response.status
+        limit = _header_number(response, "x-ratelimit-limit")
+        reset = _header_number(response, "x-ratelimit-reset")
+        if reset is not None and reset > _EPOCH_THRESHOLD:
+            reset = max(0.0, reset - wall)
+        if limit is not None and limit >= 1:
+            self._stated = limit
+            self._learnt = None
+        if reset is not None and _header_number(response, "x-ratelimit-remaining") == 0:
+            self._hold(now, reset + self._margin_seconds())
+        if 200 <= status < 300:
+            self._succeeded()
+            return
+        if status < 400:
+            return
+        error = error_from_response(response, wall, policy=self.retry)
+        if error.is_quota or not error.retryable:
+            return
+        wait = error.retry_after
+        if wait is None and status == 429:
+            wait = reset
+        if wait is not None:
+            self._hold(now, wait)
+        if status == 429:
+            self._throttled(now)
+
+    def _margin_seconds(self) -> float:
+        rate = self.rate
+        if rate is None:
+            return 0.0
+        return _shape(rate, self.policy.window)[1] * self._margin
+
+    def _hold(self, now: float, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, now + min(seconds, self.policy.max_wait))
+
+    def _succeeded(self) -> None:
+        self._margin = max(self.policy.margin, self._margin * _MARGIN_DECAY)
+        learnt = self._learnt
+        if learnt is not None:
+            # About one more request per window of successes.
+            self._learnt = learnt + 1 / max(learnt, 1.0)
+
+    def _throttled(self, now: float) -> None:
+        self._margin = min(_MAX_MARGIN, 2 * self._margin + 0.01)
+        if self._stated is not None:
+            # The server states its limit: the margin and the hold are the answer.
+            return
+        window = self.policy.window
+        if now - self._decreased_at < window:
+            return  # one burst of 429s is one signal
+        self._decreased_at = now
+        sent = sum(1 for start in self._starts if now - window < start <= now)
+        rate = self.rate
+        base = float(max(sent, 1)) if rate is None else min(rate, max(sent, 1))
+        self._learnt = max(_MIN_RATE, base * _DECREASE)
