@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
@@ -171,7 +171,7 @@ class _Session:
 
 
 @contextlib.contextmanager
-def _session(job: SendMany) -> Iterator[_Session]:
+def _session(job: SendMany) -> Generator[_Session, None, None]:
     session = _Session(job)
     try:
         yield session

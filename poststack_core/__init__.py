@@ -21,7 +21,7 @@ from ._bulk_results import (
     SendManyResult,
     Status,
 )
-from ._bulk_run import CancelFlag, ChunkSend, SendMany, SendManyRun
+from ._bulk_run import SPLIT_STATUSES, CancelFlag, ChunkSend, SendMany, SendManyRun
 from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
@@ -55,6 +55,7 @@ __all__ = [
     "NO_BODY",
     "QUOTA_CODES",
     "SIGNATURE_HEADER",
+    "SPLIT_STATUSES",
     "AttemptTimedOut",
     "Call",
     "CallStateError",

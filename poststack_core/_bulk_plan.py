@@ -36,7 +36,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ._email_checks import check_email
 from ._narrow import as_list, as_mapping
@@ -62,11 +62,7 @@ def check_run_id(run_id: object) -> str:
     """A run id (the prefix of every key of a run), or a clear error before anything is sent."""
     if not isinstance(run_id, str):
         raise TypeError(f"run_id must be a str, got {type(run_id).__name__}")
-    if (
-        not run_id
-        or len(run_id) > RUN_ID_LIMIT
-        or not all("!" <= char <= "~" for char in run_id)
-    ):
+    if not run_id or len(run_id) > RUN_ID_LIMIT or not all("!" <= char <= "~" for char in run_id):
         raise ValueError(
             f"run_id must be 1 to {RUN_ID_LIMIT} printable ASCII characters without spaces, "
             f"e.g. 'newsletter-2026-06', got {run_id!r}"
@@ -158,7 +154,7 @@ def check_emails(emails: object) -> Sequence[Mapping[str, Any]]:
     """The input of a run: a list of dicts (each gets its full check in its :class:`Chunk`)."""
     if isinstance(emails, (str, bytes)) or not isinstance(emails, Sequence):
         raise TypeError(f"emails must be a list of email payloads, got {type(emails).__name__}")
-    items: Sequence[object] = emails
+    items = cast("Sequence[object]", emails)
     checked: list[Mapping[str, Any]] = []
     for i, item in enumerate(items):
         email = as_mapping(item)
@@ -202,8 +198,9 @@ def plan_send_many(
         )
     )
     fingerprint = hashlib.sha256(
-        "\n".join([f"{len(checked)} emails, {batch_size} per request", *(c.key for c in chunks)])
-        .encode("ascii")
+        "\n".join(
+            [f"{len(checked)} emails, {batch_size} per request", *(c.key for c in chunks)]
+        ).encode("ascii")
     ).hexdigest()
     return SendManyPlan(run_id, batch_size, len(checked), chunks, fingerprint)
 

@@ -39,11 +39,10 @@ a lock around every call (the run itself has none).
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ._bulk_plan import (
     Chunk,
@@ -131,7 +130,7 @@ class ChunkSend:
 
     def succeeded(self, value: Any) -> None:
         """The last request was accepted: ``value`` is its parsed (already checked) answer."""
-        lo, hi = self._take()
+        lo, _ = self._take()
         answer = as_mapping(value) or {}
         entries = as_list(answer.get("data")) if self._chunk.batched else [answer]
         for offset, entry in enumerate(entries or []):
@@ -388,6 +387,7 @@ class SendMany:
     on_progress: Callable[[Progress], object] | None
     cancel: CancelFlag | None
     journal: str | None
+    detect_changes: bool = True
     chunk_plan: SendManyPlan | None = None
 
     __hash__ = None  # type: ignore[assignment]
@@ -395,7 +395,7 @@ class SendMany:
     @property
     def registers(self) -> bool:
         """Whether the run registers its plan with the API first (a run id the caller chose)."""
-        return self.run_id is not None and self.chunk_plan is None
+        return self.run_id is not None and self.detect_changes and self.chunk_plan is None
 
     def plan(self, run_id: str) -> SendManyPlan:
         """The plan under ``run_id`` (the caller's when they gave one)."""
@@ -416,6 +416,7 @@ def send_many_job(
     on_progress: object,
     cancel: object,
     journal: object,
+    detect_changes: object = True,
 ) -> SendMany:
     """Check every argument of a send_many call (and every email) before anything is sent."""
     checked = check_emails(emails)
@@ -431,13 +432,15 @@ def send_many_job(
         )
     path: str | None = None
     if journal is not None:
-        if not isinstance(journal, (str, os.PathLike)):
-            raise TypeError(f"journal must be a file path, got {type(journal).__name__}")
-        path = os.fspath(journal)
+        # os.fspath's rule, without importing os into the core.
+        fspath = getattr(type(journal), "__fspath__", None)
+        path = journal if isinstance(journal, str) else fspath(journal) if fspath else None
         if not isinstance(path, str) or not path:
-            raise TypeError("journal must be a non-empty str path")
+            raise TypeError(f"journal must be a file path (str or Path), got {journal!r}")
         if run_id is None:
             raise ValueError("a journal needs a run_id: the run it records is found again by it")
+    if not isinstance(detect_changes, bool):
+        raise TypeError(f"detect_changes must be True or False, got {detect_changes!r}")
     # Each email's full check comes with its chunk, when the client makes the plan.
     return SendMany(
         checked,
@@ -446,9 +449,10 @@ def send_many_job(
         size,
         check_concurrency(concurrency),
         check_timeout(timeout),
-        on_progress,  # type: ignore[arg-type]
-        cancel,  # type: ignore[arg-type]
+        cast("Callable[[Progress], object] | None", on_progress),
+        cast("CancelFlag | None", cancel),
         path,
+        detect_changes,
     )
 
 
@@ -459,5 +463,14 @@ def send_chunk_job(chunk: object, *, timeout: object) -> SendMany:
     run_id = chunk.key.rsplit("-", 2)[0]
     plan = SendManyPlan(run_id, len(chunk.emails), len(chunk.emails), (chunk,), chunk.key)
     return SendMany(
-        chunk.emails, (), None, len(chunk.emails), 1, check_timeout(timeout), None, None, None, plan
+        chunk.emails,
+        (),
+        None,
+        len(chunk.emails),
+        1,
+        check_timeout(timeout),
+        None,
+        None,
+        None,
+        chunk_plan=plan,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from .._operation import Operation, mapping_body, query_pairs, segment
 from ._build import op
 
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
     from .._bulk_results import Progress
     from ..types.emails import (
         BatchEmailParams,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         SendEmailParams,
         SendEmailResponse,
     )
+
 
 def send(
     input: SendEmailParams,
@@ -75,7 +77,8 @@ def send_many(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_progress: Callable[[Progress], object] | None = None,
     cancel: CancelFlag | None = None,
-    journal: str | os.PathLike[str] | None = None,
+    journal: StrPath | None = None,
+    detect_changes: bool = True,
     timeout: float | None = None,
 ) -> SendMany:
     """Send any number of emails: paced, concurrent, resumable, never twice.
@@ -100,7 +103,8 @@ def send_many(
       (``{run_id}-{chunk}-{hash of its emails}``): run the same input with
       the same ``run_id`` again after a crash, a kill or a deploy, and only
       the emails not sent before are sent. The run registers its plan with
-      the API first, so the same ``run_id`` with a different input raises
+      the API first (one request that sends nothing; ``detect_changes=False``
+      skips it), so the same ``run_id`` with a different input raises
       :class:`~poststack.RunChangedError` before anything is sent. Without
       one, a fresh id is used: ``result.run_id`` is the one to finish with.
     - ``journal``, a file path (needs ``run_id``): the run appends each
@@ -124,6 +128,7 @@ def send_many(
         on_progress=on_progress,
         cancel=cancel,
         journal=journal,
+        detect_changes=detect_changes,
     )
 
 
