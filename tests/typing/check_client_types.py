@@ -58,24 +58,7 @@ def sync_usage(ps: PostStack) -> None:
     ps.emails.send({"from": "a@b.c", "to": ["x@y.z"]}, timeout=5, idempotency_key="k")
     ps.emails.get("em_1", idempotency_key="k")  # type: ignore[call-arg]
     assert_type(ps.emails.list_all({"per_page": 50}), Iterator[Email])
-    many = ps.emails.send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r", concurrency=2)
-    assert_type(many, SendManyResult)
-    assert_type(many[0], EmailResult)
-    assert_type(many[0].id, str | None)
-    assert_type(many[0].error, PostStackError | None)
-    assert_type(many[0].status, Literal["sent", "failed", "skipped"])
-    assert_type(many[1:], list[EmailResult])
-    assert_type(many.raise_for_failures(), SendManyResult)
-    ps.emails.send_many([{"from": "a@b.c"}])  # type: ignore[typeddict-item]
-    ps.emails.send_many([], batch_size="100")  # type: ignore[arg-type]
-
-    def show(progress: Progress) -> None:
-        assert_type(progress.eta, float | None)
-
-    ps.emails.send_many([], on_progress=show, cancel=threading.Event(), journal=Path("j"))
-    chunk = plan_send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r").chunks[0]
-    assert_type(ps.emails.send_chunk(chunk), SendManyResult)
-    PostStack(pacing=Pacing(max_rate=20))
+    bulk_usage(ps)
 
     domain = ps.domains.get(1)
     assert_type(domain, DomainResponse)
@@ -111,6 +94,27 @@ def sync_usage(ps: PostStack) -> None:
     assert_type(poststack.webhooks.verify(b"{}", "sha256=00", "whsec"), bool)
     event = poststack.webhooks.construct_event(b"{}", {"X-PostStack-Signature": "x"}, "whsec")
     assert_type(event, dict[str, Any])
+
+
+def bulk_usage(ps: PostStack) -> None:
+    many = ps.emails.send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r", concurrency=2)
+    assert_type(many, SendManyResult)
+    assert_type(many[0], EmailResult)
+    assert_type(many[0].id, str | None)
+    assert_type(many[0].error, PostStackError | None)
+    assert_type(many[0].status, Literal["sent", "failed", "skipped"])
+    assert_type(many[1:], list[EmailResult])
+    assert_type(many.raise_for_failures(), SendManyResult)
+    ps.emails.send_many([{"from": "a@b.c"}])  # type: ignore[typeddict-item]
+    ps.emails.send_many([], batch_size="100")  # type: ignore[arg-type]
+
+    def show(progress: Progress) -> None:
+        assert_type(progress.eta, float | None)
+
+    ps.emails.send_many([], on_progress=show, cancel=threading.Event(), journal=Path("j"))
+    chunk = plan_send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r").chunks[0]
+    assert_type(ps.emails.send_chunk(chunk), SendManyResult)
+    PostStack(pacing=Pacing(max_rate=20))
 
 
 async def async_usage(ps: AsyncPostStack) -> None:
