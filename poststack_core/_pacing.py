@@ -19,25 +19,30 @@ The rate it paces to, in requests per ``window`` seconds, is the smallest of:
 
 - ``Pacing.max_rate``, the caller's own ceiling;
 - ``x-ratelimit-limit``, once a response states it;
-- without a stated limit: nothing at first, then a rate learnt from 429s. A
-  throttling 429 drops it to 70 % of what went out in the last window (once
-  per window); each success adds back about one request per window (AIMD,
-  as TCP does). A stated limit replaces what was learnt.
+- a rate learnt from 429s: without a stated limit (nothing at first), or
+  when our own requests do not fill the stated one (another process uses
+  the same key), a throttling 429 drops it to 70 % of what went out in the
+  last window (once per window), and each success adds back about one
+  request per window (AIMD, as TCP does: processes sharing a key converge
+  on shares of it).
 
 Starts are booked in a sliding log: a request starts no earlier than the
 ``limit``-th latest start plus one period plus a safety margin, which is the
 rule a sliding-log or token-bucket server enforces. So a run bursts up to the
 limit at once, then sends one request whenever a slot comes free. On top of
 that nothing starts before a retryable error's ``Retry-After`` has passed (a
-throttling 429 without one waits for ``x-ratelimit-reset``), nor while the
-server says ``x-ratelimit-remaining: 0`` (until ``x-ratelimit-reset``); no
-single wait is longer than ``Pacing.max_wait``.
+bare 429 without one waits for ``x-ratelimit-reset``). ``x-ratelimit-remaining:
+0`` holds requests until ``x-ratelimit-reset`` while no limit is stated; under
+a stated limit our own starts explain it (the log already waits), or another
+process shares the key and the pacer takes a smaller share, as after a 429.
+No single wait is longer than ``Pacing.max_wait``. 429s the retry policy
+calls quotas change nothing.
 
 The margin covers the jitter between when a request starts here and when the
-server counts it: it starts at ``Pacing.margin`` of a period, doubles with
-every throttling 429 (the server saw our requests closer together than we
-sent them) and shrinks back slowly with successes. Quota 429s say nothing
-about the rate and change nothing.
+server counts it: it starts at ``Pacing.margin`` of a period, doubles with a
+burst of throttling 429s (the server saw our requests closer together than
+we sent them; one burst per window counts once) and shrinks back slowly with
+successes.
 """
 
 from __future__ import annotations
@@ -132,6 +137,7 @@ class Pacer:
     __slots__ = (
         "_blocked_until",
         "_decreased_at",
+        "_widened_at",
         "_learnt",
         "_margin",
         "_starts",
@@ -150,6 +156,7 @@ class Pacer:
         self._stated: float | None = None  # x-ratelimit-limit
         self._learnt: float | None = None  # from 429s, while no limit is stated
         self._decreased_at = -math.inf
+        self._widened_at = -math.inf
         self._margin = policy.margin  # a share of one period
         self._blocked_until = -math.inf
         self._starts: deque[float] = deque()  # booked start times, ascending
@@ -198,9 +205,12 @@ class Pacer:
             reset = max(0.0, reset - wall)
         if limit is not None and limit >= 1:
             self._stated = limit
-            self._learnt = None
         if reset is not None and _header_number(response, "x-ratelimit-remaining") == 0:
-            self._hold(now, reset + self._margin_seconds())
+            if self._stated is None:
+                # Full, and no idea how full the window is: wait for the next slot.
+                self._hold(now, reset)
+            elif not self._explains_full(now):
+                self._decrease(now)
         if 200 <= status < 300:
             self._succeeded()
             return
@@ -217,11 +227,18 @@ class Pacer:
         if status == 429:
             self._throttled(now)
 
-    def _margin_seconds(self) -> float:
-        rate = self.rate
-        if rate is None:
-            return 0.0
-        return _shape(rate, self.policy.window)[1] * self._margin
+    def _explains_full(self, now: float) -> bool:
+        """Whether our own starts fill the stated limit the server says is used up.
+
+        Then the sliding log already holds the next request as long as needed.
+        When they do not, another process uses the same key.
+        """
+        assert self._stated is not None
+        return self._sent_in_window(now) >= self._stated
+
+    def _sent_in_window(self, now: float) -> int:
+        window = self.policy.window
+        return sum(1 for start in self._starts if now - window < start <= now)
 
     def _hold(self, now: float, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, now + min(seconds, self.policy.max_wait))
@@ -234,15 +251,22 @@ class Pacer:
             self._learnt = learnt + 1 / max(learnt, 1.0)
 
     def _throttled(self, now: float) -> None:
-        self._margin = min(_MAX_MARGIN, 2 * self._margin + 0.01)
-        if self._stated is not None:
-            # The server states its limit: the margin and the hold are the answer.
-            return
         window = self.policy.window
-        if now - self._decreased_at < window:
-            return  # one burst of 429s is one signal
+        # One burst of 429s (the answers to requests in flight together) is one signal.
+        if now - self._widened_at >= window:
+            self._widened_at = now
+            self._margin = min(_MAX_MARGIN, 2 * self._margin + 0.01)
+        if self._stated is not None and self._explains_full(now):
+            # We alone fill the stated limit: the jitter's; the wider margin is the answer.
+            return
+        self._decrease(now)
+
+    def _decrease(self, now: float) -> None:
+        """No stated limit, or others share the key: take a smaller share (AIMD)."""
+        if now - self._decreased_at < self.policy.window:
+            return
+        sent = self._sent_in_window(now)
         self._decreased_at = now
-        sent = sum(1 for start in self._starts if now - window < start <= now)
         rate = self.rate
         base = float(max(sent, 1)) if rate is None else min(rate, max(sent, 1))
         self._learnt = max(_MIN_RATE, base * _DECREASE)
