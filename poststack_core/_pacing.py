@@ -137,11 +137,11 @@ class Pacer:
     __slots__ = (
         "_blocked_until",
         "_decreased_at",
-        "_widened_at",
         "_learnt",
         "_margin",
         "_starts",
         "_stated",
+        "_widened_at",
         "policy",
         "retry",
     )

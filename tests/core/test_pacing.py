@@ -7,12 +7,13 @@ Every test drives a :class:`~poststack_core.Pacer` with a clock of its own
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poststack_core import Pacer, Pacing, Response
@@ -116,7 +117,7 @@ def test_a_max_rate_is_never_exceeded_in_any_window(
 ) -> None:
     pacer = Pacer(Pacing(max_rate=rate, window=window, margin=0))
     starts = [book(pacer, now) for now in times for _ in range(per_instant)]
-    assert all(later >= earlier - 1e-9 for earlier, later in zip(starts, starts[1:]))
+    assert all(later >= earlier - 1e-9 for earlier, later in itertools.pairwise(starts))
     # No stretch of one window holds more than the rate allows (count per period).
     count = max(1, math.floor(rate))
     period = window * count / rate
@@ -359,7 +360,7 @@ def test_any_sequence_of_answers_gives_finite_non_negative_waits(
         if reserve:
             wait = pacer.reserve(now)
             assert math.isfinite(wait)
-            assert 0 <= wait
+            assert wait >= 0
         pacer.observe(response(status, {"error": "x"}, headers), now, WALL)
         assert pacer.blocked_until() <= now + 30 + 1.0  # a hold never exceeds max_wait (+margin)
         rate = pacer.rate
