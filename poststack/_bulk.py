@@ -116,7 +116,7 @@ class _Session:
 
     def __init__(self, job: SendMany) -> None:
         self._job = job
-        self.plan = job.plan(job.run_id or new_idempotency_key())
+        self.plan = job.plan(new_idempotency_key())
         self.run = SendManyRun(self.plan, time.monotonic())
         self.journal = _JournalFile(job.journal, self.run) if job.journal else None
         self.failure: Exception | None = None

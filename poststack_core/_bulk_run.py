@@ -163,7 +163,9 @@ class SendManyRun:
         # A plan of one chunk of a larger run (a chunk job) numbers its emails from there.
         self._offset = plan.chunks[0].start if plan.chunks else 0
         self._counts = [total, 0, 0, 0]  # emails PENDING, SENT, FAILED, SKIPPED
-        self._queue: deque[int] = deque(range(len(plan.chunks)))
+        # Chunks by their index (a chunk job's plan holds one chunk of a larger run).
+        self._chunks = {chunk.index: chunk for chunk in plan.chunks}
+        self._queue: deque[int] = deque(self._chunks)
         self._in_flight: set[int] = set()
         self._requeued: dict[int, int] = {}
         self._states = bytearray(total)
@@ -186,7 +188,7 @@ class SendManyRun:
         """
         done = read_journal(self.plan, lines, where)
         for index, ids in done.items():
-            chunk = self.plan.chunks[index]
+            chunk = self._chunks[index]
             for offset, email_id in enumerate(ids):
                 self._settle(chunk.start + offset, email_id)
             self._already_sent += len(ids)
@@ -241,12 +243,12 @@ class SendManyRun:
             return None
         index = self._queue.popleft()
         self._in_flight.add(index)
-        return self.plan.chunks[index]
+        return self._chunks[index]
 
     def chunk_done(self, chunk: Chunk, outcomes: Sequence[Outcome], now: float) -> None:
         """Chunk ``chunk`` (handed out by :meth:`next_chunk`) ended with ``outcomes``."""
         index = chunk.index
-        if index not in self._in_flight or self.plan.chunks[index] is not chunk:
+        if index not in self._in_flight or self._chunks[index] is not chunk:
             raise CallStateError(f"chunk {index} is not in flight")
         if len(outcomes) != len(chunk.emails):
             raise ValueError(f"{len(outcomes)} outcomes for {len(chunk.emails)} emails")
@@ -268,7 +270,7 @@ class SendManyRun:
         self._recent.append((now, len(outcomes)))
         if not errors:
             ids = [o for o in outcomes if isinstance(o, str)]
-            self._journal.append(journal_record(self.plan, index, ids))
+            self._journal.append(journal_record(chunk, ids))
         if stop is not None:
             self._stop(stop)
 
@@ -284,7 +286,7 @@ class SendManyRun:
 
     def _skip_queue(self, error: PostStackError | None) -> None:
         while self._queue:
-            chunk = self.plan.chunks[self._queue.popleft()]
+            chunk = self._chunks[self._queue.popleft()]
             for position in range(chunk.start, chunk.start + len(chunk.emails)):
                 i = self._set(position, SKIPPED)
                 if error is not None:
@@ -397,12 +399,15 @@ class SendMany:
         """Whether the run registers its plan with the API first (a run id the caller chose)."""
         return self.run_id is not None and self.detect_changes and self.chunk_plan is None
 
-    def plan(self, run_id: str) -> SendManyPlan:
-        """The plan under ``run_id`` (the caller's when they gave one)."""
+    def plan(self, fresh_run_id: str) -> SendManyPlan:
+        """The plan under the caller's run id, or under ``fresh_run_id`` when they gave none."""
         if self.chunk_plan is not None:
             return self.chunk_plan
         return plan_send_many(
-            self.emails, run_id=run_id, batch_size=self.batch_size, digests=self.digests
+            self.emails,
+            run_id=self.run_id or fresh_run_id,
+            batch_size=self.batch_size,
+            digests=self.digests,
         )
 
 

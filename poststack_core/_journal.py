@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ._bulk_plan import SendManyPlan
+from ._bulk_plan import Chunk, SendManyPlan
 from ._bulk_results import RunChangedError
 from ._narrow import as_list, as_mapping
 
@@ -55,9 +55,9 @@ def journal_header(plan: SendManyPlan) -> str:
     )
 
 
-def journal_record(plan: SendManyPlan, index: int, ids: Iterable[str]) -> str:
-    """The line that says chunk ``index`` was accepted with these ids (with its newline)."""
-    return json.dumps({"chunk": index, "key": plan.chunks[index].key, "ids": list(ids)}) + "\n"
+def journal_record(chunk: Chunk, ids: Iterable[str]) -> str:
+    """The line that says ``chunk`` was accepted with these ids (with its newline)."""
+    return json.dumps({"chunk": chunk.index, "key": chunk.key, "ids": list(ids)}) + "\n"
 
 
 def _load(line: str, number: int, where: str) -> dict[str, Any]:
@@ -102,16 +102,18 @@ def read_journal(
             f"{len(plan.chunks)} requests (plan {plan.fingerprint[:12]}...). Nothing was "
             "sent; use a new run_id for the new input.",
         )
+    chunks = {chunk.index: chunk for chunk in plan.chunks}
     for number, line in numbered:
         record = _load(line, number, where)
         index, key, ids = record.get("chunk"), record.get("key"), as_list(record.get("ids"))
+        chunk = (
+            chunks.get(index) if isinstance(index, int) and not isinstance(index, bool) else None
+        )
         if (
-            not isinstance(index, int)
-            or isinstance(index, bool)
-            or not 0 <= index < len(plan.chunks)
-            or key != plan.chunks[index].key
+            chunk is None
+            or key != chunk.key
             or ids is None
-            or len(ids) != len(plan.chunks[index].emails)
+            or len(ids) != len(chunk.emails)
             or not all(isinstance(email_id, str) and email_id for email_id in ids)
         ):
             raise JournalError(f"{where} line {number} is no chunk of this plan")
