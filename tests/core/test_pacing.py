@@ -342,7 +342,7 @@ headers_strategy = st.lists(
     st.lists(
         st.tuples(
             st.floats(0, 5, allow_nan=False),
-            st.sampled_from([200, 202, 400, 401, 408, 409, 422, 429, 500, 503]),
+            st.sampled_from([200, 202, 304, 400, 401, 408, 409, 422, 429, 500, 503]),
             headers_strategy,
             st.booleans(),
         ),
