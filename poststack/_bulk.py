@@ -33,7 +33,7 @@ from poststack_core import (
     manifest_operation,
 )
 
-from ._driving import new_idempotency_key
+from ._driving import Pacing, new_idempotency_key
 from .transports._runtime import running_under_trio
 
 logger = logging.getLogger("poststack")
@@ -58,6 +58,26 @@ class LockedPacer:
     def observe(self, response: Response, now: float, wall: float) -> None:
         with self._lock:
             self.pacer.observe(response, now, wall)
+
+
+class CountingPacer:
+    """A run's view of its pacer: every answer goes on to it, and is counted for the result."""
+
+    __slots__ = ("_lock", "pacer", "requests", "throttled")
+
+    def __init__(self, pacer: Pacing) -> None:
+        self.pacer = pacer
+        self.requests = self.throttled = 0
+        self._lock = threading.Lock()  # the threads of a blocking client count here together
+
+    def reserve(self, now: float) -> float:
+        return self.pacer.reserve(now)
+
+    def observe(self, response: Response, now: float, wall: float) -> None:
+        with self._lock:
+            self.requests += 1
+            self.throttled += response.status == 429
+        self.pacer.observe(response, now, wall)
 
 
 class _JournalFile:
@@ -114,8 +134,9 @@ def _lock_exclusively(file: IO[bytes], path: str) -> None:
 class _Session:
     """One run's state and side effects; the drivers call it, holding their lock if any."""
 
-    def __init__(self, job: SendMany) -> None:
+    def __init__(self, job: SendMany, pacer: CountingPacer) -> None:
         self._job = job
+        self._pacer = pacer
         self.plan = job.plan(new_idempotency_key())
         self.run = SendManyRun(self.plan, time.monotonic())
         self.journal = _JournalFile(job.journal, self.run) if job.journal else None
@@ -167,12 +188,13 @@ class _Session:
     def result(self) -> SendManyResult:
         if self.failure is not None:
             raise self.failure
-        return self.run.result()
+        pacer = self._pacer
+        return self.run.result(requests=pacer.requests, throttled=pacer.throttled)
 
 
 @contextlib.contextmanager
-def _session(job: SendMany) -> Generator[_Session, None, None]:
-    session = _Session(job)
+def _session(job: SendMany, pacer: CountingPacer) -> Generator[_Session, None, None]:
+    session = _Session(job, pacer)
     try:
         yield session
     finally:
@@ -203,10 +225,13 @@ async def _asend_chunk(send: ChunkSend, run_operation: ARunOperation) -> None:
             send.failed(error)
 
 
-def run_sync(job: SendMany, run_operation: RunOperation) -> SendManyResult:
-    """Run ``job`` with ``job.concurrency`` threads; ``run_operation`` sends one request."""
+def run_sync(job: SendMany, run_operation: RunOperation, pacer: CountingPacer) -> SendManyResult:
+    """Run ``job`` with ``job.concurrency`` threads.
+
+    ``run_operation`` sends one request through ``pacer`` (which counts the answers).
+    """
     lock = threading.Lock()
-    with _session(job) as session:
+    with _session(job, pacer) as session:
         if (manifest := session.manifest()) is not None:
             session.registered(_outcome(run_operation, manifest))
         session.report()
@@ -242,9 +267,11 @@ def run_sync(job: SendMany, run_operation: RunOperation) -> SendManyResult:
         return session.result()
 
 
-async def run_async(job: SendMany, run_operation: ARunOperation) -> SendManyResult:
+async def run_async(
+    job: SendMany, run_operation: ARunOperation, pacer: CountingPacer
+) -> SendManyResult:
     """Run ``job`` with ``job.concurrency`` tasks (asyncio or trio); no lock is needed."""
-    with _session(job) as session:
+    with _session(job, pacer) as session:
         if (manifest := session.manifest()) is not None:
             try:
                 await run_operation(manifest)

@@ -191,9 +191,9 @@ class _Client(Generic[Mode, T]):
     def _new_pacer(self, pacing: Pacing) -> Any:
         raise NotImplementedError
 
-    def _bulk_pacer(self) -> Any:
-        """The client's pacer; without one, a bulk run paces itself with one of its own."""
-        return self._pacer if self._pacer is not None else self._new_pacer(Pacing())
+    def _bulk_pacer(self) -> _bulk.CountingPacer:
+        """The client's pacer (without one, one of the run's own), counting the run's answers."""
+        return _bulk.CountingPacer(self._pacer or self._new_pacer(Pacing()))
 
 
 def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
@@ -259,7 +259,7 @@ class PostStack(_Client[Sync, Transport]):
             def send(operation: Operation[Any]) -> Any:
                 return run_sync(operation, config, transport, pacer=pacer)
 
-            return _bulk.run_sync(job, send)
+            return _bulk.run_sync(job, send, pacer)
 
         return method
 
@@ -348,7 +348,7 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
             async def send(operation: Operation[Any]) -> Any:
                 return await run_async(operation, config, transport, pacer=pacer)
 
-            return await _bulk.run_async(job, send)
+            return await _bulk.run_async(job, send, pacer)
 
         return method
 

@@ -73,7 +73,9 @@ class SendManyResult(Sequence[EmailResult]):
     (known from the journal, so not requested again). ``cancelled`` says the
     run was cancelled; ``stopped_by`` is the error that ended it early, if one
     did (a quota, a revoked key). ``run_id`` is the run's id, the one to pass
-    again to finish a run that did not send everything.
+    again to finish a run that did not send everything. ``requests`` counts
+    the answers the run's HTTP requests got (retries included) and
+    ``throttled`` how many of them were 429s.
     """
 
     __slots__ = (
@@ -84,10 +86,12 @@ class SendManyResult(Sequence[EmailResult]):
         "already_sent",
         "cancelled",
         "failed",
+        "requests",
         "run_id",
         "sent",
         "skipped",
         "stopped_by",
+        "throttled",
     )
 
     def __init__(
@@ -101,6 +105,8 @@ class SendManyResult(Sequence[EmailResult]):
         already_sent: int = 0,
         cancelled: bool = False,
         stopped_by: PostStackError | None = None,
+        requests: int = 0,
+        throttled: int = 0,
     ) -> None:
         if len(states) != len(ids):
             raise ValueError("one state and one id slot per email")
@@ -116,6 +122,8 @@ class SendManyResult(Sequence[EmailResult]):
         self.already_sent = already_sent
         self.cancelled = cancelled
         self.stopped_by = stopped_by
+        self.requests = requests
+        self.throttled = throttled
 
     def __len__(self) -> int:
         return len(self._states)

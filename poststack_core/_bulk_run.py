@@ -330,8 +330,9 @@ class SendManyRun:
             elapsed=elapsed,
         )
 
-    def result(self) -> SendManyResult:
-        """The outcome so far: what is not settled counts as skipped."""
+    def result(self, *, requests: int = 0, throttled: int = 0) -> SendManyResult:
+        """The outcome so far (what is not settled counts as skipped), with the driver's counts
+        of answers and 429s."""
         return SendManyResult(
             self.plan.run_id,
             bytes(self._states),
@@ -341,6 +342,8 @@ class SendManyRun:
             already_sent=self._already_sent,
             cancelled=self._cancelled,
             stopped_by=self._stopped_by,
+            requests=requests,
+            throttled=throttled,
         )
 
 

@@ -117,5 +117,5 @@ def read_journal(
             or not all(isinstance(email_id, str) and email_id for email_id in ids)
         ):
             raise JournalError(f"{where} line {number} is no chunk of this plan")
-        done[index] = [str(email_id) for email_id in ids]
+        done[chunk.index] = [str(email_id) for email_id in ids]
     return done
