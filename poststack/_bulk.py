@@ -55,9 +55,11 @@ class LockedPacer:
         with self._lock:
             return self.pacer.reserve(now)
 
-    def observe(self, response: Response, now: float, wall: float) -> None:
+    def observe(
+        self, response: Response, now: float, wall: float, started: float | None = None
+    ) -> None:
         with self._lock:
-            self.pacer.observe(response, now, wall)
+            self.pacer.observe(response, now, wall, started)
 
 
 class CountingPacer:
@@ -73,11 +75,13 @@ class CountingPacer:
     def reserve(self, now: float) -> float:
         return self.pacer.reserve(now)
 
-    def observe(self, response: Response, now: float, wall: float) -> None:
+    def observe(
+        self, response: Response, now: float, wall: float, started: float | None = None
+    ) -> None:
         with self._lock:
             self.requests += 1
             self.throttled += response.status == 429
-        self.pacer.observe(response, now, wall)
+        self.pacer.observe(response, now, wall, started)
 
 
 class _JournalFile:

@@ -43,7 +43,9 @@ class Pacing(Protocol):
 
     def reserve(self, now: float) -> float: ...
 
-    def observe(self, response: Response, now: float, wall: float) -> None: ...
+    def observe(
+        self, response: Response, now: float, wall: float, started: float | None = None
+    ) -> None: ...
 
 
 def new_idempotency_key() -> str:
@@ -87,14 +89,18 @@ def _attempted(
     outcome: Outcome,
     clock: Callable[[], float],
     pacer: Pacing | None,
+    started: float,
 ) -> Action[R]:
-    """Feed the Call (and the pacer) what one attempt produced; log it; the next action."""
+    """Feed the Call (and the pacer) what one attempt produced; log it; the next action.
+
+    ``started`` is when the attempt was sent (``time.monotonic()``), for the pacer.
+    """
     if isinstance(outcome, TransportFailure):
         action = call.transport_failed(outcome)
     else:
         now = clock()
         if pacer is not None:
-            pacer.observe(outcome, time.monotonic(), now)
+            pacer.observe(outcome, time.monotonic(), now, started)
         action = call.receive(outcome, now)
     if isinstance(action, Wait) or logger.isEnabledFor(_DEBUG):
         _log_attempt(send, outcome, action)
@@ -119,11 +125,12 @@ def run_sync(
         if isinstance(action, Send):
             if pacer is not None and (delay := pacer.reserve(time.monotonic())) > 0:
                 sleep(delay)
+            started = time.monotonic()
             try:
                 outcome: Outcome = transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
-            action = _attempted(call, action, outcome, clock, pacer)
+            action = _attempted(call, action, outcome, clock, pacer, started)
         elif isinstance(action, Done):
             return action.value
         elif isinstance(action, Wait):
@@ -149,11 +156,12 @@ async def run_async(
         elif isinstance(action, Send):
             if pacer is not None and (delay := pacer.reserve(time.monotonic())) > 0:
                 await async_sleep(delay)
+            started = time.monotonic()
             try:
                 outcome: Outcome = await transport.send(action.request, action.timeout)
             except TransportFailure as failure:
                 outcome = failure
-            action = _attempted(call, action, outcome, clock, pacer)
+            action = _attempted(call, action, outcome, clock, pacer, started)
         elif isinstance(action, Done):
             return action.value
         else:

@@ -6,43 +6,48 @@ A :class:`Pacer` is the sans-IO half of a client-wide rate limiter. It owns no
 clock, no lock and no sleep: a driver asks it before every attempt and tells
 it what every response said::
 
-    wait = pacer.reserve(now)             # sleep this long, then send: the slot is booked
-    pacer.observe(response, now, wall)    # what the answer says about the limit
+    wait = pacer.reserve(now)                      # sleep this long, then send
+    pacer.observe(response, now, wall, started)    # what the answer says
 
-``now`` is a monotonic clock in seconds (only differences matter); ``wall`` is
-seconds since the epoch, read only for an HTTP-date ``Retry-After`` and an
-epoch ``x-ratelimit-reset``. All requests of one client go through one Pacer,
-so the requests in flight at once share one budget. (A blocking client's
-threads take a lock around both calls; the lock is the façade's.)
+``now`` and ``started`` (when the answered request went out) are a monotonic
+clock in seconds; ``wall`` is seconds since the epoch, read only for an
+HTTP-date ``Retry-After`` and an epoch ``x-ratelimit-reset``. All requests of
+one client go through one Pacer, so the requests in flight at once share one
+budget. (A blocking client's threads take a lock around both calls; the lock
+is the façade's.)
 
-The rate it paces to, in requests per ``window`` seconds, is the smallest of:
-
-- ``Pacing.max_rate``, the caller's own ceiling;
-- ``x-ratelimit-limit``, once a response states it;
-- a rate learnt from 429s: without a stated limit (nothing at first), or
-  when our own requests do not fill the stated one (another process uses
-  the same key), a throttling 429 drops it to 70 % of what went out in the
-  last window (once per window), and each success adds back about one
-  request per window (AIMD, as TCP does: processes sharing a key converge
-  on shares of it).
+The rate it paces to, in requests per ``window`` seconds, is the smallest of
+``Pacing.max_rate`` (the caller's ceiling), ``x-ratelimit-limit`` (once a
+response states it) and a rate learnt from 429s. Without a stated limit it
+learns by AIMD, as TCP does: a throttling 429 drops the rate to 70 % of what
+went out in the last window (once per window), each success adds back about
+one request per window.
 
 Starts are booked in a sliding log: a request starts no earlier than the
 ``limit``-th latest start plus one period plus a safety margin, which is the
 rule a sliding-log or token-bucket server enforces. So a run bursts up to the
-limit at once, then sends one request whenever a slot comes free. On top of
-that nothing starts before a retryable error's ``Retry-After`` has passed (a
-bare 429 without one waits for ``x-ratelimit-reset``). ``x-ratelimit-remaining:
-0`` holds requests until ``x-ratelimit-reset`` while no limit is stated; under
-a stated limit our own starts explain it (the log already waits), or another
-process shares the key and the pacer takes a smaller share, as after a 429.
-No single wait is longer than ``Pacing.max_wait``. 429s the retry policy
-calls quotas change nothing.
+limit at once, then sends one request whenever a slot comes free.
+
+The log also holds the requests of others that the server counts: each
+answer's ``x-ratelimit-remaining`` says how many the server counted when the
+request arrived, and what it counted beyond our own starts before
+``started`` were others' (another process on the same key, a run killed a
+moment ago). They are taken into the log (the first as old as the oldest the
+server counts, leaving at ``x-ratelimit-reset``; the rest as made just now,
+for all we know), and corrected by every later answer. When others and we
+fill the window together, we take a smaller share (AIMD again), until a
+whole window passes with no one else on the key.
+
+Holds: nothing starts before a retryable error's ``Retry-After`` has passed
+(a bare 429 without one waits for ``x-ratelimit-reset``), nor, while no limit
+is stated, before ``x-ratelimit-reset`` once ``x-ratelimit-remaining`` is 0.
+No hold is longer than ``Pacing.max_wait``. 429s the retry policy calls
+quotas say nothing about the rate and change nothing.
 
 The margin covers the jitter between when a request starts here and when the
 server counts it: it starts at ``Pacing.margin`` of a period, doubles with a
-burst of throttling 429s (the server saw our requests closer together than
-we sent them; one burst per window counts once) and shrinks back slowly with
-successes.
+burst of throttling 429s while we alone use the key (one burst per window
+counts once), and shrinks back slowly with successes.
 """
 
 from __future__ import annotations
@@ -63,6 +68,10 @@ _MIN_RATE = 0.1
 # bring it back to the policy's own value.
 _MAX_MARGIN = 0.5
 _MARGIN_DECAY = 0.995
+# At most this many requests of others are taken into the log from one answer.
+_MAX_OTHERS = 1000
+# A start booked for t and a clock read at t may differ in their last bits.
+_EPSILON = 1e-6
 # An x-ratelimit-reset above this is a Unix timestamp (seconds), not a number of seconds.
 _EPOCH_THRESHOLD = 1e9
 
@@ -139,6 +148,8 @@ class Pacer:
         "_decreased_at",
         "_learnt",
         "_margin",
+        "_others",
+        "_others_at",
         "_starts",
         "_stated",
         "_widened_at",
@@ -154,12 +165,14 @@ class Pacer:
         self.policy = policy
         self.retry = retry
         self._stated: float | None = None  # x-ratelimit-limit
-        self._learnt: float | None = None  # from 429s, while no limit is stated
-        self._decreased_at = -math.inf
-        self._widened_at = -math.inf
+        self._learnt: float | None = None  # from 429s, and from others on the key
         self._margin = policy.margin  # a share of one period
         self._blocked_until = -math.inf
-        self._starts: deque[float] = deque()  # booked start times, ascending
+        self._decreased_at = -math.inf
+        self._widened_at = -math.inf
+        self._others_at = -math.inf  # when the server last surely counted others' requests
+        self._starts: deque[float] = deque()  # our booked starts, ascending
+        self._others: deque[float] = deque()  # others' requests the server counts, ascending
 
     def __repr__(self) -> str:
         return f"<Pacer rate={self.rate!r} per {self.policy.window:g} s>"
@@ -179,25 +192,45 @@ class Pacer:
         starts = self._starts
         start = max(now, self._blocked_until)
         rate = self.rate
-        if rate is None:
-            horizon = self.policy.window
-        else:
+        horizon = self.policy.window
+        if rate is not None:
             count, period = _shape(rate, self.policy.window)
             gap = period * (1 + self._margin)
-            if len(starts) >= count:
-                start = max(start, starts[-count] + gap)
-            horizon = max(gap, self.policy.window)
+            latest = self._latest(count)
+            if latest is not None:
+                start = max(start, latest + gap)
+            horizon = max(gap, horizon)
         if starts:
             # Slots go out in order, so the log stays sorted.
             start = max(start, starts[-1])
         starts.append(start)
         # A start older than the horizon can no longer hold anything back.
-        while starts[0] <= now - horizon:
-            starts.popleft()
+        for log in (starts, self._others):
+            while log and log[0] <= now - horizon:
+                log.popleft()
         return start - now
 
-    def observe(self, response: Response, now: float, wall: float) -> None:
-        """Learn from one response: its ``x-ratelimit-*`` headers, a 429, a ``Retry-After``."""
+    def _latest(self, count: int) -> float | None:
+        """The ``count``-th latest start, ours and others' together (None: fewer than that)."""
+        if len(self._starts) + len(self._others) < count:
+            return None
+        ours, others = reversed(self._starts), reversed(self._others)
+        a, b = next(ours, None), next(others, None)
+        for _ in range(count - 1):
+            if b is None or (a is not None and a >= b):
+                a = next(ours, None)
+            else:
+                b = next(others, None)
+        return max(x for x in (a, b) if x is not None)
+
+    def observe(
+        self, response: Response, now: float, wall: float, started: float | None = None
+    ) -> None:
+        """Learn from one response: its ``x-ratelimit-*`` headers, a 429, a ``Retry-After``.
+
+        ``started`` is when its request was sent (monotonic): the server's count
+        in the answer then is compared with our own starts up to that moment.
+        """
         status = response.status
         limit = _header_number(response, "x-ratelimit-limit")
         reset = _header_number(response, "x-ratelimit-reset")
@@ -205,12 +238,15 @@ class Pacer:
             reset = max(0.0, reset - wall)
         if limit is not None and limit >= 1:
             self._stated = limit
-        if reset is not None and _header_number(response, "x-ratelimit-remaining") == 0:
-            if self._stated is None:
-                # Full, and no idea how full the window is: wait for the next slot.
+        remaining = _header_number(response, "x-ratelimit-remaining")
+        if reset is not None and remaining is not None:
+            if self._stated is not None:
+                self._account(
+                    self._stated - remaining, now, reset, now if started is None else started
+                )
+            elif remaining == 0:
+                # Used up, and no idea how many the window holds: wait for the next slot.
                 self._hold(now, reset)
-            elif not self._explains_full(now):
-                self._decrease(now)
         if 200 <= status < 300:
             self._succeeded()
             return
@@ -227,18 +263,43 @@ class Pacer:
         if status == 429:
             self._throttled(now)
 
-    def _explains_full(self, now: float) -> bool:
-        """Whether our own starts fill the stated limit the server says is used up.
+    def _account(self, used: float, now: float, reset: float, started: float) -> None:
+        """Keep as many of others' requests in the log as the server's count implies.
 
-        Then the sliding log already holds the next request as long as needed.
-        When they do not, another process uses the same key.
+        Others (another process on the same key, a run killed a moment ago)
+        made what the server counted, when this request arrived, beyond our
+        own starts of the window before it. The first of them is taken to be as
+        old as the oldest the server counts (it leaves at ``now + reset``),
+        the rest as made just now: the least a shared window can be trusted
+        with. The next answer corrects the count either way.
         """
-        assert self._stated is not None
-        return self._sent_in_window(now) >= self._stated
+        window = self.policy.window
+        others = self._others
+        while others and others[0] <= now - window:
+            others.popleft()
+        ours = self._sent_in_window(started)
+        # Bounded: a limit of thousands a second needs no log that precise (a 429 will tell).
+        target = min(_MAX_OTHERS, max(0, math.ceil(used) - ours))
+        while len(others) > target:
+            others.pop()  # the server counts fewer now: the newest go first
+        if len(others) < target:
+            if not others:
+                others.append(max(now - window, now + min(reset, window) - window))
+            others.extend([now] * (target - len(others)))
+        if used > ours:
+            # More than all of ours: surely someone else's. Used up together, take a
+            # smaller share before a 429 says so.
+            self._others_at = now
+            if used >= (self._stated or math.inf):
+                self._decrease(now)
+        elif now - self._others_at >= window:
+            # A whole window with no one else on the key: the stated limit is ours again.
+            self._learnt = None
 
     def _sent_in_window(self, now: float) -> int:
-        window = self.policy.window
-        return sum(1 for start in self._starts if now - window < start <= now)
+        """Our own starts in the window before ``now``."""
+        since, until = now - self.policy.window, now + _EPSILON
+        return sum(1 for start in self._starts if since < start <= until)
 
     def _hold(self, now: float, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, now + min(seconds, self.policy.max_wait))
@@ -256,8 +317,8 @@ class Pacer:
         if now - self._widened_at >= window:
             self._widened_at = now
             self._margin = min(_MAX_MARGIN, 2 * self._margin + 0.01)
-        if self._stated is not None and self._explains_full(now):
-            # We alone fill the stated limit: the jitter's; the wider margin is the answer.
+        if self._stated is not None and now - self._others_at >= window:
+            # We alone use the stated limit: the jitter's; the wider margin is the answer.
             return
         self._decrease(now)
 
@@ -265,8 +326,8 @@ class Pacer:
         """No stated limit, or others share the key: take a smaller share (AIMD)."""
         if now - self._decreased_at < self.policy.window:
             return
-        sent = self._sent_in_window(now)
         self._decreased_at = now
+        sent = self._sent_in_window(now)
         rate = self.rate
         base = float(max(sent, 1)) if rate is None else min(rate, max(sent, 1))
         self._learnt = max(_MIN_RATE, base * _DECREASE)
