@@ -30,9 +30,9 @@ limit at once, then sends one request whenever a slot comes free.
 
 The log also holds the requests of others that the server counts: each
 answer's ``x-ratelimit-remaining`` says how many the server counted when the
-request arrived, and what it counted beyond our own starts before
-``started`` were others' (another process on the same key, a run killed a
-moment ago). They are taken into the log (the first as old as the oldest the
+request arrived, and what it counted beyond all our own starts of the window
+before ``started`` (and since: arrival need not follow the order of sending)
+were others' (another process on the same key, a run killed a moment ago). They are taken into the log (the first as old as the oldest the
 server counts, leaving at ``x-ratelimit-reset``; the rest as made just now,
 for all we know), and corrected by every later answer. When others and we
 fill the window together, we take a smaller share (AIMD again), until a
@@ -277,7 +277,10 @@ class Pacer:
         others = self._others
         while others and others[0] <= now - window:
             others.popleft()
-        ours = self._sent_in_window(started)
+        # Ours in the server's count: those sent in the window before this one (and a
+        # margin more: one may have taken longer to arrive) and, as arrival need not
+        # follow the order of sending, those sent since.
+        ours = self._sent_between(started - window * (1 + self._margin), now)
         # Bounded: a limit of thousands a second needs no log that precise (a 429 will tell).
         target = min(_MAX_OTHERS, max(0, math.ceil(used) - ours))
         while len(others) > target:
@@ -298,7 +301,10 @@ class Pacer:
 
     def _sent_in_window(self, now: float) -> int:
         """Our own starts in the window before ``now``."""
-        since, until = now - self.policy.window, now + _EPSILON
+        return self._sent_between(now - self.policy.window, now)
+
+    def _sent_between(self, since: float, until: float) -> int:
+        until += _EPSILON
         return sum(1 for start in self._starts if since < start <= until)
 
     def _hold(self, now: float, seconds: float) -> None:
