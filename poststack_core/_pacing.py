@@ -31,12 +31,13 @@ limit at once, then sends one request whenever a slot comes free.
 The log also holds the requests of others that the server counts: each
 answer's ``x-ratelimit-remaining`` says how many the server counted when the
 request arrived, and what it counted beyond all our own starts of the window
-before ``started`` (and since: arrival need not follow the order of sending)
-were others' (another process on the same key, a run killed a moment ago). They are taken into the log (the first as old as the oldest the
-server counts, leaving at ``x-ratelimit-reset``; the rest as made just now,
-for all we know), and corrected by every later answer. When others and we
-fill the window together, we take a smaller share (AIMD again), until a
-whole window passes with no one else on the key.
+before ``started`` (a margin wider, and those since: arrival need not follow
+the order of sending) were others' (another process on the same key, a run
+killed a moment ago). They are taken into the log (the first as old as the
+oldest the server counts, leaving at ``x-ratelimit-reset``; the rest as made
+just now, for all we know), and corrected by every later answer. When others
+and we fill the window together, we take a smaller share (AIMD again), until
+a whole window passes with no one else on the key.
 
 Holds: nothing starts before a retryable error's ``Retry-After`` has passed
 (a bare 429 without one waits for ``x-ratelimit-reset``), nor, while no limit
