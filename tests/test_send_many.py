@@ -334,7 +334,7 @@ def test_a_journal_detects_a_changed_input_without_asking_the_api(
     journal = tmp_path / "run.jsonl"
     send_many("httpx", sb.base_url, emails(150), run_id="j3", journal=journal)
     before = len(sb.requests)
-    with pytest.raises(RunChangedError, match="journal .* records 150 emails"):
+    with pytest.raises(RunChangedError, match=r"journal .* records 150 emails"):
         send_many("httpx", sb.base_url, emails(151), run_id="j3", journal=journal)
     assert len(sb.requests) == before
 
