@@ -48,7 +48,12 @@ quotas say nothing about the rate and change nothing.
 The margin covers the jitter between when a request starts here and when the
 server counts it: it starts at ``Pacing.margin`` of a period, doubles with a
 burst of throttling 429s while we alone use the key (one burst per window
-counts once), and shrinks back slowly with successes.
+counts once), and shrinks back slowly with successes. The answers measure
+that jitter too: with no one else on the key, ``x-ratelimit-reset`` says how
+long before this request the server saw the oldest one it counts, our own
+log how long before it we sent that one; when the server saw them closer
+together (a "squeeze"), the gap between windows grows to 1.5 times the
+largest squeeze lately measured, before a 429 says so.
 """
 
 from __future__ import annotations
@@ -71,6 +76,11 @@ _MAX_MARGIN = 0.5
 _MARGIN_DECAY = 0.995
 # At most this many requests of others are taken into the log from one answer.
 _MAX_OTHERS = 1000
+# The gap between windows is at least this many times the largest squeeze measured, which
+# fades by this much with every answer.
+_SQUEEZE_FACTOR = 1.5
+_SQUEEZE_DECAY = 0.995
+_MAX_SQUEEZE = 0.1
 # A start booked for t and a clock read at t may differ in their last bits.
 _EPSILON = 1e-6
 # An x-ratelimit-reset above this is a Unix timestamp (seconds), not a number of seconds.
@@ -151,6 +161,7 @@ class Pacer:
         "_margin",
         "_others",
         "_others_at",
+        "_squeeze",
         "_starts",
         "_stated",
         "_widened_at",
@@ -168,6 +179,7 @@ class Pacer:
         self._stated: float | None = None  # x-ratelimit-limit
         self._learnt: float | None = None  # from 429s, and from others on the key
         self._margin = policy.margin  # a share of one period
+        self._squeeze = 0.0  # how much closer than sent the server has seen our requests
         self._blocked_until = -math.inf
         self._decreased_at = -math.inf
         self._widened_at = -math.inf
@@ -196,7 +208,7 @@ class Pacer:
         horizon = self.policy.window
         if rate is not None:
             count, period = _shape(rate, self.policy.window)
-            gap = period * (1 + self._margin)
+            gap = period + max(period * self._margin, _SQUEEZE_FACTOR * self._squeeze)
             latest = self._latest(count)
             if latest is not None:
                 start = max(start, latest + gap)
@@ -282,6 +294,8 @@ class Pacer:
         # margin more: one may have taken longer to arrive) and, as arrival need not
         # follow the order of sending, those sent since.
         ours = self._sent_between(started - window * (1 + self._margin), now)
+        if used <= ours:
+            self._measure_squeeze(used, reset, started)
         # Bounded: a limit of thousands a second needs no log that precise (a 429 will tell).
         target = min(_MAX_OTHERS, max(0, math.ceil(used) - ours))
         while len(others) > target:
@@ -299,6 +313,27 @@ class Pacer:
         elif now - self._others_at >= window:
             # A whole window with no one else on the key: the stated limit is ours again.
             self._learnt = None
+
+    def _measure_squeeze(self, used: float, reset: float, started: float) -> None:
+        """Learn how much closer together the server saw our requests than we sent them.
+
+        With no one else on the key, the oldest request the server counts is
+        our ``used``-th latest start up to this one, and ``window - reset`` is
+        how long before this one the server saw it. What the gap shrank by on
+        the way (one request waited longer to be counted than another) is what
+        the margin must cover: before a 429 says so.
+        """
+        count = math.ceil(used)
+        if self._others or count < 2:
+            return
+        window = self.policy.window
+        ours = [s for s in self._starts if started - 2 * window < s <= started + _EPSILON]
+        if len(ours) < count:
+            return
+        # At most a tenth of a window: a wrong guess (someone else's request taken for
+        # ours) costs little.
+        squeeze = min((started - ours[-count]) - (window - reset), _MAX_SQUEEZE * window)
+        self._squeeze = max(self._squeeze * _SQUEEZE_DECAY, squeeze, 0.0)
 
     def _sent_in_window(self, now: float) -> int:
         """Our own starts in the window before ``now``."""

@@ -54,7 +54,7 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _count(minimum: int) -> Callable[[str], int]:
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
             number = int(value)
@@ -62,6 +62,8 @@ def _count(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {number}")
         return number
 
     parse.__name__ = "integer"
@@ -321,14 +323,14 @@ def _add_send_many(commands: Commands, client: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--batch-size",
-        type=_count(1),
+        type=_count(1, 100),
         default=100,
         metavar="N",
         help="emails per request, at most 100 (default: 100; 1 sends each alone)",
     )
     run.add_argument(
         "--concurrency",
-        type=_count(1),
+        type=_count(1, 256),
         default=4,
         metavar="N",
         help="requests in flight at once (default: 4)",

@@ -497,3 +497,18 @@ def test_a_rerun_right_after_a_killed_run_meets_no_429() -> None:
     assert throttles <= 3
     assert requests == 100 + throttles
     assert elapsed < 100 / 20 + 1.5
+
+
+def test_the_gap_grows_with_the_squeeze_the_server_reports() -> None:
+    pacer = Pacer(Pacing(max_rate=2))
+    first, second = book(pacer, 0.0), book(pacer, 0.6)
+    assert (first, second) == (0.0, 0.6)
+    # The server saw the second 0.53 s after the first (its oldest, leaving in 0.47 s),
+    # not 0.6: a squeeze of 0.07 s, which the gap now covers one and a half times.
+    pacer.observe(ok(limited(2, 0, 0.47)), 0.61, WALL, second)
+    assert book(pacer, 0.61) == pytest.approx(1 + 1.5 * 0.07)
+    # A squeeze below the margin changes nothing.
+    calm = Pacer(Pacing(max_rate=2))
+    book(calm, 0.0), book(calm, 0.6)
+    calm.observe(ok(limited(2, 0, 0.41)), 0.61, WALL, 0.6)
+    assert book(calm, 0.61) == pytest.approx(1.03)
