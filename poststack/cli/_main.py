@@ -439,28 +439,49 @@ def _add_webhooks(commands: Commands) -> None:
     )
 
 
+def _names(value: str) -> list[str]:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one host name, e.g. --allow-remote sandbox")
+    return names
+
+
 def _add_sandbox(commands: Commands) -> None:
-    """``sandbox``: a standalone server."""
+    """``sandbox``: a standalone server with the web inbox."""
     sandbox = commands.add_parser(
         "sandbox",
-        help="run a local PostStack sandbox server",
+        help="run a local PostStack sandbox with a web inbox",
         formatter_class=_FORMATTER,
-        description="Run a PostStack-compatible sandbox on a loopback port until Ctrl-C or\n"
-        "SIGTERM. It prints its base URL and API key, then one line per email it accepts.",
+        description="Run a PostStack-compatible sandbox until Ctrl-C or SIGTERM: every API\n"
+        "method, a web inbox at http://127.0.0.1:8025/ and its JSON API under /_sandbox/.\n"
+        "It prints its base URL and API key, then a line for each email it accepts and\n"
+        "for each later step (sent, delivered, bounced, ...).",
+        epilog="test recipients: delayed@, bounced@, soft-bounced@, complained@, opened@,\n"
+        "clicked@ and failed@ (any domain, +tags allowed) play out that outcome.",
     )
     sandbox.set_defaults(handler=_commands.sandbox)
     sandbox.add_argument(
         "--port",
         type=_count(0),
-        default=0,
+        default=_commands.DEFAULT_SANDBOX_PORT,
         metavar="N",
-        help="port to listen on (default: 0, a free port)",
+        help=f"port to listen on (default: {_commands.DEFAULT_SANDBOX_PORT}; 0 picks a free one)",
     )
     sandbox.add_argument(
         "--host",
         default="127.0.0.1",
         metavar="ADDRESS",
-        help="loopback address to bind (default: 127.0.0.1)",
+        help="address to bind (default: 127.0.0.1); anything but loopback needs --allow-remote",
+    )
+    sandbox.add_argument(
+        "--allow-remote",
+        dest="allow_remote",
+        action="extend",
+        type=_names,
+        default=[],
+        metavar="NAME[,NAME]",
+        help="host names (or name:port) that clients elsewhere use to reach the sandbox, e.g. "
+        "the compose service name; requests naming any other host are refused",
     )
     sandbox.add_argument(
         "--api-key",
@@ -470,6 +491,37 @@ def _add_sandbox(commands: Commands) -> None:
         "$POSTSTACK_API_KEY is never used, so a real key is never printed)",
     )
     sandbox.add_argument(
+        "--db",
+        metavar="PATH",
+        help="keep every resource, email and event in this SQLite file (default: in memory)",
+    )
+    sandbox.add_argument(
+        "--rate-limit",
+        type=_count(1),
+        metavar="N",
+        help="requests per second per key; beyond it, 429 with Retry-After",
+    )
+    sandbox.add_argument(
+        "--monthly-quota",
+        type=_count(1),
+        metavar="N",
+        help="emails per calendar month; beyond it, the API's quota 429",
+    )
+    sandbox.add_argument(
+        "--clock",
+        choices=["real", "frozen"],
+        default="real",
+        help="real (default): time passes; frozen: it moves only with POST /_sandbox/clock/advance",
+    )
+    sandbox.add_argument(
+        "--step",
+        type=_non_negative_float,
+        default=_commands.DEFAULT_STEP_SECONDS,
+        metavar="SECONDS",
+        help="seconds between an email's steps, queued -> sent -> delivered "
+        f"(default: {_commands.DEFAULT_STEP_SECONDS:g}; 0: at once)",
+    )
+    sandbox.add_argument(
         "--require-verified-domain",
         action="store_true",
         help="reject senders whose domain is not verified, as the real API does",
@@ -477,8 +529,18 @@ def _add_sandbox(commands: Commands) -> None:
     sandbox.add_argument(
         "--json",
         action="store_true",
-        help='print JSON lines: {"event": "started", ...}, then {"event": "email", ...} each',
+        help='print JSON lines: {"event": "started", ...}, then "email" and "step" events',
     )
+
+
+def _non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= number < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {value!r}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:

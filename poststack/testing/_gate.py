@@ -18,12 +18,27 @@ A web page the developer happens to open can send requests to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from poststack_core import is_loopback_host
 
 __all__ = ["HostGate"]
+
+
+_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*|[0-9a-f:.]+")
+
+
+def parse_names(names: Iterable[str]) -> tuple[tuple[str, int | None], ...]:
+    """``allow_remote`` names as (name, port or None); ``ValueError`` for a malformed one."""
+    parsed: list[tuple[str, int | None]] = []
+    for raw in names:
+        found = _split_host(raw) if isinstance(raw, str) else None
+        if found is None:
+            raise ValueError(f"allow_remote: not a host name or host:port: {raw!r}")
+        parsed.append(found)
+    return tuple(parsed)
 
 
 def _split_host(value: str) -> tuple[str, int | None] | None:
@@ -44,7 +59,7 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     if port_text and not (port_text.isascii() and port_text.isdigit()):
         return None
     name = name.rstrip(".")
-    if not name:
+    if not _NAME.fullmatch(name):
         return None
     return name, int(port_text) if port_text else None
 
@@ -52,15 +67,10 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
 class HostGate:
     """Checks ``Host`` and ``Origin`` against the names this sandbox answers to."""
 
-    def __init__(self, port: int, remote_names: Iterable[str] = ()) -> None:
+    def __init__(self, port: int, remote: Iterable[tuple[str, int | None]] = ()) -> None:
         self.port = port
-        self._remote: set[tuple[str, int]] = set()
-        for raw in remote_names:
-            parsed = _split_host(raw)
-            if parsed is None:
-                raise ValueError(f"allow_remote: not a host name or host:port: {raw!r}")
-            name, given = parsed
-            self._remote.add((name, given if given is not None else self.port))
+        # A remote name without a port means the sandbox's own port.
+        self._remote = {(name, given if given is not None else port) for name, given in remote}
 
     def allows_host(self, value: str | None) -> bool:
         """Whether a ``Host`` header value names this sandbox."""

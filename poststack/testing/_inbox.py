@@ -252,6 +252,8 @@ class EventBroker:
 
     def on_email(self, change: EmailChange, email: SandboxEmail | None) -> None:
         """The store's listener (called under the store lock)."""
+        if not self._subscribers:
+            return  # nobody is watching: build no summary
         data: object = summary(email) if email is not None else {}
         self.publish(change, data)
 
@@ -273,11 +275,6 @@ class EventBroker:
     def unsubscribe(self, subscription: _Subscription) -> None:
         with self._lock:
             self._subscribers.discard(subscription)
-
-    @property
-    def open_streams(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
 
     def close(self) -> None:
         """End every stream (the sandbox is stopping)."""
@@ -339,7 +336,9 @@ def _filename_header(filename: str) -> str:
 class InboxApp:
     """Answers ``/`` and ``/_sandbox/...`` (the caller has checked the Host already)."""
 
-    def __init__(self, controls: InboxControls, broker: EventBroker, ui_dir: Path = UI_DIR) -> None:
+    def __init__(
+        self, controls: InboxControls, broker: EventBroker, ui_dir: Path | None = None
+    ) -> None:
         self._controls = controls
         self._broker = broker
         self._ui_dir = ui_dir
@@ -551,7 +550,8 @@ class InboxApp:
         relative = PurePosixPath(name)
         if relative.is_absolute() or any(part in ("", ".", "..") for part in relative.parts):
             raise not_found("File")
-        path = self._ui_dir.joinpath(*relative.parts)
+        root = self._ui_dir or UI_DIR
+        path = root.joinpath(*relative.parts)
         headers: Headers = (("cache-control", "no-cache"), ("x-content-type-options", "nosniff"))
         if page:
             headers = (
@@ -561,7 +561,7 @@ class InboxApp:
             )
         try:
             resolved = path.resolve(strict=True)
-            resolved.relative_to(self._ui_dir.resolve())
+            resolved.relative_to(root.resolve())
             body = resolved.read_bytes()
         except (OSError, ValueError):
             if page:

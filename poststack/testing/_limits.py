@@ -4,7 +4,9 @@ The rate limit (``rate_limit=N``, ``--rate-limit N``) is exact: a sliding log
 of the accepted requests of each key admits a request only if fewer than N
 were accepted in the second before it, so no one-second window ever holds more
 than N. A refused request takes no slot. It runs on real (monotonic) time,
-whatever the sandbox clock does, because the clients it throttles do. Each
+whatever the sandbox clock does, because the clients it throttles do, and in
+whole nanoseconds, so no rounding ever admits one request too many or refuses
+a client that waited exactly as long as it was told. Each
 answer to an authenticated request says where the key stands:
 
 - ``x-ratelimit-limit``: N;
@@ -23,7 +25,6 @@ boundary, not in seconds), so the SDK does not retry it.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -39,9 +40,14 @@ from ._validation import ApiError, isoformat, parse_timestamp
 __all__ = ["Decision", "MonthlyQuota", "RateLimiter"]
 
 
-def _seconds(value: float) -> str:
+_NS = 1_000_000_000
+_MS = 1_000_000
+
+
+def _seconds(nanoseconds: int) -> str:
     """Seconds with millisecond precision, rounded up (never tell a client to come back early)."""
-    return f"{math.ceil(max(0.0, value) * 1000) / 1000:.3f}"
+    millis = -(-max(0, nanoseconds) // _MS)
+    return f"{millis // 1000}.{millis % 1000:03d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,43 +57,47 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: float
+    reset_ns: int
+    """Nanoseconds until ``remaining`` grows again (the oldest admitted request leaves)."""
+
+    @property
+    def reset(self) -> float:
+        return self.reset_ns / _NS
 
     def headers(self) -> Headers:
+        reset = _seconds(self.reset_ns)
         headers = (
             ("x-ratelimit-limit", str(self.limit)),
             ("x-ratelimit-remaining", str(self.remaining)),
-            ("x-ratelimit-reset", _seconds(self.reset)),
+            ("x-ratelimit-reset", reset),
         )
-        return headers if self.allowed else (*headers, ("retry-after", _seconds(self.reset)))
+        return headers if self.allowed else (*headers, ("retry-after", reset))
 
 
 class RateLimiter:
     """At most ``limit`` requests per key in any one-second window (a sliding log)."""
 
-    def __init__(
-        self, limit: int, *, window: float = 1.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limit: int, *, clock: Callable[[], int] = time.monotonic_ns) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"rate_limit must be a whole number of requests >= 1, got {limit!r}")
         self.limit = limit
-        self._window = window
         self._clock = clock
         self._lock = threading.Lock()
-        self._logs: dict[str, deque[float]] = {}
+        self._logs: dict[str, deque[int]] = {}
 
     def take(self, key: str) -> Decision:
         """Admit one request of ``key`` (recording it) or refuse it."""
         with self._lock:
             now = self._clock()
             log = self._logs.setdefault(key, deque())
-            horizon = now - self._window
+            # Admitted requests older than one second (at or before now - 1 s) no longer count.
+            horizon = now - _NS
             while log and log[0] <= horizon:
                 log.popleft()
             allowed = len(log) < self.limit
             if allowed:
                 log.append(now)
-            return Decision(allowed, self.limit, self.limit - len(log), log[0] + self._window - now)
+            return Decision(allowed, self.limit, self.limit - len(log), log[0] + _NS - now)
 
 
 class MonthlyQuota:

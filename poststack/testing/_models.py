@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["EmailEvent", "RecordedRequest", "SandboxEmail", "WebhookDelivery"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class RecordedRequest:
     """One HTTP request exactly as the sandbox read it off the socket.
 
@@ -41,6 +41,15 @@ class RecordedRequest:
     body: bytes
     request_id: str
     fault: Fault | None = None
+
+    def __repr__(self) -> str:
+        # The bearer key stays out of reprs (test logs, assertion messages).
+        headers = {k: "<redacted>" if k == "authorization" else v for k, v in self.headers.items()}
+        return (
+            f"RecordedRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"headers={headers!r}, body=<{len(self.body)} bytes>, "
+            f"request_id={self.request_id!r}, fault={self.fault!r})"
+        )
 
     @property
     def target(self) -> str:

@@ -47,24 +47,18 @@ __all__ = ["SCHEMA_VERSION", "Database", "DatabaseInUseError"]
 
 SCHEMA_VERSION = 1
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-    kind TEXT NOT NULL,
-    key  TEXT NOT NULL,
-    seq  INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
-);
-CREATE INDEX IF NOT EXISTS records_by_kind ON records (kind, seq);
-CREATE INDEX IF NOT EXISTS records_by_seq ON records (seq);
-"""
+# One statement each: executescript() would commit the transaction they run in.
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE records ("
+    " kind TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
+    " PRIMARY KEY (kind, key))",
+    "CREATE INDEX records_by_kind ON records (kind, seq)",
+    "CREATE INDEX records_by_seq ON records (seq)",
+)
 
-# Upgrades from older layouts: version -> the SQL that brings it to version + 1.
-_MIGRATIONS: dict[int, str] = {}
+# Upgrades from older layouts: version -> the statements that bring it to version + 1.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {}
 
 
 class DatabaseInUseError(RuntimeError):
@@ -114,6 +108,7 @@ def _encode(kind: str, value: object) -> str:
             "fingerprint": value.fingerprint,
             "status": value.status,
             "body": base64.b64encode(value.body).decode("ascii"),
+            "created_at": value.created_at,
         }
     else:  # pragma: no cover - a programming error, not an input
         raise TypeError(f"cannot store a {type(value).__name__} as {kind}")
@@ -185,13 +180,17 @@ class Database:
                 f"{self.path} was written by a newer sandbox (schema {version}; "
                 f"this one reads up to {SCHEMA_VERSION})"
             )
+        if version == SCHEMA_VERSION:
+            return
         with self._transaction():
-            if version == 0:
-                self._conn.executescript(_SCHEMA)
-            else:
-                while version < SCHEMA_VERSION:
-                    self._conn.executescript(_MIGRATIONS[version])
-                    version += 1
+            steps = (
+                [_SCHEMA]
+                if version == 0
+                else [_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+            )
+            for statements in steps:
+                for statement in statements:
+                    self._conn.execute(statement)
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
@@ -234,7 +233,12 @@ class Database:
     def idempotency(self) -> Iterator[tuple[str, IdempotencyRecord]]:
         for _, key, plain in self._rows(IDEMPOTENCY):
             body = base64.b64decode(plain["body"])
-            yield key, IdempotencyRecord(plain["fingerprint"], plain["status"], body)
+            yield (
+                key,
+                IdempotencyRecord(
+                    plain["fingerprint"], plain["status"], body, plain.get("created_at", "")
+                ),
+            )
 
     # -- writing --
 

@@ -28,13 +28,14 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ._http import Headers, Reply, error_reply, json_reply
 from ._models import RecordedRequest
 from ._store import IdempotencyRecord
-from ._validation import ApiError, Fields, as_object, bad_request
+from ._validation import ApiError, Fields, as_object, bad_request, isoformat
 
 if TYPE_CHECKING:
     from ._backend import Backend
@@ -253,14 +254,23 @@ def canonical(body: bytes) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
 def idempotent(backend: Backend, scope: str, fingerprint: str, run: Callable[[], Reply]) -> Reply:
     """Replay a remembered success for a repeated key; only successes are remembered.
 
-    Called under the store lock, so a replay can never race the first request
-    that carries the key.
+    A key is remembered for 24 hours of the sandbox clock, as the API keeps
+    them. Called under the store lock, so a replay can never race the first
+    request that carries the key.
     """
     store = backend.store
+    now = backend.now()
     record = store.idempotency.get(scope)
+    if record is not None and record.created_at < isoformat(now - IDEMPOTENCY_WINDOW):
+        # Expired: forget it, and every other key as old, in the same pass.
+        store.forget_idempotency_before(isoformat(now - IDEMPOTENCY_WINDOW))
+        record = None
     if record is not None:
         if record.fingerprint != fingerprint:
             return error_reply(
@@ -269,7 +279,8 @@ def idempotent(backend: Backend, scope: str, fingerprint: str, run: Callable[[],
         return Reply(record.status, record.body, (("idempotent-replayed", "true"),))
     reply = run()
     if 200 <= reply.status < 300:
-        store.remember(scope, IdempotencyRecord(fingerprint, reply.status, reply.body))
+        record = IdempotencyRecord(fingerprint, reply.status, reply.body, isoformat(now))
+        store.remember(scope, record)
     return reply
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -16,7 +17,7 @@ from ._api import domains, inbound_emails, route_tables
 from ._backend import Backend, Settings
 from ._clock import SandboxClock
 from ._faults import Fault, FaultPlan
-from ._gate import HostGate
+from ._gate import HostGate, parse_names
 from ._http import Reply, StreamReply, error_reply
 from ._inbox import EventBroker, InboxApp, InboxControls
 from ._lifecycle import Timings
@@ -29,7 +30,7 @@ from ._store import Store
 from ._validation import ApiError, isoformat, parse_timestamp
 from ._webhook_delivery import WebhookDispatcher
 
-__all__ = ["Sandbox"]
+__all__ = ["OutboxWatch", "Sandbox"]
 
 _T = TypeVar("_T")
 _CLOCK_META = "clock"
@@ -106,6 +107,9 @@ class Sandbox:
       the server's bounds (threads answering requests, open connections,
       seconds an idle keep-alive connection is kept, seconds a request may
       take to arrive).
+    - ``request_log``: how many API requests :attr:`requests` keeps (the
+      newest); ``None``, the default, keeps them all (a long-running
+      ``poststack sandbox`` keeps none).
 
     Idempotency keys (the header on any POST, and ``idempotency_key`` in a
     ``POST /emails`` body) remember only successful responses: a replay with
@@ -135,6 +139,7 @@ class Sandbox:
         idle_timeout: float = 60.0,
         request_timeout: float = 30.0,
         stream_keepalive: float = 15.0,
+        request_log: int | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key:
             raise ValueError("api_key must be a non-empty string")
@@ -143,7 +148,9 @@ class Sandbox:
         if clock not in ("frozen", "real"):
             raise ValueError(f"clock must be 'frozen' or 'real', got {clock!r}")
         self.api_key = api_key
-        self._remote_names = tuple(allow_remote)
+        if isinstance(allow_remote, str):
+            allow_remote = [allow_remote]
+        self._remote_names = parse_names(allow_remote)
         self.host = _bind_address(host, bool(self._remote_names))
         self._requested_port = port
         self.faults = FaultPlan()
@@ -158,7 +165,7 @@ class Sandbox:
         self._limiter = RateLimiter(rate_limit) if rate_limit is not None else None
         self._database = Database(db) if db is not None else None
         try:
-            self._store = Store(self._database)
+            self._store = Store(self._database, request_log=request_log)
             self._webhooks = WebhookDispatcher(
                 self._store,
                 self.clock,
@@ -376,6 +383,10 @@ class Sandbox:
             raise TimeoutError(f"expected {email_id} to be {status} within {timeout} s, got {got}")
         return self.email(email_id)
 
+    def watch(self, timeout: float | None = None) -> OutboxWatch:
+        """Follow the outbox as it changes, from now on (see :class:`OutboxWatch`)."""
+        return OutboxWatch(self._store, timeout)
+
     def _wait(
         self,
         n: int,
@@ -503,6 +514,54 @@ class Sandbox:
         if fault.status is not None:
             return _fault_reply(fault)
         return reply
+
+
+class OutboxWatch:
+    """The outbox's changes, in order, from the moment :meth:`Sandbox.watch` was called.
+
+    Iterating yields ``("message", email)`` when an email arrives,
+    ``("update", email)`` when its status, events or deliveries change and
+    ``("clear", None)`` when the inbox is cleared. It blocks until the next
+    change; with a ``timeout`` it ends after that many seconds without one.
+    Use it in a ``with`` block, or :meth:`close` it, to stop watching.
+    """
+
+    def __init__(self, store: Store, timeout: float | None) -> None:
+        self._store = store
+        self._timeout = timeout
+        self._changes: queue.SimpleQueue[tuple[str, SandboxEmail | None]] = queue.SimpleQueue()
+        with store.lock:
+            store.email_listeners.append(self._listen)
+
+    def _listen(self, change: str, email: SandboxEmail | None) -> None:
+        self._changes.put((change, email))  # under the store lock: never blocks
+
+    def __iter__(self) -> OutboxWatch:
+        return self
+
+    def __next__(self) -> tuple[str, SandboxEmail | None]:
+        try:
+            return self._changes.get(timeout=self._timeout)
+        except queue.Empty:
+            self.close()
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop watching (calling it again does nothing)."""
+        with self._store.lock:
+            if self._listen in self._store.email_listeners:
+                self._store.email_listeners.remove(self._listen)
+
+    def __enter__(self) -> OutboxWatch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _fault_reply(fault: Fault) -> Reply:

@@ -17,6 +17,12 @@ closed; a worker's writes time out after ``request_timeout`` too. At most
 closed) and at most ``workers`` threads answer requests; event streams
 (Server-Sent Events) get their own threads, at most ``max_streams``.
 
+When the server ends a connection after an error answer (408, 413, 503, a
+malformed request) while the client may still be sending, it closes the
+sending side only and keeps reading (and discarding) for up to ``LINGER``
+seconds: closing a socket with unread bytes makes the kernel send a reset,
+which can destroy the answer before the client reads it ("lingering close").
+
 A worker asks the ``responder`` for a reply, writes it, and gives a kept-alive
 connection back to the I/O thread through ``_returned`` plus a byte on the wake
 socket; bytes of a pipelined next request already buffered in h11 are served
@@ -51,6 +57,7 @@ from ._models import RecordedRequest
 __all__ = ["HTTPServer", "Responder"]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
+LINGER = 2.0
 _RECV_SIZE = 65536
 _log = logging.getLogger("poststack.testing")
 
@@ -86,13 +93,14 @@ def _plain_error(status: int, message: str) -> bytes:
 class _Connection:
     """One client connection and the request being read on it."""
 
-    __slots__ = ("chunks", "conn", "deadline", "in_request", "request", "size", "sock")
+    __slots__ = ("chunks", "conn", "deadline", "in_request", "lingering", "request", "size", "sock")
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         self.sock = sock
         self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
         self.deadline = deadline
         self.in_request = False
+        self.lingering = False
         self.request: h11.Request | None = None
         self.chunks: list[bytes] = []
         self.size = 0
@@ -243,15 +251,21 @@ class HTTPServer:
                 sock, _ = self._listener.accept()
             except OSError:  # BlockingIOError once the backlog is empty
                 return
-            with self._lock:
-                full = len(self._open) >= self._max_connections
-            if full:
-                with contextlib.suppress(OSError):
-                    sock.setblocking(False)
-                    sock.send(_plain_error(503, "Too many connections"))
-                sock.close()
-                continue
             sock.setblocking(False)
+            with self._lock:
+                active = sum(1 for c in self._open if not c.lingering)
+                lingering = len(self._open) - active
+            if active >= self._max_connections:
+                if lingering >= self._max_connections:
+                    sock.close()  # flooded: not even a polite refusal
+                    continue
+                connection = _Connection(sock, 0.0)
+                with self._lock:
+                    self._open.add(connection)
+                with contextlib.suppress(OSError):
+                    sock.send(_plain_error(503, "Too many connections"))
+                self._start_lingering(connection)
+                continue
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection = _Connection(sock, time.monotonic() + self._idle_timeout)
@@ -271,6 +285,9 @@ class HTTPServer:
                     return
                 connection = self._returned.popleft()
             connection.sock.setblocking(False)
+            if connection.lingering:
+                self._start_lingering(connection)
+                continue
             connection.deadline = time.monotonic() + self._idle_timeout
             connection.in_request = False
             # A pipelined request may be buffered already: serve it without waiting.
@@ -283,9 +300,21 @@ class HTTPServer:
             expired = [c for c in self._open if 0 < c.deadline <= now]
         for connection in expired:
             self._unregister(connection)
-            if connection.in_request:
+            if connection.in_request and not connection.lingering:
                 with contextlib.suppress(OSError):
                     connection.sock.send(_plain_error(408, "Request not received in time"))
+                self._start_lingering(connection)
+            else:
+                self._discard(connection)
+
+    def _start_lingering(self, connection: _Connection) -> None:
+        """Close our side after an error answer; drain theirs until EOF or ``LINGER`` passes."""
+        connection.lingering = True
+        connection.deadline = time.monotonic() + LINGER
+        try:
+            connection.sock.shutdown(socket.SHUT_WR)
+            self._selector.register(connection.sock, selectors.EVENT_READ, connection)
+        except (OSError, ValueError, KeyError):
             self._discard(connection)
 
     def _readable(self, connection: _Connection) -> None:
@@ -296,6 +325,11 @@ class HTTPServer:
         except OSError:
             self._unregister(connection)
             self._discard(connection)
+            return
+        if connection.lingering:
+            if not data:
+                self._unregister(connection)
+                self._discard(connection)
             return
         if not connection.in_request and data:
             connection.in_request = True
@@ -409,7 +443,7 @@ class HTTPServer:
             if request is None:
                 assert error is not None
                 self._send_final_error(connection, *error)
-                self._discard(connection)
+                self._return(connection, linger=True)
                 return
             try:
                 reply = self._responder(request)
@@ -426,14 +460,26 @@ class HTTPServer:
             conn = connection.conn
             if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
                 conn.start_next_cycle()
-                if not self._stopping.is_set():
-                    with self._lock:
-                        self._returned.append(connection)
-                    self._wake()
-                    return
-            self._discard(connection)
+                self._return(connection, linger=False)
+                return
+            # We answered before reading all of the request (or must close): linger.
+            still_sending = conn.their_state not in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+            self._return(connection, linger=still_sending)
         except (OSError, h11.ProtocolError):
             self._discard(connection)
+
+    def _return(self, connection: _Connection, *, linger: bool) -> None:
+        """Give a connection back to the I/O thread: to wait for its next request, or to linger."""
+        if self._stopping.is_set():
+            self._discard(connection)
+            return
+        if not linger and connection.conn.our_state is not h11.IDLE:
+            self._discard(connection)  # a "Connection: close" exchange: done
+            return
+        connection.lingering = linger
+        with self._lock:
+            self._returned.append(connection)
+        self._wake()
 
     def _head(self, request_id: str, reply: Reply | StreamReply) -> list[tuple[str, str]]:
         return [

@@ -24,6 +24,7 @@ request on disk. Without a database, commit only forgets the notes.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,12 +65,14 @@ class IdempotencyRecord:
     fingerprint: str
     status: int
     body: bytes
+    created_at: str = ""
+    """When it was remembered (sandbox clock, ISO 8601): keys are kept 24 hours."""
 
 
 class Store:
     """All mutable state of one sandbox, guarded by one lock."""
 
-    def __init__(self, database: Database | None = None) -> None:
+    def __init__(self, database: Database | None = None, *, request_log: int | None = None) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.database = database
@@ -79,7 +82,7 @@ class Store:
         self.deliveries: dict[int, WebhookDelivery] = {}
         self.finished_deliveries: list[int] = []
         self.idempotency: dict[str, IdempotencyRecord] = {}
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=request_log)
         self.meta: dict[str, str] = {}
         self.email_listeners: list[Callable[[EmailChange, SandboxEmail | None], None]] = []
         self._counters: dict[str, int] = {}
@@ -140,10 +143,6 @@ class Store:
         with self.lock:
             return list(self._entities.get(kind, {}).values())
 
-    def count(self, kind: str) -> int:
-        with self.lock:
-            return len(self._entities.get(kind, {}))
-
     # -- emails --
 
     def add_email(self, email: SandboxEmail) -> None:
@@ -190,6 +189,13 @@ class Store:
         with self.lock:
             self.idempotency[scope] = record
             self._dirty[(IDEMPOTENCY, scope)] = record
+
+    def forget_idempotency_before(self, moment: str) -> None:
+        """Drop the records remembered before ``moment`` (an ISO 8601 time)."""
+        with self.lock:
+            for scope in [s for s, r in self.idempotency.items() if r.created_at < moment]:
+                del self.idempotency[scope]
+                self._dirty[(IDEMPOTENCY, scope)] = None
 
     def add_request(self, request: RecordedRequest) -> None:
         """Log a request for ``sb.requests`` (memory only: the log is for tests)."""

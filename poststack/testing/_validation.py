@@ -16,7 +16,7 @@ Unknown keys are ignored, as the real API ignores them.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parseaddr
@@ -166,9 +166,6 @@ class Fields:
     def __init__(self, data: JSONObject, where: str = "") -> None:
         self.data = data
         self.where = where
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.data
 
     def has(self, key: str) -> bool:
         """Whether the key is present (``null`` included: it can mean "clear this")."""
@@ -354,8 +351,3 @@ class Fields:
         for item in result:
             parse_address(item, key, self.where)
         return result
-
-    def unknown_among(self, allowed: Iterable[str]) -> list[str]:
-        """The keys not in ``allowed`` (for endpoints whose keys are a closed set)."""
-        known = set(allowed)
-        return [key for key in self.data if key not in known]

@@ -39,7 +39,7 @@ from poststack_core import is_loopback_host, sign
 from ._clock import SandboxClock
 from ._models import WebhookDelivery
 from ._store import Entity, Store
-from ._validation import isoformat, parse_timestamp
+from ._validation import isoformat
 
 __all__ = ["WEBHOOK", "WebhookDispatcher", "webhook_signature"]
 
@@ -271,9 +271,3 @@ class WebhookDispatcher:
         if 200 <= response.status < 300:
             return response.status, None, answer
         return response.status, f"receiver answered {response.status}", answer
-
-
-def delivery_time(delivery: WebhookDelivery) -> float:
-    """Seconds since the epoch of the delivery's creation (for "within N minutes" filters)."""
-    moment = parse_timestamp(delivery.created_at)
-    return moment.timestamp() if moment else 0.0

@@ -1,30 +1,50 @@
 """The API's resource families, one module each; every route is declared in its module.
 
-Adding a family means adding its module here: the router, the spec-driven
-tests and the docs read this list.
+Adding a family means adding its module to ``FAMILIES``: the router, the
+spec-driven tests and the docs read this list.
 """
 
 from __future__ import annotations
 
 from .._routing import Routes
 from . import (
+    api_keys,
+    broadcasts,
+    contact_properties,
+    contacts,
     domains,
+    email_validations,
     emails,
     inbound_emails,
+    mailboxes,
     notification_channels,
+    segments,
+    signup_forms,
+    subscription_topics,
     suppressions,
     templates,
     webhooks,
+    workflows,
 )
 
 FAMILIES = (
-    emails,
+    api_keys,
+    broadcasts,
+    contact_properties,
+    contacts,
     domains,
-    webhooks,
-    templates,
-    suppressions,
+    email_validations,
+    emails,
     inbound_emails,
+    mailboxes,
     notification_channels,
+    segments,
+    signup_forms,
+    subscription_topics,
+    suppressions,
+    templates,
+    webhooks,
+    workflows,
 )
 
 

@@ -18,9 +18,18 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .._store import Entity, Store
-from .._validation import JSONObject, bad_request, not_found
+from .._validation import JSONObject, as_list, as_object, bad_request, not_found
 
-__all__ = ["Kind", "camel_page", "new_public_id", "page_params", "query_flag", "snake_page"]
+__all__ = [
+    "Kind",
+    "camel_page",
+    "new_public_id",
+    "obj",
+    "page_params",
+    "query_flag",
+    "seq",
+    "snake_page",
+]
 
 _T = TypeVar("_T")
 
@@ -193,6 +202,11 @@ def query_int(
     return value
 
 
-def public(entity: Entity) -> JSONObject:
-    """The API object of an entity (a copy: the caller may add to it)."""
-    return dict(entity.data)
+def obj(value: object) -> JSONObject:
+    """A JSON value read as an object (empty when it is anything else, ``null`` included)."""
+    return as_object(value) or {}
+
+
+def seq(value: object) -> list[Any]:
+    """A JSON value read as an array (empty when it is anything else, ``null`` included)."""
+    return as_list(value) or []

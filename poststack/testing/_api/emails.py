@@ -120,9 +120,9 @@ def draft(
         if not template.data["published"]:
             raise unprocessable(f"{where}Template {template_id} is not published")
         rendered = templates.render(template, variables)
-        subject = subject or rendered["subject"]
-        html = html if html is not None else rendered["html"]
-        text = text if text is not None else rendered["text"]
+        subject = subject or rendered.get("subject")
+        html = html if html is not None else rendered.get("html")
+        text = text if text is not None else rendered.get("text")
 
     domain = domains.sending_domain(call.backend.store, sender.domain)
     if call.backend.settings.require_verified_domain and (

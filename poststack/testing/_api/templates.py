@@ -89,12 +89,13 @@ def render(template: Entity, variables: dict[str, Any]) -> dict[str, Any]:
 
         return _PLACEHOLDER.sub(value, text)
 
-    return {
+    parts = {
         "subject": fill(data.get("subject"), False),
         "html": fill(data.get("htmlBody"), True),
         "text": fill(data.get("textBody"), False),
-        "missing_variables": list(missing),
     }
+    # A part the template does not have is left out, not null.
+    return {**{k: v for k, v in parts.items() if v is not None}, "missing_variables": list(missing)}
 
 
 _BLOCK_TAGS = {"heading": "h1", "text": "p", "paragraph": "p"}
