@@ -8,6 +8,9 @@ them. The supported Pythons are the classifiers in pyproject.toml.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -58,10 +61,23 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict), both as Python 3.10, on the packages and typing tests."""
     session.install("-e", ALL_EXTRAS, "mypy>=1.10", "pyright[nodejs]>=1.1.380")
-    session.install("types-requests", "typing_extensions", *CONTRIB_STUBS, *TEST_DEPS)
+    # httpx2: the transports accept its clients, and the checkers must see its types.
+    session.install("types-requests", "typing_extensions", "httpx2", *CONTRIB_STUBS, *TEST_DEPS)
     session.run("python", "tests/typing/extract_readme.py")
     session.run("mypy", "--strict", "--python-version", OLDEST, *TYPED)
     session.run("pyright", "--pythonversion", OLDEST, *TYPED)
+    # Type completeness as a user's checker sees the installed package: pyright cannot
+    # read the editable install, so a plain one goes to a folder of its own. setuptools
+    # would copy files a stale build/ still holds, hence the clean-up.
+    site = Path(session.create_tmp()).resolve() / "verifytypes-site"
+    shutil.rmtree("build", ignore_errors=True)
+    shutil.rmtree(site, ignore_errors=True)
+    session.run("python", "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), ".")
+    shutil.rmtree("build", ignore_errors=True)
+    session.chdir(site.parent)  # away from the source tree, which would shadow the install
+    session.run(
+        "pyright", "--verifytypes", "poststack", "--ignoreexternal", env={"PYTHONPATH": str(site)}
+    )
 
 
 @nox.session(python=PYTHONS)

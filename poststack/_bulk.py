@@ -17,71 +17,29 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from poststack_core import (
     Chunk,
     ChunkSend,
     JournalError,
     Operation,
-    Pacer,
     PostStackError,
-    Response,
     SendMany,
     SendManyResult,
     SendManyRun,
     manifest_operation,
 )
 
-from ._driving import Pacing, new_idempotency_key
 from .transports._runtime import running_under_trio
+
+if TYPE_CHECKING:
+    from ._driving import CountingPacer
 
 logger = logging.getLogger("poststack")
 
 RunOperation = Callable[[Operation[Any]], Any]
 ARunOperation = Callable[[Operation[Any]], Awaitable[Any]]
-
-
-class LockedPacer:
-    """A :class:`~poststack_core.Pacer` shared by the threads of a blocking client."""
-
-    __slots__ = ("_lock", "pacer")
-
-    def __init__(self, pacer: Pacer) -> None:
-        self.pacer = pacer
-        self._lock = threading.Lock()
-
-    def reserve(self, now: float) -> float:
-        with self._lock:
-            return self.pacer.reserve(now)
-
-    def observe(
-        self, response: Response, now: float, wall: float, started: float | None = None
-    ) -> None:
-        with self._lock:
-            self.pacer.observe(response, now, wall, started)
-
-
-class CountingPacer:
-    """A run's view of its pacer: every answer goes on to it, and is counted for the result."""
-
-    __slots__ = ("_lock", "pacer", "requests", "throttled")
-
-    def __init__(self, pacer: Pacing) -> None:
-        self.pacer = pacer
-        self.requests = self.throttled = 0
-        self._lock = threading.Lock()  # the threads of a blocking client count here together
-
-    def reserve(self, now: float) -> float:
-        return self.pacer.reserve(now)
-
-    def observe(
-        self, response: Response, now: float, wall: float, started: float | None = None
-    ) -> None:
-        with self._lock:
-            self.requests += 1
-            self.throttled += response.status == 429
-        self.pacer.observe(response, now, wall, started)
 
 
 class _JournalFile:
@@ -138,10 +96,10 @@ def _lock_exclusively(file: IO[bytes], path: str) -> None:
 class _Session:
     """One run's state and side effects; the drivers call it, holding their lock if any."""
 
-    def __init__(self, job: SendMany, pacer: CountingPacer) -> None:
+    def __init__(self, job: SendMany, pacer: CountingPacer, fresh_run_id: str) -> None:
         self._job = job
         self._pacer = pacer
-        self.plan = job.plan(new_idempotency_key())
+        self.plan = job.plan(fresh_run_id)
         self.run = SendManyRun(self.plan, time.monotonic())
         self.journal = _JournalFile(job.journal, self.run) if job.journal else None
         self.failure: Exception | None = None
@@ -197,8 +155,10 @@ class _Session:
 
 
 @contextlib.contextmanager
-def _session(job: SendMany, pacer: CountingPacer) -> Generator[_Session, None, None]:
-    session = _Session(job, pacer)
+def _session(
+    job: SendMany, pacer: CountingPacer, fresh_run_id: str
+) -> Generator[_Session, None, None]:
+    session = _Session(job, pacer, fresh_run_id)
     try:
         yield session
     finally:
@@ -229,13 +189,16 @@ async def _asend_chunk(send: ChunkSend, run_operation: ARunOperation) -> None:
             send.failed(error)
 
 
-def run_sync(job: SendMany, run_operation: RunOperation, pacer: CountingPacer) -> SendManyResult:
+def run_sync(
+    job: SendMany, run_operation: RunOperation, pacer: CountingPacer, fresh_run_id: str
+) -> SendManyResult:
     """Run ``job`` with ``job.concurrency`` threads.
 
-    ``run_operation`` sends one request through ``pacer`` (which counts the answers).
+    ``run_operation`` sends one request through ``pacer`` (which counts the
+    answers); ``fresh_run_id`` is the run's id when the caller chose none.
     """
     lock = threading.Lock()
-    with _session(job, pacer) as session:
+    with _session(job, pacer, fresh_run_id) as session:
         if (manifest := session.manifest()) is not None:
             session.registered(_outcome(run_operation, manifest))
         session.report()
@@ -272,10 +235,10 @@ def run_sync(job: SendMany, run_operation: RunOperation, pacer: CountingPacer) -
 
 
 async def run_async(
-    job: SendMany, run_operation: ARunOperation, pacer: CountingPacer
+    job: SendMany, run_operation: ARunOperation, pacer: CountingPacer, fresh_run_id: str
 ) -> SendManyResult:
     """Run ``job`` with ``job.concurrency`` tasks (asyncio or trio); no lock is needed."""
-    with _session(job, pacer) as session:
+    with _session(job, pacer, fresh_run_id) as session:
         if (manifest := session.manifest()) is not None:
             try:
                 await run_operation(manifest)

@@ -2,74 +2,52 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Generic, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    Async,
+    Binder,
     ClientConfig,
-    Operation,
-    Pacer,
+    Mode,
     Pacing,
-    Plan,
-    PostStackError,
     RetryPolicy,
-    SendMany,
-    SendManyResult,
-    validate_max_retries,
+    Sync,
 )
-from poststack_core._operation import single
-from poststack_core._pagination import PagedCall
+from poststack_core.endpoints import Resources
 
-from . import _bulk
-from ._driving import run_async, run_sync
-from ._resource import Async, Mode, Sync
+from ._driving import Awaiting, Blocking
 from ._version import __version__
-from .resources import (
-    ApiKeys,
-    Broadcasts,
-    ContactProperties,
-    Contacts,
-    Domains,
-    Emails,
-    EmailValidations,
-    InboundEmails,
-    Mailboxes,
-    NotificationChannels,
-    Segments,
-    SignupForms,
-    SubscriptionTopics,
-    Suppressions,
-    Templates,
-    Webhooks,
-    Workflows,
-)
-from .transports import AsyncTransport, Transport
+from .transports import AsyncTransport, Environment, Transport
 
-P = ParamSpec("P")
-R = TypeVar("R")
 T = TypeVar("T", Transport, AsyncTransport)
 
 USER_AGENT = f"poststack-python/{__version__}"
+_CLOSED = "this {} client is closed: it sends nothing more (create a new one)"
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
 
 
-def _env_flag(name: str) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"${name} must be 1 or 0 (true/false), got {value!r}")
+def parse_flag(value: object, what: str) -> bool | None:
+    """A yes/no setting (``True``, ``"1"``, ``"off"`` ...), or None when it is unset or empty.
+
+    ``what`` names the setting in the error for anything else.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise ValueError(f"{what} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
 def _config(
@@ -78,6 +56,7 @@ def _config(
     timeout: float,
     max_retries: int,
     allow_insecure_http: bool | None,
+    max_response_bytes: int,
 ) -> ClientConfig:
     if api_key is None:
         api_key = os.environ.get("POSTSTACK_API_KEY") or None
@@ -88,37 +67,24 @@ def _config(
     if base_url is None:
         base_url = os.environ.get("POSTSTACK_BASE_URL") or DEFAULT_BASE_URL
     if allow_insecure_http is None:
-        allow_insecure_http = _env_flag("POSTSTACK_ALLOW_INSECURE_HTTP")
+        allow_insecure_http = bool(
+            parse_flag(
+                os.environ.get("POSTSTACK_ALLOW_INSECURE_HTTP"), "$POSTSTACK_ALLOW_INSECURE_HTTP"
+            )
+        )
     return ClientConfig(
         api_key,
         base_url,
         timeout,
-        RetryPolicy(max_retries=validate_max_retries(max_retries)),
+        RetryPolicy(max_retries=max_retries),
         USER_AGENT,
         allow_insecure_http,
+        max_response_bytes,
     )
 
 
-class _Client(Generic[Mode, T]):
+class _Client(Resources[Mode], Generic[Mode, T]):
     """What both clients share: arguments, configuration, the resources."""
-
-    api_keys: ApiKeys[Mode]
-    broadcasts: Broadcasts[Mode]
-    contact_properties: ContactProperties[Mode]
-    contacts: Contacts[Mode]
-    domains: Domains[Mode]
-    email_validations: EmailValidations[Mode]
-    emails: Emails[Mode]
-    inbound_emails: InboundEmails[Mode]
-    mailboxes: Mailboxes[Mode]
-    notification_channels: NotificationChannels[Mode]
-    segments: Segments[Mode]
-    signup_forms: SignupForms[Mode]
-    subscription_topics: SubscriptionTopics[Mode]
-    suppressions: Suppressions[Mode]
-    templates: Templates[Mode]
-    webhooks: Webhooks[Mode]
-    workflows: Workflows[Mode]
 
     def __init__(
         self,
@@ -129,75 +95,44 @@ class _Client(Generic[Mode, T]):
         *,
         transport: T | None = None,
         allow_insecure_http: bool | None = None,
+        trust_env: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         pacing: Pacing | None = None,
     ) -> None:
-        self._config = _config(api_key, base_url, timeout, max_retries, allow_insecure_http)
-        # Every request of the client books its start with this one pacer (none: unpaced).
-        self._pacer = None if pacing is None else self._new_pacer(pacing)
+        self._config = _config(
+            api_key, base_url, timeout, max_retries, allow_insecure_http, max_response_bytes
+        )
+        if not isinstance(trust_env, bool):
+            raise TypeError("trust_env must be True or False")
+        if transport is not None and not trust_env:
+            raise ValueError(
+                "trust_env applies to the transport the client creates; "
+                "pass trust_env=False to your transport instead"
+            )
+        if transport is None and trust_env:
+            # Read (and checked) now, so a bad proxy variable fails here, not at the
+            # first call; the transport created on first use reads the same.
+            Environment.from_environ()
+        self._trust_env = trust_env
+        if pacing is not None and not isinstance(pacing, Pacing):
+            raise TypeError(f"pacing must be a Pacing, got {type(pacing).__name__}")
+        self._pacing = pacing
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
         self._lock = threading.Lock()  # guards creating and closing the sync transport
-        self.api_keys = ApiKeys(self)
-        self.broadcasts = Broadcasts(self)
-        self.contact_properties = ContactProperties(self)
-        self.contacts = Contacts(self)
-        self.domains = Domains(self)
-        self.email_validations = EmailValidations(self)
-        self.emails = Emails(self)
-        self.inbound_emails = InboundEmails(self)
-        self.mailboxes = Mailboxes(self)
-        self.notification_channels = NotificationChannels(self)
-        self.segments = Segments(self)
-        self.signup_forms = SignupForms(self)
-        self.subscription_topics = SubscriptionTopics(self)
-        self.suppressions = Suppressions(self)
-        self.templates = Templates(self)
-        self.webhooks = Webhooks(self)
-        self.workflows = Workflows(self)
+        super().__init__(self._binder())
+
+    def _binder(self) -> Binder:
+        raise NotImplementedError
 
     @property
     def base_url(self) -> str:
+        """The API's address every request goes to (``https://api.poststack.dev``)."""
         return self._config.origin + self._config.base_path
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
-
-    # How resources turn core definitions into methods (see poststack._resource).
-    # Everything is a Plan of requests, or a walk over pages; each client says
-    # once how it carries those out, blocking or awaiting: _bind_plan, _walk.
-
-    def _bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
-        # The same as the Plan of one request; PostStack and AsyncPostStack skip the Plan.
-        return self._bind_plan(functools.partial(_single, build))
-
-    def _bind_pages(self, build: Callable[..., Operation[Any]], items: str) -> Callable[..., Any]:
-        walk = self._walk
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return walk(PagedCall(build, items, args, kwargs))
-
-        return method
-
-    def _bind_plan(self, build: Callable[..., Plan[Any]]) -> Callable[..., Any]:
-        raise NotImplementedError
-
-    def _bind_bulk(self, build: Callable[..., SendMany]) -> Callable[..., Any]:
-        raise NotImplementedError
-
-    def _walk(self, pages: PagedCall) -> Any:
-        raise NotImplementedError
-
-    def _new_pacer(self, pacing: Pacing) -> Any:
-        raise NotImplementedError
-
-    def _bulk_pacer(self) -> _bulk.CountingPacer:
-        """The client's pacer (without one, one of the run's own), counting the run's answers."""
-        return _bulk.CountingPacer(self._pacer or self._new_pacer(Pacing()))
-
-
-def _single(build: Callable[..., Operation[R]], *args: Any, **kwargs: Any) -> Plan[R]:
-    return single(build(*args, **kwargs))
 
 
 class PostStack(_Client[Sync, Transport]):
@@ -216,72 +151,36 @@ class PostStack(_Client[Sync, Transport]):
     unencrypted: it needs ``allow_insecure_http=True`` (or
     ``$POSTSTACK_ALLOW_INSECURE_HTTP=1``) and a test key, never ``sk_live_``.
 
+    The transport the client creates honours ``HTTP_PROXY``, ``HTTPS_PROXY``,
+    ``ALL_PROXY``, ``NO_PROXY``, ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` as
+    httpx does; ``trust_env=False`` ignores them. A response body larger than
+    ``max_response_bytes`` (default 64 MiB, compressed or decoded) fails the
+    call with ``code == "response_too_large"``, and no more than that is ever
+    read into memory.
+
     ``pacing`` (a :class:`~poststack.Pacing`) paces every request of the
     client, from all its threads, to one shared budget: your own
     ``max_rate``, and the API's ``x-ratelimit-*`` and ``Retry-After``. By
     default requests are not paced (``emails.send_many`` paces its own).
-    """
 
-    def _new_pacer(self, pacing: Pacing) -> _bulk.LockedPacer:
-        return _bulk.LockedPacer(Pacer(pacing, self._config.retry))
+    A closed client refuses every call with a RuntimeError.
+    """
 
     def _get_transport(self) -> Transport:
         transport = self._transport
         if transport is None:
             with self._lock:
                 if self._closed:
-                    raise RuntimeError("this PostStack client is closed")
+                    raise RuntimeError(_CLOSED.format("PostStack"))
                 if self._transport is None:
                     from .transports.httpx import HttpxTransport
 
-                    self._transport = HttpxTransport()
+                    self._transport = HttpxTransport(trust_env=self._trust_env)
                 transport = self._transport
         return transport
 
-    def _run(self, operation: Operation[R]) -> R:
-        return run_sync(operation, self._config, self._get_transport(), pacer=self._pacer)
-
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, R]:
-        config = self._config
-        get_transport = self._get_transport
-        pacer = self._pacer
-
-        def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return run_sync(build(*args, **kwargs), config, get_transport(), pacer=pacer)
-
-        return method
-
-    def _bind_bulk(self, build: Callable[P, SendMany]) -> Callable[P, SendManyResult]:
-        def method(*args: P.args, **kwargs: P.kwargs) -> SendManyResult:
-            job = build(*args, **kwargs)
-            config, transport, pacer = self._config, self._get_transport(), self._bulk_pacer()
-
-            def send(operation: Operation[Any]) -> Any:
-                return run_sync(operation, config, transport, pacer=pacer)
-
-            return _bulk.run_sync(job, send, pacer)
-
-        return method
-
-    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, R]:
-        def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            plan = build(*args, **kwargs)
-            results: list[Any] = []
-            try:
-                for operation in plan.operations:
-                    results.append(self._run(operation))
-            except PostStackError as error:
-                failure = plan.failure(results, error)
-                if failure is error:
-                    raise
-                raise failure from error
-            return plan.combine(results)
-
-        return method
-
-    def _walk(self, pages: PagedCall) -> Iterator[Any]:
-        while not pages.done:
-            yield from pages.take(self._run(pages.operation()))
+    def _binder(self) -> Binder:
+        return Blocking(self._config, self._get_transport, self, self._pacing)
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -292,6 +191,8 @@ class PostStack(_Client[Sync, Transport]):
             transport.close()
 
     def __enter__(self) -> PostStack:
+        if self._closed:
+            raise RuntimeError(_CLOSED.format("PostStack"))
         return self
 
     def __exit__(
@@ -307,71 +208,24 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
-    ``await client.aclose()``.
+    ``await client.aclose()``. It works from one event loop after another
+    (successive ``asyncio.run()`` calls, trio after asyncio): its own
+    transport opens new connections in each.
     """
-
-    def _new_pacer(self, pacing: Pacing) -> Pacer:
-        # Tasks of one event loop never interleave inside a call: no lock needed.
-        return Pacer(pacing, self._config.retry)
 
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
         transport = self._transport
         if transport is None:
             if self._closed:
-                raise RuntimeError("this AsyncPostStack client is closed")
+                raise RuntimeError(_CLOSED.format("AsyncPostStack"))
             from .transports.httpx import AsyncHttpxTransport
 
-            transport = self._transport = AsyncHttpxTransport()
+            transport = self._transport = AsyncHttpxTransport(trust_env=self._trust_env)
         return transport
 
-    async def _run(self, operation: Operation[R]) -> R:
-        return await run_async(operation, self._config, self._get_transport(), pacer=self._pacer)
-
-    def _bind(self, build: Callable[P, Operation[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        config = self._config
-        get_transport = self._get_transport
-        pacer = self._pacer
-
-        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await run_async(build(*args, **kwargs), config, get_transport(), pacer=pacer)
-
-        return method
-
-    def _bind_bulk(
-        self, build: Callable[P, SendMany]
-    ) -> Callable[P, Coroutine[Any, Any, SendManyResult]]:
-        async def method(*args: P.args, **kwargs: P.kwargs) -> SendManyResult:
-            job = build(*args, **kwargs)
-            config, transport, pacer = self._config, self._get_transport(), self._bulk_pacer()
-
-            async def send(operation: Operation[Any]) -> Any:
-                return await run_async(operation, config, transport, pacer=pacer)
-
-            return await _bulk.run_async(job, send, pacer)
-
-        return method
-
-    async def _walk(self, pages: PagedCall) -> AsyncIterator[Any]:
-        while not pages.done:
-            for item in pages.take(await self._run(pages.operation())):
-                yield item
-
-    def _bind_plan(self, build: Callable[P, Plan[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        async def method(*args: P.args, **kwargs: P.kwargs) -> R:
-            plan = build(*args, **kwargs)
-            results: list[Any] = []
-            try:
-                for operation in plan.operations:
-                    results.append(await self._run(operation))
-            except PostStackError as error:
-                failure = plan.failure(results, error)
-                if failure is error:
-                    raise
-                raise failure from error
-            return plan.combine(results)
-
-        return method
+    def _binder(self) -> Binder:
+        return Awaiting(self._config, self._get_transport, self, self._pacing)
 
     async def aclose(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -381,6 +235,8 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
             await transport.aclose()
 
     async def __aenter__(self) -> AsyncPostStack:
+        if self._closed:
+            raise RuntimeError(_CLOSED.format("AsyncPostStack"))
         return self
 
     async def __aexit__(

@@ -3,6 +3,27 @@
 It builds requests, parses responses and decides retries as a state machine
 (:class:`Call`), and never touches a socket, a clock or a random source of its
 own: drivers pass those in. Any runtime can embed it.
+
+The public API, everything a driver, a transport or a façade needs:
+
+- running one call: :class:`Call` and the actions it answers with
+  (:class:`Send`, :class:`Wait`, :class:`Done`, :class:`Fail`), fed
+  :class:`Response` values or :class:`TransportFailure` subclasses;
+- what to run: :class:`Operation` (one request) and :class:`Plan` (several),
+  built by the endpoint definitions in :mod:`poststack_core.endpoints`;
+  :class:`PagedCall` for walking a list page by page;
+- configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
+- the errors a caller sees, webhook signatures, and the resource machinery
+  (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
+  definition into a blocking or an async method;
+- pacing: :class:`Pacing` (a policy) and :class:`Pacer` (one client's shared
+  limiter: "wait how long before the next request?");
+- bulk sending: :func:`plan_send_many` cuts an input into chunks (:class:`Chunk`)
+  with deterministic Idempotency-Keys (a :class:`SendManyPlan`),
+  :class:`ChunkSend` sends one chunk and :class:`SendManyRun` keeps a whole
+  run (both state machines), ending in a :class:`SendManyResult` of
+  :class:`EmailResult` per email; :class:`SendMany` is what ``emails.send_many``
+  hands a client to run.
 """
 
 from ._bulk_plan import (
@@ -22,7 +43,7 @@ from ._bulk_results import (
     Status,
 )
 from ._bulk_run import SPLIT_STATUSES, CancelFlag, ChunkSend, SendMany, SendManyRun
-from ._call import EVENTS, Call, Done, Fail, Send, State, Wait
+from ._call import Action, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
     AttemptTimedOut,
@@ -32,31 +53,33 @@ from ._errors import (
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     TransportFailure,
     WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
 from ._journal import JournalError
-from ._messages import Request, Response
-from ._operation import NO_BODY, Operation, Plan, ResponseKind
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
+from ._operation import Operation, Plan, ResponseKind
 from ._pacing import Pacer, Pacing
-from ._parse import error_from_response, parse_success
-from ._retry_after import parse_http_date, parse_retry_after
-from ._retry_policy import DEFAULT_MAX_RETRIES, QUOTA_CODES, RetryPolicy, validate_max_retries
+from ._pagination import PagedCall
+from ._resource import Async, Binder, Mode, Resource, Sync, bulk, endpoint, pages, planned
+from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
     "BATCH_LIMIT",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
-    "EVENTS",
-    "NO_BODY",
-    "QUOTA_CODES",
     "SIGNATURE_HEADER",
     "SPLIT_STATUSES",
+    "Action",
+    "Async",
     "AttemptTimedOut",
+    "Binder",
     "Call",
     "CallStateError",
     "CancelFlag",
@@ -69,17 +92,21 @@ __all__ = [
     "EmailResult",
     "Fail",
     "JournalError",
+    "Mode",
     "Operation",
     "Pacer",
     "Pacing",
+    "PagedCall",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
     "Request",
+    "Resource",
     "Response",
     "ResponseKind",
+    "ResponseTooLarge",
     "RetryPolicy",
     "RunChangedError",
     "Send",
@@ -90,22 +117,22 @@ __all__ = [
     "SendManyRun",
     "State",
     "Status",
+    "Sync",
     "TransportFailure",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
+    "bulk",
     "chunk_operation",
     "construct_event",
-    "error_from_response",
+    "endpoint",
     "idempotency_key_from",
     "is_loopback_host",
     "manifest_operation",
-    "parse_http_date",
-    "parse_retry_after",
-    "parse_success",
+    "pages",
     "plan_send_many",
+    "planned",
     "sign",
-    "validate_max_retries",
     "verify",
 ]
 

@@ -40,8 +40,7 @@ from typing import Any, cast
 
 from ._email_checks import check_email
 from ._narrow import as_list, as_mapping
-from ._operation import Operation
-from .endpoints._build import op
+from ._operation import Operation, check_idempotency_key, check_timeout
 
 BATCH_LIMIT = 100
 """The most emails one ``POST /emails/batch`` takes (spec section 7)."""
@@ -239,21 +238,30 @@ def chunk_operation(
         hi = len(chunk.emails)
     key = chunk.key if (lo, hi) == (0, len(chunk.emails)) else f"{chunk.key}/{lo}-{hi}"
     if not chunk.batched:
-        return op(
-            "POST",
-            "/emails",
-            body=chunk.emails[0],
-            timeout=timeout,
-            idempotency_key=key,
-            check=_expects_id,
-        )
-    return op(
-        "POST",
+        return _post("/emails", chunk.emails[0], key, timeout, _expects_id)
+    return _post(
         "/emails/batch",
-        body={"emails": list(chunk.emails[lo:hi])},
-        timeout=timeout,
-        idempotency_key=key,
-        check=_expects_results(hi - lo),
+        {"emails": list(chunk.emails[lo:hi])},
+        key,
+        timeout,
+        _expects_results(hi - lo),
+    )
+
+
+def _post(
+    path: str,
+    body: Any,
+    key: str,
+    timeout: float | None,
+    check: Callable[[Any], str | None] | None = None,
+) -> Operation[Any]:
+    return Operation(
+        "POST",
+        path,
+        body=body,
+        timeout=check_timeout(timeout),
+        idempotency_key=check_idempotency_key(key),
+        check=check,
     )
 
 
@@ -278,10 +286,4 @@ def manifest_operation(plan: SendManyPlan, *, timeout: float | None = None) -> O
         f"Plan {plan.fingerprint}: {plan.total} emails in {len(plan.chunks)} requests "
         f"of up to {plan.batch_size}."
     )
-    return op(
-        "POST",
-        "/emails/spam-preview",
-        body=body,
-        timeout=timeout,
-        idempotency_key=f"{plan.run_id}-plan",
-    )
+    return _post("/emails/spam-preview", body, f"{plan.run_id}-plan", timeout)

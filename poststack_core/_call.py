@@ -26,21 +26,26 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from ._config import ClientConfig
+from ._content import ContentTooLarge, ContentUndecodable, decoded
 from ._errors import (
     AttemptTimedOut,
     CallStateError,
     ConnectFailed,
+    ConnectionBroken,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    ResponseTooLarge,
     TransportFailure,
 )
 from ._messages import Request, Response
 from ._operation import Operation
 from ._parse import error_from_response, invalid_response, parse_success
+
+RESPONSE_TOO_LARGE = "response_too_large"
 
 R = TypeVar("R")
 
@@ -80,7 +85,7 @@ class Done(Generic[R]):
     value: R
 
     # The value is usually a dict: compare Done actions, never hash them.
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,6 @@ _TRANSITIONS: dict[tuple[State, str], frozenset[State]] = {
     (State.SENDING, "transport_failed"): frozenset({State.FAILED, State.WAITING}),
     (State.WAITING, "resume"): frozenset({State.SENDING}),
 }
-EVENTS = ("start", "receive", "transport_failed", "resume")
 
 
 class Call(Generic[R]):
@@ -137,11 +141,6 @@ class Call(Generic[R]):
     def attempts(self) -> int:
         """How many attempts have been handed to the driver so far."""
         return self._attempt
-
-    @property
-    def request(self) -> Request:
-        """The request every attempt sends (built once, Idempotency-Key included)."""
-        return self._send.request
 
     def _enter(self, event: str) -> None:
         if (self.state, event) not in _TRANSITIONS:
@@ -184,6 +183,23 @@ class Call(Generic[R]):
         """The driver got a whole response; ``now`` is seconds since the epoch."""
         self._enter("receive")
         status = response.status
+        if status < 200:
+            # Transports skip interim 1xx answers; one that gets here (a 101 nobody
+            # asked for) left the connection in no state to trust.
+            broken = ConnectionBroken(f"the server answered with an interim {status} response")
+            return self._after_failure("receive", broken)
+        limit = self._send.request.max_response_bytes
+        try:
+            if len(response.body) > limit:  # a transport that does not enforce the cap
+                raise ContentTooLarge
+            response = decoded(response, limit)
+        except ContentTooLarge:
+            return self._move("receive", Fail(_too_large(status, response.headers, limit)))
+        except ContentUndecodable as exc:
+            if 200 <= status < 300:
+                return self._move("receive", Fail(invalid_response(response, str(exc))))
+            # An error status stays an error status; its unreadable body says nothing.
+            response = Response(status, response.headers, b"")
         if 200 <= status < 300:
             try:
                 value: R = parse_success(self._operation.response, response)
@@ -206,17 +222,33 @@ class Call(Generic[R]):
         return self._move("receive", Wait(wait, error))
 
     def transport_failed(self, failure: TransportFailure) -> Action[R]:
-        """The attempt produced no response: ``failure`` says how."""
+        """The attempt produced no whole response: ``failure`` says why."""
         self._enter("transport_failed")
         if not isinstance(failure, TransportFailure):
             self.state = State.BROKEN
             raise CallStateError(f"transport_failed() needs a TransportFailure, got {failure!r}")
+        return self._after_failure("transport_failed", failure)
+
+    def _after_failure(self, event: str, failure: TransportFailure) -> Action[R]:
+        if isinstance(failure, ResponseTooLarge):
+            limit = self._send.request.max_response_bytes
+            return self._move(event, Fail(_too_large(failure.status, failure.headers, limit)))
         error = _connection_error(failure, self._send)
         if self._attempt > self._policy.max_retries:
-            return self._move("transport_failed", Fail(error))
-        return self._move(
-            "transport_failed", Wait(self._policy.backoff(self._attempt, self._random), error)
-        )
+            return self._move(event, Fail(error))
+        return self._move(event, Wait(self._policy.backoff(self._attempt, self._random), error))
+
+
+def _too_large(status: int, headers: tuple[tuple[str, str], ...], limit: int) -> PostStackError:
+    fields = Response(status, headers, b"").header_dict()
+    return PostStackError(
+        status,
+        f"The API answered {status} with a body larger than max_response_bytes ({limit} bytes)",
+        RESPONSE_TOO_LARGE,
+        fields.get("x-request-id"),
+        fields,
+        retryable=False,
+    )
 
 
 def _connection_error(failure: TransportFailure, send: Send) -> PostStackConnectionError:

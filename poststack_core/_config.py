@@ -8,14 +8,16 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from ._messages import Request
-from ._operation import Operation, check_timeout, percent_encode
+from ._content import ACCEPT_ENCODING
+from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request
+from ._operation import Operation, check_header_value, check_timeout, percent_encode
 from ._retry_policy import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.poststack.dev"
 DEFAULT_TIMEOUT = 30.0
 LIVE_KEY_PREFIX = "sk_live_"
 """Keys that reach real recipients: they never travel over plain http to another host."""
+_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 
 
 def is_loopback_host(host: str) -> bool:
@@ -56,7 +58,8 @@ class ClientConfig:
     ValueError/TypeError that names the argument (and never shows the key): a
     missing or malformed key, a base URL that is not an absolute ``https://``
     URL with a valid host, port and path, a user agent that is no header value,
-    a bad timeout.
+    a bad timeout, a bad ``max_response_bytes`` (the cap on one response body,
+    compressed or decoded, that every request carries to its transport).
 
     Plain ``http://`` is accepted to a loopback host (local sandboxes, tests),
     and to any other host only with ``allow_insecure_http=True`` (a compose
@@ -70,6 +73,7 @@ class ClientConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = "poststack-python"
     allow_insecure_http: bool = False
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # Derived in __post_init__ from the fields above.
     scheme: str = field(init=False)
     host: str = field(init=False)
@@ -88,6 +92,9 @@ class ClientConfig:
         user_agent = check_header_value(self.user_agent, "user_agent")
         if not isinstance(self.allow_insecure_http, bool):
             raise TypeError("allow_insecure_http must be True or False")
+        limit: object = self.max_response_bytes
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"max_response_bytes must be an int of bytes >= 1, got {limit!r}")
         scheme, host, port, base_path = _split_base_url(self.base_url)
         if scheme == "http" and not is_loopback_host(host):
             _check_insecure_http_allowed(host, key, self.allow_insecure_http)
@@ -106,7 +113,16 @@ class ClientConfig:
         set_field(
             self,
             "base_headers",
-            (("Authorization", f"Bearer {key}"), ("User-Agent", user_agent)),
+            (
+                # Host first, as RFC 9112 3.2 asks; in its ASCII (IDNA) form.
+                ("Host", netloc if netloc.isascii() else netloc.encode("idna").decode("ascii")),
+                ("Authorization", f"Bearer {key}"),
+                ("User-Agent", user_agent),
+                # What curl and httpx send; also what urllib3 adds to a request through a
+                # proxy when there is none, so every transport sends the same.
+                ("Accept", "*/*"),
+                ("Accept-Encoding", ACCEPT_ENCODING),
+            ),
         )
 
     def build_request(self, operation: Operation[Any], idempotency_key: str | None) -> Request:
@@ -120,7 +136,14 @@ class ClientConfig:
         body: bytes | None = None
         if operation.has_body:
             body = encode_json(operation.body)
-            headers = (*headers, ("Content-Type", "application/json"))
+            headers = (
+                *headers,
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+            )
+        elif operation.method in _METHODS_WITH_CONTENT:
+            # Framing (RFC 9110 8.6): a bodyless POST/PUT/PATCH says so; GET and DELETE say nothing.
+            headers = (*headers, ("Content-Length", "0"))
         if idempotency_key is not None:
             headers = (*headers, ("Idempotency-Key", idempotency_key))
         return Request(
@@ -132,6 +155,7 @@ class ClientConfig:
             target,
             headers,
             body,
+            self.max_response_bytes,
         )
 
 
@@ -168,18 +192,6 @@ def _check_api_key(api_key: object) -> str:
             "(the key is not shown)"
         )
     return api_key
-
-
-def check_header_value(value: object, name: str) -> str:
-    """A header value the client sends on every request: printable ASCII, no CR/LF."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    if not value or value != value.strip() or not all(" " <= char <= "~" for char in value):
-        raise ValueError(
-            f"{name} must be printable ASCII without line breaks or surrounding spaces, "
-            f"got {value!r}"
-        )
-    return value
 
 
 def _check_insecure_http_allowed(host: str, key: str, allowed: bool) -> None:

@@ -132,3 +132,20 @@ class AttemptTimedOut(TransportFailure):
 
 class ConnectionBroken(TransportFailure):
     """The connection broke, or the reply was not HTTP, after the request may have landed."""
+
+
+class ResponseTooLarge(TransportFailure):
+    """The response is larger than the request's ``max_response_bytes``; reading stopped.
+
+    ``status`` and ``headers`` are the response head, which had arrived.
+    Unlike the other failures this one is not retried: the same request would
+    most likely get the same answer.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+
+    def __init__(self, status: int, headers: tuple[tuple[str, str], ...], limit: int) -> None:
+        super().__init__(f"the response is larger than max_response_bytes ({limit} bytes)")
+        self.status = status
+        self.headers = headers

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The default cap on a response body (64 MiB): above any email or attachment the API serves."""
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Request:
-    """One HTTP request, ready to write.
+    """One HTTP request, ready to write, and the limit on its response.
 
     ``url`` is absolute; ``scheme``, ``host``, ``port`` and ``target`` (path
     and query) are the same URL in the pieces an HTTP/1.1 writer needs.
-    ``headers`` holds no ``Host`` or ``Content-Length``: the HTTP library adds
-    those. ``body`` is None when the request has no body at all.
+    ``headers`` is the complete header block, framing included: ``Host``
+    first, ``Content-Length`` whenever a body is sent (``0`` for a bodyless
+    POST, PUT or PATCH) and none otherwise, and ``Accept-Encoding``. A
+    transport writes them as they are, in this order, and adds or recomputes
+    none. ``body`` is None when the request has no body at all.
+
+    ``max_response_bytes`` bounds the response body as it comes off the wire:
+    a transport stops reading and raises :class:`ResponseTooLarge` as soon as
+    a response announces or delivers more, so nothing above it is buffered.
     """
 
     method: str
@@ -23,6 +33,7 @@ class Request:
     target: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __repr__(self) -> str:
         # The Authorization header carries the API key: never show the headers.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 from ._errors import PostStackError
@@ -52,7 +52,7 @@ class Operation(Generic[R]):
     check: Callable[[Any], str | None] | None = None
 
     # Bodies are dicts: an Operation is a value to compare, not a key to hash.
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     @property
     def has_body(self) -> bool:
@@ -86,21 +86,11 @@ class Plan(Generic[R]):
     combine: Callable[[Sequence[Any]], R]
     failed: Callable[[Sequence[Any], PostStackError], PostStackError] | None = None
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     def failure(self, results: Sequence[Any], error: PostStackError) -> PostStackError:
         """The error to raise when operation ``len(results)`` failed with ``error``."""
         return error if self.failed is None else self.failed(results, error)
-
-
-def single(operation: Operation[R]) -> Plan[R]:
-    """The plan of one request, whose result is the call's result."""
-    plan: Plan[R] = Plan((operation,), _only)
-    return plan
-
-
-def _only(results: Sequence[Any]) -> Any:
-    return results[0]
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float | None:
@@ -114,23 +104,35 @@ def check_timeout(timeout: object, name: str = "timeout") -> float | None:
     return float(timeout)
 
 
+def is_header_value(text: str) -> bool:
+    """Whether ``text`` goes out as a header value as it is: printable ASCII, no CR/LF, no
+    surrounding spaces (which HTTP strips: another value than the caller's would arrive)."""
+    return bool(text) and text == text.strip() and all(" " <= char <= "~" for char in text)
+
+
+def check_header_value(value: object, name: str) -> str:
+    """A header value the client sends on every request, or a clear error naming it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not is_header_value(value):
+        raise ValueError(
+            f"{name} must be printable ASCII without line breaks or surrounding spaces, "
+            f"got {value!r}"
+        )
+    return value
+
+
 def check_idempotency_key(key: object) -> str | None:
-    """A caller's Idempotency-Key, or a clear error: it must be a usable header value."""
+    """A caller's Idempotency-Key, or a clear error: a header value of at most 255 characters."""
     if key is None:
         return None
-    # HTTP header values are ASCII on the wire: anything else would fail (or be mangled)
-    # inside the HTTP library instead of here, with a clear message.
-    if (
-        not isinstance(key, str)
-        or not key
-        or len(key) > 255
-        or not key.isascii()
-        or not key.isprintable()
-    ):
-        raise ValueError(
-            "idempotency_key must be a non-empty printable ASCII string of at most 255 characters"
-        )
-    return key
+    # Checked here, not in the HTTP library, which would fail on non-ASCII or mangle it.
+    if isinstance(key, str) and len(key) <= 255 and is_header_value(key):
+        return key
+    raise ValueError(
+        "idempotency_key must be a non-empty printable ASCII string of at most 255 characters, "
+        "without surrounding spaces"
+    )
 
 
 def percent_encode(value: str) -> str:

@@ -9,20 +9,24 @@ from typing import Any
 from ._narrow import as_list, as_mapping
 from ._operation import Operation
 
+Items = Callable[[Any], object]
+"""Picks the list of one page (``lambda page: page.get("emails")``)."""
 
-def page_items(page: object, items: str) -> list[Any]:
-    """The items of one page: under ``items`` (``"emails"`` …), else ``"data"``, else
-    the page's only list (the API names its lists per endpoint and has changed them).
+
+def page_items(page: object, items: Items) -> list[Any]:
+    """The items of one page: what ``items`` picks, else ``"data"``, else the page's only
+    list (the API names its lists per endpoint and has changed them).
     """
     mapping = as_mapping(page)
     if mapping is None:
         return []
-    for key in (items, "data"):
-        found = as_list(mapping.get(key))
-        if found is not None:
-            return found
-    lists = [found for found in map(as_list, mapping.values()) if found is not None]
-    return lists[0] if len(lists) == 1 else []
+    found = as_list(items(mapping))
+    if found is None:  # this page names its list otherwise
+        found = as_list(mapping.get("data"))
+    if found is None:
+        lists = [found for found in map(as_list, mapping.values()) if found is not None]
+        found = lists[0] if len(lists) == 1 else []
+    return found
 
 
 def _int(meta: Mapping[str, Any], *names: str) -> int | None:
@@ -49,7 +53,7 @@ def _total_pages(meta: Mapping[str, Any]) -> int | None:
     return total_pages
 
 
-def next_page(page: object, items: str, current: int) -> int | None:
+def next_page(page: object, items: Items, current: int) -> int | None:
     """The number of the page after ``current``, or None when ``page`` was the last.
 
     Understands ``pagination: {page, total_pages}`` (snake_case),
@@ -79,7 +83,7 @@ class PageWalk:
 
     __slots__ = ("_current", "_fetched", "_items", "_params", "done")
 
-    def __init__(self, params: Mapping[str, Any] | None, items: str) -> None:
+    def __init__(self, params: Mapping[str, Any] | None, items: Items) -> None:
         if params is not None and not isinstance(params, Mapping):
             raise TypeError(f"params must be a mapping, got {type(params).__name__}")
         self._params = dict(params or {})
@@ -125,7 +129,7 @@ class PagedCall:
     def __init__(
         self,
         build: Callable[..., Operation[Any]],
-        items: str,
+        items: Items,
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
     ) -> None:

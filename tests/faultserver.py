@@ -32,6 +32,7 @@ import json as _json
 import math
 import selectors
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -47,10 +48,12 @@ __all__ = [
     "CloseAfter",
     "Delay",
     "Drip",
+    "Endless",
     "FaultServer",
     "FaultServerError",
     "Garbage",
     "Hang",
+    "Interim",
     "RecordedRequest",
     "Reply",
     "Reset",
@@ -195,7 +198,40 @@ class Delay:
     then: Action
 
 
-Action: TypeAlias = Reply | CloseAfter | Reset | ResetMidBody | Garbage | Hang | Drip | Delay
+@dataclasses.dataclass(frozen=True)
+class Interim:
+    """Send informational responses (``100``, ``102``, ``103``...), then perform ``then``."""
+
+    statuses: tuple[int, ...]
+    then: Action
+
+    def __post_init__(self) -> None:
+        if not all(100 <= status < 200 and status != 101 for status in self.statuses):
+            raise ValueError("Interim statuses are 1xx other than 101 (send 101 with Garbage)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Endless:
+    """A response whose body never ends: ``chunk`` after ``chunk``, ``interval`` s apart.
+
+    Chunked, unless ``content_length`` is given: then that length is announced
+    (and at most that much sent). It stops when the client leaves or the
+    server stops, or once ``stop_after`` bytes are out (a bound for tests that
+    must not run away if the client fails to stop). Nothing is buffered: the
+    same chunk object is sent again.
+    """
+
+    status: int = 200
+    chunk: bytes = b"x" * 65536
+    interval: float = 0.0
+    content_length: int | None = None
+    headers: HeadersArg = ()
+    stop_after: int | None = None
+
+
+Action: TypeAlias = (
+    Reply | CloseAfter | Reset | ResetMidBody | Garbage | Hang | Drip | Delay | Interim | Endless
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -327,6 +363,8 @@ class _Connection:
                 data = self.sock.recv(_RECV_SIZE)
             except TimeoutError:
                 continue
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+                data = b""  # a TLS client that closed, with or without close_notify
             if not data:
                 self.peer_closed = True
             return data
@@ -477,7 +515,38 @@ class _Connection:
         if isinstance(action, Drip):
             self.drip(action, request)
             return True
+        if isinstance(action, Interim):
+            for status in action.statuses:
+                interim = h11.InformationalResponse(
+                    status_code=status, reason=_reason(status), headers=[("x-interim", "1")]
+                )
+                self.send_events([interim])
+            return self.perform(action.then, request)
+        if isinstance(action, Endless):
+            self.endless(action)
+            return False
         raise TypeError(f"not a fault server action: {action!r}")
+
+    def endless(self, endless: Endless) -> None:
+        headers = _normalise_headers(endless.headers)
+        headers.append(("x-request-id", self.server._next_request_id()))
+        if endless.content_length is None:
+            headers.append(("transfer-encoding", "chunked"))
+        else:
+            headers.append(("content-length", str(endless.content_length)))
+        head = h11.Response(
+            status_code=endless.status, reason=_reason(endless.status), headers=headers
+        )
+        self.send_events([head])
+        limits = [endless.content_length, endless.stop_after]
+        left = min([math.inf, *(limit for limit in limits if limit is not None)])
+        while left > 0:
+            if endless.interval and self.stopping.wait(endless.interval):
+                raise _Disconnect
+            chunk = endless.chunk if left >= len(endless.chunk) else endless.chunk[: int(left)]
+            self.send_events([h11.Data(data=chunk)])
+            left -= len(chunk)
+        self.send_events([h11.EndOfMessage()])
 
     def response_events(
         self, reply: Reply, request: RecordedRequest, *, force_close: bool
@@ -544,8 +613,9 @@ class FaultServer:
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, *, raise_errors: bool = True) -> None:
+    def __init__(self, *, raise_errors: bool = True, tls: ssl.SSLContext | None = None) -> None:
         self.host = HOST
+        self.tls = tls
         self.port = 0
         self.default: Action = Reply(200, {"ok": True})
         self.handler: Callable[[RecordedRequest], Action] | None = None
@@ -641,7 +711,7 @@ class FaultServer:
     def url(self) -> str:
         if not self.port:
             raise RuntimeError("FaultServer not started")
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{self.host}:{self.port}"
 
     def script(self, *actions: Action) -> None:
         """Queue actions for the next requests, in arrival order (appends to the queue)."""
@@ -789,8 +859,31 @@ class FaultServer:
             self._cond.notify_all()
         thread.start()
 
+    def _handshake(self, sock: socket.socket) -> socket.socket:
+        """TLS with the client, in the connection's own thread (a slow client waits alone)."""
+        assert self.tls is not None
+        secure = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self._cond:
+            self._sockets.discard(sock)  # wrap_socket took over its file descriptor
+            self._sockets.add(secure)
+        deadline = time.monotonic() + _SEND_DEADLINE
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            try:
+                secure.do_handshake()
+            except TimeoutError:
+                continue
+            except (ssl.SSLError, OSError):
+                break  # e.g. the client refused our certificate
+            return secure
+        with self._cond:
+            self._sockets.discard(secure)
+            secure.close()
+        raise _Disconnect
+
     def _serve(self, sock: socket.socket, connection_id: int) -> None:
         try:
+            if self.tls is not None:
+                sock = self._handshake(sock)
             _Connection(self, sock, connection_id).run()
         except (_Disconnect, ConnectionError):
             pass

@@ -351,9 +351,9 @@ def test_version() -> None:
 def test_tls_verification_is_on_by_default() -> None:
     import ssl
 
-    from poststack.transports.httpx import _ssl_context
+    from poststack.transports import Environment
 
-    context = _ssl_context()
+    context = Environment().ssl_context()
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname is True
     assert context.cert_store_stats()["x509_ca"] > 0

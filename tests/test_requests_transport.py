@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from poststack import PostStack, PostStackTimeoutError
-from poststack.transports.requests import RequestsTransport
-from tests.faultserver import Drip, FaultServer, Reply
+from poststack.transports.requests import DeadlineAdapter, RequestsTransport
+from tests.faultserver import Drip, FaultServer, Interim, Reply
 
 API_KEY = "sk_test_requests"
 
@@ -95,3 +95,61 @@ def test_importing_poststack_loads_no_transport_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def _timed_out_fast(ps: PostStack) -> float:
+    start = time.monotonic()
+    with pytest.raises(PostStackTimeoutError):
+        ps.emails.get("em_1")
+    return time.monotonic() - start
+
+
+def test_the_default_session_bounds_a_dripped_head() -> None:
+    with FaultServer() as server:
+        server.script(Drip(200, b'{"id": "em_1"}', interval=0.1, headers_too=True))
+        transport = RequestsTransport()
+        with PostStack(API_KEY, server.url, timeout=0.5, max_retries=0, transport=transport) as ps:
+            assert _timed_out_fast(ps) < 3.0  # the drip takes 12 s
+        transport.close()
+
+
+def test_a_deadline_adapter_on_a_users_session_bounds_the_head_too() -> None:
+    with FaultServer() as server, requests.Session() as session:
+        session.mount("http://", DeadlineAdapter())
+        server.script(Drip(200, b'{"id": "em_1"}', interval=0.1, headers_too=True))
+        transport = RequestsTransport(session)
+        with PostStack(API_KEY, server.url, timeout=0.5, max_retries=0, transport=transport) as ps:
+            assert _timed_out_fast(ps) < 3.0
+            # Outside an SDK call the adapter is a stock one: no deadline of its own.
+            assert session.get(server.url + "/ping", timeout=10).json() == {"ok": True}
+
+
+def test_interim_answers_on_a_stock_session_never_leave_a_stale_answer_behind() -> None:
+    # A stock adapter cannot read past a 103: the attempt fails, its connection is
+    # closed, and the retry (a new connection) gets the server's next answer.
+    with FaultServer() as server, requests.Session() as session:
+        server.script(Interim((103,), Reply(200, {"id": "em_first"})), Reply(200, {"id": "em_2"}))
+        with PostStack(API_KEY, server.url, transport=RequestsTransport(session)) as ps:
+            assert ps.emails.get("em_1") == {"id": "em_2"}
+            assert ps.emails.get("em_3") == {"ok": True}
+        assert [r.connection_id for r in server.requests] == [1, 2, 2]
+
+
+def test_interim_answers_are_skipped_with_a_deadline_adapter() -> None:
+    with FaultServer() as server, requests.Session() as session:
+        session.mount("http://", DeadlineAdapter())
+        server.script(Interim((102, 103), Reply(200, {"id": "em_1"})))
+        with PostStack(API_KEY, server.url, transport=RequestsTransport(session)) as ps:
+            assert ps.emails.get("em_1") == {"id": "em_1"}
+            assert ps.emails.get("em_2") == {"ok": True}
+        assert [r.connection_id for r in server.requests] == [1, 1]
+
+
+def test_the_users_session_decides_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    with FaultServer() as server, requests.Session() as session:
+        session.trust_env = False
+        with PostStack(API_KEY, server.url, transport=RequestsTransport(session)) as ps:
+            assert ps.emails.get("em_1") == {"ok": True}
+    with pytest.raises(ValueError, match="trust_env"):
+        RequestsTransport(requests.Session(), trust_env=False)

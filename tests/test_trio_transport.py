@@ -30,11 +30,14 @@ async def _in_thread(wait: Callable[[], None]) -> None:
 
 def test_outside_trio_is_a_clear_error() -> None:
     async def main() -> None:
-        async with AsyncPostStack(API_KEY, "http://127.0.0.1:9", transport=TrioTransport()) as ps:
-            await ps.emails.get("em_1")
+        transport = TrioTransport()
+        async with AsyncPostStack(API_KEY, "http://127.0.0.1:9", transport=transport) as ps:
+            await ps.emails.get("em_1", timeout=5)
 
-    with pytest.raises(RuntimeError, match=r"only inside trio\.run"):
+    # Like any exception from a transport, a PostStackError that names the cause.
+    with pytest.raises(PostStackConnectionError, match=r"only inside trio\.run") as info:
         asyncio.run(main())
+    assert isinstance(info.value.__cause__, RuntimeError)
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,18 @@ def test_send_many_derives_a_key_per_batch_from_the_callers_key() -> None:
     assert [r.header("Idempotency-Key") for r in recorder.requests] == ["run-7-0", "run-7-1"]
 
 
+def test_a_callers_key_must_leave_room_for_the_batch_numbers() -> None:
+    client, recorder = sync_client(batch_reply)
+    with pytest.raises(ValueError, match="at most 253 characters for 150 emails"):
+        client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 254)
+    assert recorder.requests == []
+    client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 253)
+    assert [r.header("Idempotency-Key") for r in recorder.requests] == [
+        "k" * 253 + "-0",
+        "k" * 253 + "-1",
+    ]
+
+
 def test_send_many_keeps_per_email_errors_in_place() -> None:
     def reply(request: Request) -> Response:
         return json_response({"data": [{"id": "em_0"}, {"error": "bad address"}]})
@@ -267,6 +279,15 @@ def test_large_and_negative_ints_are_the_servers_business() -> None:
         lambda ps: ps.emails.send({"from": "a@b.c", "to": ["x@y.z"]}, timeout=-1),
         lambda ps: ps.domains.get(1, idempotency_key="k"),
         lambda ps: ps.domains.verify(1, idempotency_key=""),
+        lambda ps: ps.emails.send({**email(0), "attachments": {"filename": "a"}}),
+        lambda ps: ps.emails.send({**email(0), "attachments": ["a.txt"]}),
+        lambda ps: ps.emails.batch({"emails": email(0)}),
+        lambda ps: ps.emails.reschedule("em_1", 1_800_000_000),
+        lambda ps: ps.mailboxes.change_password("mb_1", None),
+        lambda ps: ps.email_validations.validate(["a@example.com"]),
+        lambda ps: list(ps.emails.list_all("page=2")),
+        lambda ps: list(ps.emails.list_all({"page": 0})),
+        lambda ps: list(ps.emails.list_all({"page": "2"})),
     ],
     ids=[
         "body not a dict",
@@ -279,6 +300,15 @@ def test_large_and_negative_ints_are_the_servers_business() -> None:
         "negative timeout",
         "idempotency key on a GET",
         "empty idempotency key",
+        "attachments not a list",
+        "attachment not a dict",
+        "batch emails not a list",
+        "scheduled_at not a str",
+        "password not a str",
+        "email to validate not a str",
+        "walker params not a mapping",
+        "walker from page 0",
+        "walker page not an int",
     ],
 )
 def test_wrong_arguments_fail_before_sending(call: Any) -> None:
@@ -302,3 +332,15 @@ def test_booleans_in_queries_are_lower_case() -> None:
         "subscribed=false",
         "unsubscribed=true",
     ]
+
+
+def test_on_the_class_a_method_is_its_definition() -> None:
+    from poststack.resources import Emails
+    from poststack_core import Operation, Plan
+
+    operation = Emails.send(email(0))
+    assert isinstance(operation, Operation)
+    assert (operation.method, operation.path, operation.body) == ("POST", "/emails", email(0))
+    plan = Emails.send_many([email(n) for n in range(101)])
+    assert isinstance(plan, Plan)
+    assert [len(op.body["emails"]) for op in plan.operations] == [100, 1]

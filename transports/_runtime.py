@@ -1,8 +1,35 @@
-"""Which event loop is running, asked without importing one that is not already loaded."""
+"""Which event loop is running, and waiting in it: the one place that tells asyncio from trio.
+
+Nothing here imports an event loop library that the program has not already
+loaded: trio is used only when ``trio.run`` is running, asyncio otherwise.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
+
+
+def is_readable(sock: socket.socket) -> bool:
+    """True if an idle connection has something to read: the server closed it, or sent data.
+
+    Either way it must not carry another request. A closed socket counts as readable.
+    """
+    import socket
+
+    if sock.fileno() < 0:
+        return True
+    try:
+        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def running_under_trio() -> bool:
@@ -17,6 +44,22 @@ def running_under_trio() -> bool:
     return True
 
 
+def current_loop() -> object:
+    """An object that stands for the running event loop, compared with ``is``.
+
+    The asyncio loop itself, or trio's token for the current ``trio.run``.
+    Connections made under one must never be used under another: they may be
+    bound to it (asyncio transports) or it may be gone.
+    """
+    if running_under_trio():
+        import trio
+
+        return trio.lowlevel.current_trio_token()
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
 async def sleep(seconds: float) -> None:
     """Sleep in whichever loop runs this: trio's sleep under trio, asyncio's otherwise."""
     if running_under_trio():
@@ -27,3 +70,97 @@ async def sleep(seconds: float) -> None:
         import asyncio
 
         await asyncio.sleep(seconds)
+
+
+def has_readiness_waits() -> bool:
+    """Whether the running loop can wait for a plain socket to become readable or writable.
+
+    trio can, and so can asyncio's selector loops (and uvloop); the proactor
+    loop of asyncio on Windows cannot.
+    """
+    if running_under_trio():
+        return True
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    return type(loop).add_reader is not asyncio.BaseEventLoop.add_reader
+
+
+async def wait_readable(sock: socket.socket, deadline: float) -> None:
+    """Wait until ``sock`` is readable; TimeoutError once ``deadline`` (monotonic) passes."""
+    await _wait(sock, deadline, writable=False)
+
+
+async def wait_writable(sock: socket.socket, deadline: float) -> None:
+    """Wait until ``sock`` is writable; TimeoutError once ``deadline`` (monotonic) passes."""
+    await _wait(sock, deadline, writable=True)
+
+
+async def _wait(sock: socket.socket, deadline: float, *, writable: bool) -> None:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    if running_under_trio():
+        import trio
+
+        wait = trio.lowlevel.wait_writable if writable else trio.lowlevel.wait_readable
+        with trio.move_on_after(left) as scope:
+            await wait(sock)
+        if scope.cancelled_caught:
+            raise TimeoutError
+        return
+    await _asyncio_wait(sock, left, writable)
+
+
+async def _asyncio_wait(sock: socket.socket, left: float, writable: bool) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[bool] = loop.create_future()
+    fd = sock.fileno()
+
+    def settle(outcome: bool) -> None:
+        if not ready.done():
+            ready.set_result(outcome)
+
+    add: Any = loop.add_writer if writable else loop.add_reader
+    remove: Any = loop.remove_writer if writable else loop.remove_reader
+    add(fd, settle, True)
+    timer = loop.call_later(left, settle, False)
+    try:
+        if not await ready:
+            raise TimeoutError
+    finally:
+        remove(fd)
+        timer.cancel()
+
+
+async def getaddrinfo(host: str, port: int, deadline: float) -> list[Any]:
+    """The stream addresses of ``host``; TimeoutError once ``deadline`` (monotonic) passes.
+
+    A numeric address needs no lookup; a name is looked up in a worker thread,
+    as both loops do.
+    """
+    import socket
+
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        pass
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    if running_under_trio():
+        import trio
+
+        with trio.move_on_after(left):
+            return list(await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        raise TimeoutError
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    lookup = loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        return list(await asyncio.wait_for(lookup, left))
+    except asyncio.TimeoutError:  # not the built-in TimeoutError before Python 3.11
+        raise TimeoutError from None

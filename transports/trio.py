@@ -16,9 +16,12 @@ connecting, the TLS handshake, writing the request and reading the whole
 response. The deadline is enforced where the attempt can wait, as the httpx
 transports do (``_deadline.py``): a cancel scope with that deadline around
 the wait for a free connection and around connecting, and the connection's
-stream bounds each of its socket waits by it. An exchange that never has to
-wait for the socket enters no cancel scope at all. When the deadline passes,
-trio cancels the wait and the attempt ends with :class:`AttemptTimedOut`.
+stream checks it before each socket operation (a server that keeps sending
+never makes it wait) and bounds each of its socket waits by it. An exchange
+that never has to wait for the socket enters no cancel scope at all. When
+the deadline passes, the attempt ends with :class:`AttemptTimedOut`. The
+body is collected under the request's ``max_response_bytes`` (see
+``_body.py``): a longer one ends the attempt with ``ResponseTooLarge``.
 
 A connection is *checked out* by one task for one exchange and either goes
 back to the idle pool, when h11 says both sides finished the exchange cleanly
@@ -46,8 +49,15 @@ or sent something unasked): a new connection is opened instead, which is not a
 retry, since the request never left. A connection that the server closes
 just as a request goes out is a :class:`ConnectionBroken` the core retries.
 
-A transport belongs to one ``trio.run`` at a time; connections left idle by
-an earlier ``trio.run`` are dropped when a new one starts using it.
+A request goes through the proxy the environment names for its URL (see
+``_environment.py``): a plain ``http://`` one is sent to the proxy with its
+whole URL as the target, an ``https://`` one through an HTTP ``CONNECT``
+tunnel, with TLS to the server inside it. Each (origin, proxy) pair has its
+own idle connections.
+
+A transport belongs to one ``trio.run`` at a time; connections of an earlier
+``trio.run`` are closed when a new one starts using it, and a forked child
+closes its copies of the parent's (see ``_fork.py``).
 """
 
 from __future__ import annotations
@@ -57,7 +67,7 @@ import math
 import socket as _socket
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import cast
+from typing import Any, cast
 
 import h11
 import trio
@@ -70,6 +80,11 @@ from poststack_core import (
     Response,
 )
 
+from ._body import Body
+from ._environment import Environment, Proxy
+from ._fork import drop_in_forked_children
+from ._runtime import is_readable
+
 __all__ = ["TrioTransport"]
 
 _READ_SIZE = 65536
@@ -77,19 +92,14 @@ _READ_SIZE = 65536
 _COALESCE = 65536
 # A response head (status line and headers) may be this large, as httpcore allows.
 _MAX_HEAD = 100 * 1024
-_METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
-_Origin = tuple[str, str, int]
+# (scheme, host, port, the proxy on the way or None)
+_Origin = tuple[str, str, int, Proxy | None]
 _BROKEN = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, h11.RemoteProtocolError)
 
 
-def _default_ssl_context() -> ssl.SSLContext:
-    # Verification on, against certifi's bundle as httpx and requests use, when present.
-    try:
-        import certifi
-    except ImportError:  # pragma: no cover - certifi comes with httpx
-        context = ssl.create_default_context()
-    else:
-        context = ssl.create_default_context(cafile=certifi.where())
+def _default_ssl_context(environment: Environment) -> ssl.SSLContext:
+    # Verification on, against the environment's CAs or certifi's, as the other transports.
+    context = environment.ssl_context()
     context.set_alpn_protocols(["http/1.1"])
     return context
 
@@ -101,8 +111,8 @@ class _SocketStream(trio.abc.Stream):
     buffer is full: the receive that follows in every exchange is the
     schedule point. ``receive_some`` is a full checkpoint, as trio's is.
     Socket errors become ``trio.BrokenResourceError``, as in trio's stream.
-    Every wait for the socket ends by ``deadline`` (trio's clock), else
-    ``trio.TooSlowError`` is raised.
+    Every operation, and every wait for the socket, ends by ``deadline``
+    (trio's clock), else ``trio.TooSlowError`` is raised.
     """
 
     def __init__(self, sock: _socket.socket) -> None:
@@ -116,8 +126,14 @@ class _SocketStream(trio.abc.Stream):
         if scope.cancelled_caught:
             raise trio.TooSlowError
 
+    def _in_time(self) -> None:
+        # A server that keeps sending never makes us wait: the deadline is checked here too.
+        if trio.current_time() >= self.deadline:
+            raise trio.TooSlowError
+
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
+        self._in_time()
         sock = self.socket
         try:
             with memoryview(data) as view:
@@ -136,6 +152,7 @@ class _SocketStream(trio.abc.Stream):
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         await trio.lowlevel.checkpoint_if_cancelled()
+        self._in_time()
         sock = self.socket
         size = _READ_SIZE if max_bytes is None else max_bytes
         try:
@@ -162,57 +179,52 @@ class _SocketStream(trio.abc.Stream):
         await trio.lowlevel.checkpoint()
 
 
-def _is_readable(sock: _socket.socket) -> bool:
-    """True if the idle socket has something to read: the server closed it, or sent data."""
-    try:
-        sock.recv(1, _socket.MSG_PEEK)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def _host_header(scheme: str, host: str, port: int) -> bytes:
-    name = f"[{host}]" if ":" in host else host
-    if port != (443 if scheme == "https" else 80):
-        name = f"{name}:{port}"
-    return name.encode("idna" if not name.isascii() else "ascii")
-
-
 class _Connection:
-    """One HTTP/1.1 connection: its stream, its raw socket and its h11 state."""
+    """One HTTP/1.1 connection: its stream, its raw socket and its h11 state.
 
-    __slots__ = ("h11", "host", "idle_since", "origin", "socket", "stream", "tcp")
+    ``forward`` marks a connection to an HTTP proxy that forwards plain
+    ``http://`` requests: those name their whole URL as the target and carry
+    the proxy's credentials.
+    """
 
-    def __init__(self, origin: _Origin, stream: trio.abc.Stream, tcp: _SocketStream) -> None:
+    __slots__ = (
+        "forward",
+        "h11",
+        "idle_since",
+        "origin",
+        "proxy_headers",
+        "socket",
+        "stream",
+        "tcp",
+    )
+
+    def __init__(
+        self, origin: _Origin, stream: trio.abc.Stream, tcp: _SocketStream, *, forward: bool
+    ) -> None:
         self.origin = origin
-        self.stream = stream  # tcp itself, or TLS over it
+        self.stream = stream  # tcp itself, or TLS over it (or over a tunnel)
         self.tcp = tcp
         self.socket = tcp.socket
-        self.host = _host_header(*origin)
+        self.forward = forward
+        proxy = origin[3]
+        self.proxy_headers = _encoded(proxy.headers) if forward and proxy is not None else []
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.idle_since = 0.0
 
     def close(self) -> None:
-        """Close at once, without a TLS goodbye: safe in a cancelled scope."""
+        """Close at once, without a TLS goodbye: safe in a cancelled scope, or a forked child."""
         self.socket.close()
 
     async def exchange(self, request: Request) -> Response:
         """Write ``request`` and read the whole response; map failures to ConnectionBroken."""
         conn = self.h11
         stream = self.stream
-        headers = [(b"Host", self.host)]
-        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers]
+        # The core's headers, framing included, exactly as they are.
+        headers = _encoded(request.headers) + self.proxy_headers
+        target = request.url if self.forward else request.target
         body = request.body
-        if body is not None:
-            headers.append((b"Content-Length", str(len(body)).encode("ascii")))
-        elif request.method in _METHODS_WITH_CONTENT:
-            headers.append((b"Content-Length", b"0"))
         try:
-            head = conn.send(
-                h11.Request(method=request.method, target=request.target, headers=headers)
-            )
+            head = conn.send(h11.Request(method=request.method, target=target, headers=headers))
             assert head is not None
             if body:
                 conn.send(h11.Data(data=body))
@@ -228,27 +240,27 @@ class _Connection:
 
             status = 0
             response_headers: tuple[tuple[str, str], ...] = ()
-            chunks: list[bytes] = []
+            content: Body | None = None
             while True:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
                     # bytes from a socket, bytearray from TLS: h11 takes either.
                     conn.receive_data(cast(bytes, await stream.receive_some(_READ_SIZE)))
                 elif isinstance(event, h11.Data):
-                    chunks.append(event.data)
+                    assert content is not None
+                    content.add(event.data)
                 elif isinstance(event, h11.Response):
                     status = event.status_code
-                    response_headers = tuple(
-                        [
-                            (k.decode("latin-1"), v.decode("latin-1"))
-                            for k, v in event.headers.raw_items()
-                        ]
-                    )
+                    response_headers = _decoded(event)
+                    content = Body(request, status, response_headers)
                 elif isinstance(event, h11.EndOfMessage):
-                    return Response(status, response_headers, b"".join(chunks))
+                    assert content is not None
+                    return Response(status, response_headers, content.value())
                 elif isinstance(event, h11.ConnectionClosed):
                     raise ConnectionBroken("the server closed the connection without a response")
-                # InformationalResponse (100 Continue, 103 Early Hints): keep reading.
+                elif isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+                    Body(request, 101, ())  # refused: what follows is not HTTP
+                # Other interim answers (100 Continue, 103 Early Hints): keep reading.
         except _BROKEN as exc:
             raise ConnectionBroken(str(exc) or type(exc).__name__) from exc
 
@@ -261,15 +273,51 @@ class _Connection:
         return False
 
 
+def _encoded(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+
+def _decoded(event: h11.Response) -> tuple[tuple[str, str], ...]:
+    return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers.raw_items()])
+
+
+async def _tunnel(stream: trio.abc.Stream, host: str, port: int, proxy: Proxy) -> None:
+    """Ask the proxy on ``stream`` for a tunnel to ``host:port`` (HTTP CONNECT)."""
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+    headers = [(b"Host", authority.encode("idna")), (b"Accept", b"*/*"), *_encoded(proxy.headers)]
+    try:
+        head = conn.send(h11.Request(method="CONNECT", target=authority, headers=headers))
+        await stream.send_all((head or b"") + (conn.send(h11.EndOfMessage()) or b""))
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(cast(bytes, await stream.receive_some(_READ_SIZE)))
+            elif isinstance(event, h11.Response):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise ConnectFailed(f"the proxy {proxy.url} closed the connection")
+    except _BROKEN as exc:
+        raise ConnectFailed(f"the proxy {proxy.url} failed: {exc}") from exc
+    if not 200 <= event.status_code < 300:
+        raise ConnectFailed(
+            f"the proxy {proxy.url} refused a tunnel to {authority}: {event.status_code}"
+        )
+    if conn.trailing_data[0]:
+        # The client speaks first in TLS: bytes before our hello are not the server's.
+        raise ConnectFailed(f"the proxy {proxy.url} sent data ahead of the tunnel")
+
+
 class TrioTransport:
     """Async transport for ``trio.run``: HTTP/1.1 with h11 and a keep-alive pool.
 
     ``ssl_context`` replaces the default one (certificate verification on,
-    certifi's CA bundle); pass your own for a private CA or a client
-    certificate. ``max_connections`` bounds the open connections shared by
-    every task of the client, ``keepalive_expiry`` is how long (seconds) an
-    idle connection may be reused. Safe to share between tasks of one
-    ``trio.run``.
+    against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's CA
+    bundle); pass your own for a private CA or a client certificate.
+    ``trust_env=False`` ignores the proxy and CA variables of the environment.
+    ``max_connections`` bounds the open connections shared by every task of
+    the client, ``keepalive_expiry`` is how long (seconds) an idle connection
+    may be reused. Safe to share between tasks of one ``trio.run``.
     """
 
     def __init__(
@@ -278,6 +326,7 @@ class TrioTransport:
         ssl_context: ssl.SSLContext | None = None,
         max_connections: int = 100,
         keepalive_expiry: float = 5.0,
+        trust_env: bool = True,
     ) -> None:
         if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
             raise TypeError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
@@ -296,14 +345,17 @@ class TrioTransport:
             raise ValueError(
                 f"keepalive_expiry must be a number of seconds >= 0, got {keepalive_expiry!r}"
             )
+        self._environment = Environment.from_environ() if trust_env else Environment()
         self._ssl_context = ssl_context
         self._max_connections = max_connections
         self._keepalive_expiry = float(keepalive_expiry)
         self._idle: dict[_Origin, collections.deque[_Connection]] = {}
+        self._busy: set[_Connection] = set()
         self._open = 0
         self._slots: trio.Semaphore | None = None
         self._run: trio.lowlevel.TrioToken | None = None
         self._closed = False
+        drop_in_forked_children(self)
 
     def __repr__(self) -> str:
         return f"<TrioTransport open={self._open} max_connections={self._max_connections}>"
@@ -317,10 +369,10 @@ class TrioTransport:
                 "TrioTransport works only inside trio.run(); under asyncio use "
                 "poststack.transports.httpx.AsyncHttpxTransport (the default)"
             ) from None
-        if run is not self._run:
-            self._start_run(run)
         if self._closed:
             raise RuntimeError("this TrioTransport is closed")
+        if run is not self._run:
+            self._start_run(run)
         try:
             return await self._send(request, trio.current_time() + timeout)
         except trio.TooSlowError as exc:
@@ -338,7 +390,8 @@ class TrioTransport:
             with trio.fail_at(deadline):
                 await slots.acquire()
         try:
-            origin = (request.scheme, request.host, request.port)
+            proxy = self._environment.proxy_for(request.scheme, request.host, request.port)
+            origin = (request.scheme, request.host, request.port, proxy)
             connection = self._checkout(origin)
             if connection is None:
                 with trio.fail_at(deadline):
@@ -346,14 +399,17 @@ class TrioTransport:
         except BaseException:
             slots.release()
             raise
+        self._busy.add(connection)
         try:
             connection.tcp.deadline = deadline
             response = await connection.exchange(request)
         except BaseException:
-            # Timed out, cancelled, broken: whatever state it is in, nobody reuses it.
+            # Timed out, cancelled, broken, too large: whatever its state, nobody reuses it.
+            self._busy.discard(connection)
             self._discard(connection)
             slots.release()
             raise
+        self._busy.discard(connection)
         slots.release()
         if connection.ready_for_next() and not self._closed:
             connection.idle_since = trio.current_time()
@@ -364,8 +420,7 @@ class TrioTransport:
 
     def _start_run(self, run: trio.lowlevel.TrioToken) -> None:
         # Sockets of an earlier trio.run cannot be used in this one.
-        self._close_idle()
-        self._open = 0
+        self._close_all()
         self._slots = trio.Semaphore(self._max_connections)
         self._run = run
 
@@ -379,7 +434,7 @@ class TrioTransport:
             self._discard(idle.popleft())
         while idle:
             connection = idle.pop()  # the most recently used one is the likeliest alive
-            if _is_readable(connection.socket):
+            if is_readable(connection.socket):
                 # The server closed it (or sent data unasked) while it was idle.
                 self._discard(connection)
                 continue
@@ -390,35 +445,43 @@ class TrioTransport:
         if self._open >= self._max_connections:
             self._evict_one()
         self._open += 1
-        scheme, host, port = origin
+        scheme, host, port, proxy = origin
+        dial = (proxy.host, proxy.port) if proxy is not None else (host, port)
         try:
             try:
-                opened = await trio.open_tcp_stream(host, port)  # sets TCP_NODELAY
+                opened = await trio.open_tcp_stream(*dial)  # sets TCP_NODELAY
             except OSError as exc:
                 raise ConnectFailed(str(exc) or type(exc).__name__) from exc
             # The same connected socket, out of trio's wrapper (see _SocketStream).
             sock = _socket.socket(fileno=opened.socket.detach())
             tcp = _SocketStream(sock)
-            if scheme != "https":
-                return _Connection(origin, tcp, tcp)
-            if self._ssl_context is None:
-                self._ssl_context = _default_ssl_context()
-            tls = trio.SSLStream(
-                tcp, self._ssl_context, server_hostname=host, https_compatible=True
-            )
             try:
-                await tls.do_handshake()
-            except trio.BrokenResourceError as exc:
-                sock.close()
-                cause = exc.__cause__ or exc
-                raise ConnectFailed(f"TLS handshake with {host}:{port} failed: {cause}") from cause
+                stream: trio.abc.Stream = tcp
+                if proxy is not None and proxy.scheme == "https":
+                    stream = await self._tls(stream, proxy.host, proxy.port)
+                if proxy is not None and scheme == "https":
+                    await _tunnel(stream, host, port, proxy)
+                if scheme == "https":
+                    stream = await self._tls(stream, host, port)
             except BaseException:
                 sock.close()
                 raise
-            return _Connection(origin, tls, tcp)
+            forward = proxy is not None and scheme == "http"
+            return _Connection(origin, stream, tcp, forward=forward)
         except BaseException:
             self._open -= 1
             raise
+
+    async def _tls(self, stream: trio.abc.Stream, host: str, port: int) -> trio.SSLStream[Any]:
+        if self._ssl_context is None:
+            self._ssl_context = _default_ssl_context(self._environment)
+        tls = trio.SSLStream(stream, self._ssl_context, server_hostname=host, https_compatible=True)
+        try:
+            await tls.do_handshake()
+        except trio.BrokenResourceError as exc:
+            cause = exc.__cause__ or exc
+            raise ConnectFailed(f"TLS handshake with {host}:{port} failed: {cause}") from cause
+        return tls
 
     def _evict_one(self) -> None:
         """Close the longest-idle connection to make room for one to another origin."""
@@ -433,14 +496,28 @@ class TrioTransport:
         connection.close()
         self._open -= 1
 
-    def _close_idle(self) -> None:
+    def _close_all(self) -> None:
+        """Close every connection, idle or busy, without I/O: their run or process is gone."""
         for idle in self._idle.values():
-            while idle:
-                self._discard(idle.pop())
-        self._idle.clear()
+            for connection in idle:
+                connection.close()
+        for connection in self._busy:
+            connection.close()
+        self._idle = {}
+        self._busy = set()
+        self._open = 0
 
     async def aclose(self) -> None:
         """Close every idle connection; busy ones close when their exchange ends."""
         self._closed = True
         if self._run is not None:
-            self._close_idle()
+            for idle in self._idle.values():
+                while idle:
+                    self._discard(idle.pop())
+            self._idle = {}
+
+    def _forget_inherited(self) -> None:
+        # In a forked child (see _fork): our copies of the sockets are closed, and the
+        # next trio.run starts over (a new semaphore; the parent's tasks are not ours).
+        self._close_all()
+        self._run = None

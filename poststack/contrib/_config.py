@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypedDict
 
+from poststack._client import parse_flag
 from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 
 
@@ -15,6 +16,7 @@ class ClientOptions(TypedDict):
     base_url: str | None
     timeout: float
     max_retries: int
+    allow_insecure_http: bool | None
 
 
 def _optional_str(value: object, name: str, where: str) -> str | None:
@@ -37,12 +39,14 @@ def _number(value: object, name: str, where: str) -> float | None:
 
 
 def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions:
-    """Read ``POSTSTACK_API_KEY``, ``_BASE_URL``, ``_TIMEOUT`` and ``_MAX_RETRIES``.
+    """Read ``POSTSTACK_API_KEY``, ``_BASE_URL``, ``_TIMEOUT``, ``_MAX_RETRIES`` and
+    ``_ALLOW_INSECURE_HTTP``.
 
-    ``lookup(name)`` returns the configured value or ``None``. A missing key or
-    base URL is left as ``None`` so the client falls back to the environment
-    (``$POSTSTACK_API_KEY``, ``$POSTSTACK_BASE_URL``). ``where`` names the
-    configuration in error messages ("Django settings", "app.config").
+    ``lookup(name)`` returns the configured value or ``None``. A missing key,
+    base URL or insecure-http flag is left as ``None`` so the client falls back
+    to the environment (``$POSTSTACK_API_KEY``, ``$POSTSTACK_BASE_URL``,
+    ``$POSTSTACK_ALLOW_INSECURE_HTTP``). ``where`` names the configuration in
+    error messages ("Django settings", "app.config").
     """
     timeout = _number(lookup("POSTSTACK_TIMEOUT"), "POSTSTACK_TIMEOUT", where)
     retries = _number(lookup("POSTSTACK_MAX_RETRIES"), "POSTSTACK_MAX_RETRIES", where)
@@ -53,4 +57,7 @@ def client_options(lookup: Callable[[str], object], where: str) -> ClientOptions
         base_url=_optional_str(lookup("POSTSTACK_BASE_URL"), "POSTSTACK_BASE_URL", where),
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         max_retries=DEFAULT_MAX_RETRIES if retries is None else int(retries),
+        allow_insecure_http=parse_flag(
+            lookup("POSTSTACK_ALLOW_INSECURE_HTTP"), f"POSTSTACK_ALLOW_INSECURE_HTTP in {where}"
+        ),
     )

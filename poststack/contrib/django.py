@@ -10,6 +10,8 @@ Settings (all optional; the key and base URL fall back to the environment):
 - ``POSTSTACK_BASE_URL``: else ``$POSTSTACK_BASE_URL``, then ``https://api.poststack.dev``
 - ``POSTSTACK_TIMEOUT``: seconds per attempt (default 30)
 - ``POSTSTACK_MAX_RETRIES``: retries of 408, 429, 5xx and failed connections (default 3)
+- ``POSTSTACK_ALLOW_INSECURE_HTTP``: ``True`` lets a test key use plain ``http://`` to
+  another host, such as a sandbox container (else ``$POSTSTACK_ALLOW_INSECURE_HTTP``)
 
 How a message maps onto the API (spec section 7):
 
@@ -67,7 +69,7 @@ __all__ = [
     "poststack_id",
 ]
 
-logger = logging.getLogger("poststack.contrib.django")
+logger: logging.Logger = logging.getLogger("poststack.contrib.django")
 
 POSTSTACK_ID_ATTR = "poststack_id"
 IDEMPOTENCY_HEADER = "X-PostStack-Idempotency-Key"
@@ -389,6 +391,6 @@ class RejectedEmails(Exception):
     """
 
     def __init__(self, rejected: Sequence[tuple[EmailMessage, str]]) -> None:
-        self.rejected = list(rejected)
+        self.rejected: list[tuple[EmailMessage, str]] = list(rejected)
         summary = "; ".join(f"{message.subject!r}: {reason}" for message, reason in rejected)
         super().__init__(f"PostStack rejected {len(self.rejected)} email(s): {summary}")

@@ -77,8 +77,8 @@ class WebhookVerifier:
         *,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
-        self.secret = normalize_secret(secret)
-        self.max_body_size = max_body_size
+        self.secret: tuple[str, ...] | None = normalize_secret(secret)
+        self.max_body_size: int = max_body_size
 
     async def __call__(self, request: Request) -> dict[str, Any]:
         try:

@@ -18,7 +18,7 @@
 
 Configuration keys (all optional; key and base URL fall back to the environment):
 ``POSTSTACK_API_KEY``, ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``,
-``POSTSTACK_MAX_RETRIES``.
+``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP``.
 
 The client lives as long as the app: it is stored in
 ``app.extensions["poststack"]``, shared by every request and thread (it is
@@ -42,8 +42,7 @@ from poststack import PostStack as Client
 from ._config import client_options
 
 if TYPE_CHECKING:
-    from poststack._resource import Sync
-    from poststack.resources import Emails
+    from poststack.resources import Emails, Sync
     from poststack.transports import Transport
 
 __all__ = ["EXTENSION_KEY", "PostStack", "get_client"]

@@ -1,39 +1,13 @@
-"""Resource classes: each lists its endpoints once, for both clients."""
+"""The resource classes (``Emails``, ``Domains`` ...): ``ps.emails`` is an ``Emails[Sync]``.
 
-from .api_keys import ApiKeys
-from .broadcasts import Broadcasts
-from .contact_properties import ContactProperties
-from .contacts import Contacts
-from .domains import Domains
-from .email_validations import EmailValidations
-from .emails import Emails
-from .inbound_emails import InboundEmails
-from .mailboxes import Mailboxes
-from .notification_channels import NotificationChannels
-from .segments import Segments
-from .signup_forms import SignupForms
-from .subscription_topics import SubscriptionTopics
-from .suppressions import Suppressions
-from .templates import Templates
-from .webhooks import Webhooks
-from .workflows import Workflows
+Each is defined, with its endpoints, in ``poststack_core.endpoints``; this
+module re-exports them for annotations (``emails: Emails[Sync]``, or
+``Emails[Async]`` on an ``AsyncPostStack``) and for what needs no client,
+such as ``Webhooks.verify``.
+"""
 
-__all__ = [
-    "ApiKeys",
-    "Broadcasts",
-    "ContactProperties",
-    "Contacts",
-    "Domains",
-    "EmailValidations",
-    "Emails",
-    "InboundEmails",
-    "Mailboxes",
-    "NotificationChannels",
-    "Segments",
-    "SignupForms",
-    "SubscriptionTopics",
-    "Suppressions",
-    "Templates",
-    "Webhooks",
-    "Workflows",
-]
+from poststack_core import Async, Sync, endpoints
+from poststack_core.endpoints import *  # noqa: F403
+
+__all__ = ["Async", "Sync"]
+__all__ += endpoints.__all__

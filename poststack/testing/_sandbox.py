@@ -151,9 +151,9 @@ class Sandbox:
         if isinstance(allow_remote, str):
             allow_remote = [allow_remote]
         self._remote_names = parse_names(allow_remote)
-        self.host = _bind_address(host, bool(self._remote_names))
+        self.host: str = _bind_address(host, bool(self._remote_names))
         self._requested_port = port
-        self.faults = FaultPlan()
+        self.faults: FaultPlan = FaultPlan()
         self._stop_event = threading.Event()
         self._server_options: dict[str, Any] = {
             "workers": workers,

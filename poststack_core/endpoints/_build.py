@@ -30,9 +30,11 @@ def op(
     idempotency_key: str | None = None,
     check: Callable[[Any], str | None] | None = None,
 ) -> Operation[Any]:
-    """An Operation with the per-call options checked before anything can be sent."""
-    if idempotency_key is not None and method != "POST":
-        raise ValueError(f"idempotency_key applies to POST requests only, not {method}")
+    """An Operation with the per-call options checked before anything can be sent.
+
+    Only POST definitions take ``idempotency_key``: the Call puts a key on POSTs
+    alone (Operation.needs_idempotency_key).
+    """
     return Operation(
         method,
         path,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint
 from ._build import op
 
 if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
     from ..types.api_keys import ApiKey, CreateApiKeyParams, ListApiKeysResponse
+    from ..types.common import SuccessResponse
 
 
 def create(
@@ -25,6 +26,7 @@ def create(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[ApiKey]:
+    """One API key by its id (``GET /api-keys/{id}``)."""
     return op("GET", f"/api-keys/{numeric(id, 'id')}", timeout=timeout)
 
 
@@ -36,6 +38,7 @@ def list(
 
 
 def revoke(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Revoke an API key (``DELETE /api-keys/{id}``): requests made with it fail from then on."""
     return op("DELETE", f"/api-keys/{numeric(id, 'id')}", timeout=timeout)
 
 
@@ -45,3 +48,13 @@ def rotate(
     """Replace the key's secret (same name, permission, scope); the new ``key`` is in the answer."""
     path = f"/api-keys/{numeric(id, 'id')}/rotate"
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class ApiKeys(Resource[Mode]):
+    """``ps.api_keys``: mint, read, rotate and revoke API keys."""
+
+    create: Final = endpoint(create)
+    get: Final = endpoint(get)
+    list: Final = endpoint(list)
+    revoke: Final = endpoint(revoke)
+    rotate: Final = endpoint(rotate)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import op, optional_body, optional_query
 
 if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
     from ..types.broadcasts import (
         BroadcastPerformance,
         BroadcastResponse,
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         SendTestBroadcastParams,
         UpdateBroadcastParams,
     )
+    from ..types.common import SuccessResponse
 
 
 def _path(id: str, action: str = "") -> str:
@@ -37,6 +38,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[BroadcastResponse]:
+    """Create a broadcast (``POST /broadcasts``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     return op("POST", "/broadcasts", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
@@ -44,6 +46,7 @@ def create(
 def list(
     params: ListBroadcastsParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListBroadcastsResponse]:
+    """The broadcasts (``GET /broadcasts``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/broadcasts", query=query_pairs(params), timeout=timeout)
 
 
@@ -55,24 +58,28 @@ def list_performance(
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[BroadcastResponse]:
+    """One broadcast by its id (``GET /broadcasts/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: str, input: UpdateBroadcastParams, *, timeout: float | None = None
 ) -> Operation[BroadcastResponse]:
+    """Change a broadcast (``PATCH /broadcasts/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def send(
     id: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[SuccessResponse]:
+    """Send a broadcast to its segment now (``POST /broadcasts/{id}/send``)."""
     return op("POST", _path(id, "/send"), timeout=timeout, idempotency_key=idempotency_key)
 
 
 def cancel(
     id: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[SuccessResponse]:
+    """Cancel a scheduled or sending broadcast (``POST /broadcasts/{id}/cancel``)."""
     return op("POST", _path(id, "/cancel"), timeout=timeout, idempotency_key=idempotency_key)
 
 
@@ -90,6 +97,7 @@ def send_test(
 
 
 def get_variants(id: str, *, timeout: float | None = None) -> Operation[BroadcastVariantsResponse]:
+    """The A/B test variants of a broadcast (``GET /broadcasts/{id}/variants``)."""
     return op("GET", _path(id, "/variants"), timeout=timeout)
 
 
@@ -107,6 +115,7 @@ def end_ab_test(
 
 
 def performance(id: str, *, timeout: float | None = None) -> Operation[BroadcastPerformance]:
+    """Delivery, open and click figures of a broadcast (``GET /broadcasts/{id}/performance``)."""
     return op("GET", _path(id, "/performance"), timeout=timeout)
 
 
@@ -140,3 +149,24 @@ def resend(
     body: Any = optional_body(input, "input")
     path = _path(id, "/resend")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Broadcasts(Resource[Mode]):
+    """``ps.broadcasts``: campaigns to a segment, A/B tests and their results."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, lambda page: page.get("broadcasts"))
+    list_performance: Final = endpoint(list_performance)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    send: Final = endpoint(send)
+    cancel: Final = endpoint(cancel)
+    send_test: Final = endpoint(send_test)
+    get_variants: Final = endpoint(get_variants)
+    get_variant_stats: Final = endpoint(get_variant_stats)
+    end_ab_test: Final = endpoint(end_ab_test)
+    performance: Final = endpoint(performance)
+    non_openers: Final = endpoint(non_openers)
+    non_clickers: Final = endpoint(non_clickers)
+    resend: Final = endpoint(resend)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import op, optional_query
 
 if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
+    from ..types.common import SuccessResponse
     from ..types.domains import (
         CreateDomainParams,
         DkimRotationResponse,
@@ -51,16 +52,19 @@ def list(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[DomainResponse]:
+    """One domain by its id (``GET /domains/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: int, input: UpdateDomainParams, *, timeout: float | None = None
 ) -> Operation[DomainResponse]:
+    """Change a domain (``PATCH /domains/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a domain (``DELETE /domains/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -85,6 +89,7 @@ def assign_ip(
 
 
 def unassign_ip(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Take a dedicated IP off a domain (``DELETE /domains/{id}/ip``)."""
     return op("DELETE", _path(id, "/ip"), timeout=timeout)
 
 
@@ -112,6 +117,7 @@ def activate_dkim_rotation(
 def cancel_dkim_rotation(
     id: int, *, timeout: float | None = None
 ) -> Operation[DkimRotationResponse]:
+    """Abandon a DKIM rotation in progress (``DELETE /domains/{id}/dkim/rotate``)."""
     return op("DELETE", _path(id, "/dkim/rotate"), timeout=timeout)
 
 
@@ -126,12 +132,14 @@ def get_dmarc_reports(
 def get_dmarc_stats(
     id: int, days: int | None = None, *, timeout: float | None = None
 ) -> Operation[DmarcStats]:
+    """DMARC pass and fail totals for a domain over ``days`` (``GET /domains/{id}/dmarc/stats``)."""
     return op("GET", _path(id, "/dmarc/stats"), query=optional_query(days=days), timeout=timeout)
 
 
 def get_dmarc_sources(
     id: int, days: int | None = None, *, timeout: float | None = None
 ) -> Operation[DmarcSourcesResponse]:
+    """The sending sources DMARC reports saw for a domain (``GET /domains/{id}/dmarc/sources``)."""
     path = _path(id, "/dmarc/sources")
     return op("GET", path, query=optional_query(days=days), timeout=timeout)
 
@@ -142,3 +150,24 @@ def get_inbox_placement(
     """What receiving providers did with the domain's mail over the last ``days``."""
     path = _path(id, "/placement")
     return op("GET", path, query=optional_query(days=days), timeout=timeout)
+
+
+class Domains(Resource[Mode]):
+    """``ps.domains``: sending domains, DNS, DKIM rotation and DMARC reports."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    verify: Final = endpoint(verify)
+    assign_ip: Final = endpoint(assign_ip)
+    unassign_ip: Final = endpoint(unassign_ip)
+    start_dkim_rotation: Final = endpoint(start_dkim_rotation)
+    activate_dkim_rotation: Final = endpoint(activate_dkim_rotation)
+    cancel_dkim_rotation: Final = endpoint(cancel_dkim_rotation)
+    get_dmarc_reports: Final = endpoint(get_dmarc_reports)
+    get_dmarc_reports_all: Final = pages(get_dmarc_reports, lambda page: page.get("reports"))
+    get_dmarc_stats: Final = endpoint(get_dmarc_stats)
+    get_dmarc_sources: Final = endpoint(get_dmarc_sources)
+    get_inbox_placement: Final = endpoint(get_inbox_placement)

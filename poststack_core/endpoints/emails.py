@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._bulk_plan import BATCH_LIMIT, Chunk
 from .._bulk_run import (
@@ -16,6 +16,7 @@ from .._bulk_run import (
 from .._email_checks import check_attachments, check_email
 from .._narrow import as_list
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, bulk, endpoint, pages
 from ._build import op
 
 if TYPE_CHECKING:
@@ -183,10 +184,15 @@ def reschedule(
 
 
 def get_events(id: str, *, timeout: float | None = None) -> Operation[EmailEventsResponse]:
+    """The delivery timeline of an email: queued, sent, delivered, opened and so on.
+
+    ``GET /emails/{id}/events``
+    """
     return op("GET", f"/emails/{segment(id, 'id')}/events", timeout=timeout)
 
 
 def get_insights(id: str, *, timeout: float | None = None) -> Operation[EmailInsightsResponse]:
+    """Deliverability warnings about an email (``GET /emails/{id}/insights``)."""
     return op("GET", f"/emails/{segment(id, 'id')}/insights", timeout=timeout)
 
 
@@ -220,3 +226,21 @@ def spam_preview(
         timeout=timeout,
         idempotency_key=idempotency_key,
     )
+
+
+class Emails(Resource[Mode]):
+    """``ps.emails``: send, batch, read and manage transactional emails."""
+
+    send: Final = endpoint(send)
+    batch: Final = endpoint(batch)
+    send_many: Final = bulk(send_many)
+    send_chunk: Final = bulk(send_chunk)
+    get: Final = endpoint(get)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, lambda page: page.get("emails"))
+    cancel: Final = endpoint(cancel)
+    reschedule: Final = endpoint(reschedule)
+    get_events: Final = endpoint(get_events)
+    get_insights: Final = endpoint(get_insights)
+    preview: Final = endpoint(preview)
+    spam_preview: Final = endpoint(spam_preview)

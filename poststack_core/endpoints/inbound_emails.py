@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import op, optional_body
 
 if TYPE_CHECKING:
@@ -28,16 +29,19 @@ def _path(id: int, action: str = "") -> str:
 def list(
     params: ListInboundEmailsParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListInboundEmailsResponse]:
+    """The inbound emails (``GET /inbound``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/inbound", query=query_pairs(params), timeout=timeout)
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[InboundEmailResponse]:
+    """One inbound email by its numeric id (``GET /inbound/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def list_attachments(
     id: int, *, timeout: float | None = None
 ) -> Operation[InboundAttachmentsResponse]:
+    """The attachments of an inbound email (``GET /inbound/{id}/attachments``)."""
     return op("GET", _path(id, "/attachments"), timeout=timeout)
 
 
@@ -86,3 +90,16 @@ def forward(
     body = mapping_body(input, "input")
     path = _path(id, "/forward")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class InboundEmails(Resource[Mode]):
+    """``ps.inbound_emails``: mail received on your domains."""
+
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, lambda page: page.get("emails"))
+    get: Final = endpoint(get)
+    list_attachments: Final = endpoint(list_attachments)
+    download_attachment: Final = endpoint(download_attachment)
+    draft_reply: Final = endpoint(draft_reply)
+    reply: Final = endpoint(reply)
+    forward: Final = endpoint(forward)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, numeric, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import list_body, op
 
 if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
+    from ..types.common import ListParams, SuccessResponse
     from ..types.mailboxes import (
         AliasResponse,
         CreateAliasParams,
@@ -39,6 +40,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[MailboxResponse]:
+    """Create a mailbox (``POST /mailboxes``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     return op("POST", "/mailboxes", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
@@ -46,26 +48,31 @@ def create(
 def list(
     params: ListMailboxesParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListMailboxesResponse]:
+    """The mailboxes (``GET /mailboxes``); ``params`` filter and paginate, sent as given."""
     return op("GET", "/mailboxes", query=query_pairs(params), timeout=timeout)
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[MailboxResponse]:
+    """One mailbox by its id (``GET /mailboxes/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: str, input: UpdateMailboxParams, *, timeout: float | None = None
 ) -> Operation[MailboxResponse]:
+    """Change a mailbox (``PATCH /mailboxes/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a mailbox (``DELETE /mailboxes/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
 def change_password(
     id: str, password: str, *, timeout: float | None = None, idempotency_key: str | None = None
 ) -> Operation[SuccessResponse]:
+    """Set a mailbox's password (``POST /mailboxes/{id}/password``)."""
     if not isinstance(password, str):
         raise TypeError(f"password must be a str, got {type(password).__name__}")
     body = {"password": password}
@@ -79,6 +86,7 @@ def create_alias(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[AliasResponse]:
+    """Create an alias address that delivers to a mailbox (``POST /mailboxes/aliases``)."""
     body = mapping_body(input, "input")
     path = "/mailboxes/aliases"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
@@ -87,10 +95,15 @@ def create_alias(
 def list_aliases(
     params: ListParams | None = None, *, timeout: float | None = None
 ) -> Operation[ListAliasesResponse]:
+    """The alias addresses.
+
+    ``GET /mailboxes/aliases``: ``params`` filter and paginate, sent as given.
+    """
     return op("GET", "/mailboxes/aliases", query=query_pairs(params), timeout=timeout)
 
 
 def delete_alias(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete an alias address (``DELETE /mailboxes/aliases/{id}``)."""
     return op("DELETE", f"/mailboxes/aliases/{numeric(id, 'id')}", timeout=timeout)
 
 
@@ -108,6 +121,7 @@ def set_filters(
 
 
 def get_signature(id: str, *, timeout: float | None = None) -> Operation[MailboxSignature]:
+    """A mailbox's HTML and text signature (``GET /webmail/{id}/signature``)."""
     return op("GET", f"/webmail/{segment(id, 'id')}/signature", timeout=timeout)
 
 
@@ -120,6 +134,7 @@ def set_signature(
 
 
 def list_shares(id: str, *, timeout: float | None = None) -> Operation[SharesResponse]:
+    """Who else may read or write a mailbox (``GET /mailboxes/{id}/shares``)."""
     return op("GET", _path(id, "/shares"), timeout=timeout)
 
 
@@ -140,9 +155,34 @@ def grant_share(
 def revoke_share(
     id: str, target_id: str, *, timeout: float | None = None
 ) -> Operation[SuccessResponse]:
+    """Take back another mailbox's access (``DELETE /mailboxes/{id}/shares/{target_id}``)."""
     return op("DELETE", _path(id, f"/shares/{segment(target_id, 'target_id')}"), timeout=timeout)
 
 
 def unread_summary(*, timeout: float | None = None) -> Operation[UnreadSummary]:
     """Cached INBOX unread counts of every active mailbox."""
     return op("GET", "/mailboxes/unread-summary", timeout=timeout)
+
+
+class Mailboxes(Resource[Mode]):
+    """``ps.mailboxes``: hosted mailboxes, aliases, filters, signatures and shares."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    list_all: Final = pages(list, lambda page: page.get("mailboxes"))
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    change_password: Final = endpoint(change_password)
+    create_alias: Final = endpoint(create_alias)
+    list_aliases: Final = endpoint(list_aliases)
+    list_aliases_all: Final = pages(list_aliases, lambda page: page.get("aliases"))
+    delete_alias: Final = endpoint(delete_alias)
+    list_filters: Final = endpoint(list_filters)
+    set_filters: Final = endpoint(set_filters)
+    get_signature: Final = endpoint(get_signature)
+    set_signature: Final = endpoint(set_signature)
+    list_shares: Final = endpoint(list_shares)
+    grant_share: Final = endpoint(grant_share)
+    revoke_share: Final = endpoint(revoke_share)
+    unread_summary: Final = endpoint(unread_summary)

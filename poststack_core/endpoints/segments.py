@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import op, optional_query
 
 if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
+    from ..types.common import ListParams, SuccessResponse
     from ..types.segments import (
         AddContactsParams,
         AddContactsResponse,
@@ -33,6 +34,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SegmentResponse]:
+    """Create a segment (``POST /segments``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     return op("POST", "/segments", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
@@ -45,16 +47,19 @@ def list(
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[SegmentResponse]:
+    """One segment by its id (``GET /segments/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: str, input: UpdateSegmentParams, *, timeout: float | None = None
 ) -> Operation[SegmentResponse]:
+    """Change a segment (``PATCH /segments/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a segment (``DELETE /segments/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -74,6 +79,7 @@ def add_contacts(
 def remove_contact(
     id: str, contact_id: str, *, timeout: float | None = None
 ) -> Operation[SuccessResponse]:
+    """Take a contact out of a segment (``DELETE /segments/{id}/contacts/{contact_id}``)."""
     path = _path(id, f"/contacts/{segment(contact_id, 'contact_id')}")
     return op("DELETE", path, timeout=timeout)
 
@@ -107,3 +113,20 @@ def preview_rules(
     body = mapping_body(input, "input")
     path = "/segments/preview"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Segments(Resource[Mode]):
+    """``ps.segments``: groups of contacts, by rules or by hand."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    add_contacts: Final = endpoint(add_contacts)
+    remove_contact: Final = endpoint(remove_contact)
+    members: Final = endpoint(members)
+    members_all: Final = pages(members, lambda page: page.get("contacts"))
+    growth: Final = endpoint(growth)
+    broadcasts: Final = endpoint(broadcasts)
+    preview_rules: Final = endpoint(preview_rules)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, endpoint, pages
 from ._build import op
 
 if TYPE_CHECKING:
-    from ..types._common import SuccessResponse
+    from ..types.common import SuccessResponse
     from ..types.subscription_topics import (
         ContactSubscriptionResponse,
         ContactSubscriptionsResponse,
@@ -31,6 +32,7 @@ def _contact_path(contact_id: str) -> str:
 
 
 def list(*, timeout: float | None = None) -> Operation[ListSubscriptionTopicsResponse]:
+    """Every subscription topic (``GET /subscription-topics``)."""
     return op("GET", "/subscription-topics", timeout=timeout)
 
 
@@ -40,6 +42,7 @@ def create(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SubscriptionTopicResponse]:
+    """Create a subscription topic (``POST /subscription-topics``); ``input`` is sent as given."""
     body = mapping_body(input, "input")
     path = "/subscription-topics"
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
@@ -53,10 +56,15 @@ def get(id: str, *, timeout: float | None = None) -> Operation[SubscriptionTopic
 def update(
     id: str, input: UpdateSubscriptionTopicParams, *, timeout: float | None = None
 ) -> Operation[SubscriptionTopicResponse]:
+    """Change a subscription topic.
+
+    ``PATCH /subscription-topics/{id}``: the fields in ``input``, sent as given.
+    """
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: str, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a subscription topic (``DELETE /subscription-topics/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -70,6 +78,10 @@ def list_subscribers(
 def get_contact_subscriptions(
     contact_id: str, *, timeout: float | None = None
 ) -> Operation[ContactSubscriptionsResponse]:
+    """The topics a contact is subscribed to.
+
+    ``GET /subscription-topics/contacts/{contact_id}/subscriptions``
+    """
     return op("GET", _contact_path(contact_id), timeout=timeout)
 
 
@@ -80,6 +92,10 @@ def subscribe(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[ContactSubscriptionResponse]:
+    """Subscribe a contact to a topic.
+
+    ``POST /subscription-topics/contacts/{contact_id}/subscriptions``
+    """
     body = {"topic_id": topic_id}
     path = _contact_path(contact_id)
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
@@ -91,3 +107,18 @@ def unsubscribe(
     """Record the contact's explicit opt-out of the topic."""
     path = f"{_contact_path(contact_id)}/{segment(topic_id, 'topic_id')}"
     return op("DELETE", path, timeout=timeout)
+
+
+class SubscriptionTopics(Resource[Mode]):
+    """``ps.subscription_topics``: topics contacts can opt out of one by one."""
+
+    list: Final = endpoint(list)
+    create: Final = endpoint(create)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    list_subscribers: Final = endpoint(list_subscribers)
+    list_subscribers_all: Final = pages(list_subscribers, lambda page: page.get("subscribers"))
+    get_contact_subscriptions: Final = endpoint(get_contact_subscriptions)
+    subscribe: Final = endpoint(subscribe)
+    unsubscribe: Final = endpoint(unsubscribe)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._operation import NO_BODY, Operation, mapping_body, numeric, query_pairs
+from .._resource import Mode, Resource, endpoint, pages
+from .._webhooks import verify
 from ._build import op, optional_body
 
 if TYPE_CHECKING:
-    from ..types._common import ListParams, SuccessResponse
+    from ..types.common import ListParams, SuccessResponse
     from ..types.webhooks import (
         BatchReplayParams,
         BatchReplayResponse,
@@ -45,16 +47,19 @@ def list(
 
 
 def get(id: int, *, timeout: float | None = None) -> Operation[WebhookResponse]:
+    """One webhook by its id (``GET /webhooks/{id}``)."""
     return op("GET", _path(id), timeout=timeout)
 
 
 def update(
     id: int, input: UpdateWebhookParams, *, timeout: float | None = None
 ) -> Operation[WebhookResponse]:
+    """Change a webhook (``PATCH /webhooks/{id}``): the fields in ``input``, sent as given."""
     return op("PATCH", _path(id), body=mapping_body(input, "input"), timeout=timeout)
 
 
 def delete(id: int, *, timeout: float | None = None) -> Operation[SuccessResponse]:
+    """Delete a webhook (``DELETE /webhooks/{id}``)."""
     return op("DELETE", _path(id), timeout=timeout)
 
 
@@ -79,6 +84,7 @@ def replay(
     timeout: float | None = None,
     idempotency_key: str | None = None,
 ) -> Operation[SuccessResponse]:
+    """Deliver a past event again (``POST /webhooks/{id}/deliveries/{delivery_id}/replay``)."""
     path = _path(id, f"/deliveries/{numeric(delivery_id, 'delivery_id')}/replay")
     return op("POST", path, timeout=timeout, idempotency_key=idempotency_key)
 
@@ -114,3 +120,21 @@ def rotate_secret(
         body = {"graceHours": grace_hours}
     path = _path(id, "/rotate-secret")
     return op("POST", path, body=body, timeout=timeout, idempotency_key=idempotency_key)
+
+
+class Webhooks(Resource[Mode]):
+    """``ps.webhooks``: event endpoints, their deliveries and signing secrets."""
+
+    create: Final = endpoint(create)
+    list: Final = endpoint(list)
+    get: Final = endpoint(get)
+    update: Final = endpoint(update)
+    delete: Final = endpoint(delete)
+    test: Final = endpoint(test)
+    get_deliveries: Final = endpoint(get_deliveries)
+    get_deliveries_all: Final = pages(get_deliveries, lambda page: page.get("deliveries"))
+    replay: Final = endpoint(replay)
+    batch_replay: Final = endpoint(batch_replay)
+    rotate_secret: Final = endpoint(rotate_secret)
+    verify: Final = staticmethod(verify)
+    """Check a delivery's ``X-PostStack-Signature`` (no request): see ``construct_event``."""

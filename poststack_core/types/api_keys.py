@@ -2,6 +2,15 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "ApiKey",
+    "ApiKeyMode",
+    "ApiKeyPermission",
+    "CreateApiKeyParams",
+    "ListApiKeysResponse",
+]
+
+
 ApiKeyPermission = Literal["full_access", "sending_access"]
 ApiKeyMode = Literal["live", "test"]
 
@@ -16,6 +25,8 @@ class _ApiKeyRequired(TypedDict):
 
 
 class ApiKey(_ApiKeyRequired, total=False):
+    """What ``api_keys.create``, ``api_keys.get``, ``api_keys.rotate`` answer."""
+
     domainId: int | None
     """Set when the key is scoped to one domain."""
     lastUsedAt: str | None
@@ -30,6 +41,8 @@ class _CreateApiKeyRequired(TypedDict):
 
 
 class CreateApiKeyParams(_CreateApiKeyRequired, total=False):
+    """The payload of ``api_keys.create``."""
+
     mode: ApiKeyMode
     domain_id: int
     allow_full_access: bool
@@ -37,4 +50,6 @@ class CreateApiKeyParams(_CreateApiKeyRequired, total=False):
 
 
 class ListApiKeysResponse(TypedDict):
+    """What ``api_keys.list`` answers."""
+
     keys: list[ApiKey]

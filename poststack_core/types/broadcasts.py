@@ -2,7 +2,33 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "AbTestParams",
+    "AbVariantParams",
+    "Broadcast",
+    "BroadcastPerformance",
+    "BroadcastPerformanceRow",
+    "BroadcastResponse",
+    "BroadcastStatus",
+    "BroadcastVariant",
+    "BroadcastVariantStats",
+    "BroadcastVariantsResponse",
+    "CreateBroadcastParams",
+    "ListBroadcastsParams",
+    "ListBroadcastsResponse",
+    "ListPerformanceParams",
+    "NonResponder",
+    "NonRespondersResponse",
+    "PerformanceLeaderboard",
+    "PerformanceMetric",
+    "ResendBroadcastParams",
+    "ResendBroadcastResponse",
+    "SendTestBroadcastParams",
+    "UpdateBroadcastParams",
+]
+
 
 BroadcastStatus = Literal["draft", "queued", "sending", "sent", "cancelled"]
 PerformanceMetric = Literal["open_rate", "click_rate", "delivered"]
@@ -22,6 +48,8 @@ class _BroadcastRequired(TypedDict):
 
 
 class Broadcast(_BroadcastRequired, total=False):
+    """A campaign to a segment with its status and counts (``broadcasts.list_all`` yields them)."""
+
     name: str | None
     segmentPublicId: str | None
     topicPublicId: str | None
@@ -31,6 +59,8 @@ class Broadcast(_BroadcastRequired, total=False):
 
 
 class AbVariantParams(TypedDict, total=False):
+    """One variant of an A/B test: its content and its share of the test audience."""
+
     name: str
     subject: str
     html: str
@@ -40,6 +70,8 @@ class AbVariantParams(TypedDict, total=False):
 
 
 class AbTestParams(TypedDict, total=False):
+    """An A/B test for ``broadcasts.create``: the variants, the test sample and how long it runs."""
+
     variants: list[AbVariantParams]
     test_sample_size: int
     test_duration_minutes: int
@@ -66,6 +98,8 @@ _UpdateBroadcastFrom = TypedDict("_UpdateBroadcastFrom", {"from": str}, total=Fa
 
 
 class UpdateBroadcastParams(_UpdateBroadcastFrom, total=False):
+    """The payload of ``broadcasts.update``."""
+
     name: str
     subject: str
     html: str
@@ -78,11 +112,15 @@ class UpdateBroadcastParams(_UpdateBroadcastFrom, total=False):
 
 
 class SendTestBroadcastParams(TypedDict, total=False):
+    """The payload of ``broadcasts.send_test``."""
+
     to: list[str]
     email: str
 
 
 class ListBroadcastsParams(ListParams, total=False):
+    """The query parameters of ``broadcasts.list``."""
+
     search: str
     status: BroadcastStatus
 
@@ -97,6 +135,8 @@ class ListBroadcastsResponse(TypedDict, total=False):
 
 
 class BroadcastResponse(TypedDict):
+    """What ``broadcasts.create``, ``broadcasts.get``, ``broadcasts.update`` answer."""
+
     broadcast: Broadcast
 
 
@@ -108,6 +148,8 @@ class _BroadcastVariantRequired(TypedDict):
 
 
 class BroadcastVariant(_BroadcastVariantRequired, total=False):
+    """One A/B test variant of a broadcast, with its delivery and engagement figures."""
+
     recipientCount: int
     deliveredCount: int
     openedCount: int
@@ -118,6 +160,8 @@ class BroadcastVariant(_BroadcastVariantRequired, total=False):
 
 
 class BroadcastVariantsResponse(TypedDict):
+    """What ``broadcasts.get_variants`` answers."""
+
     variants: list[BroadcastVariant]
 
 
@@ -126,11 +170,15 @@ class _VariantStatsRequired(TypedDict):
 
 
 class BroadcastVariantStats(_VariantStatsRequired, total=False):
+    """What ``broadcasts.get_variant_stats`` answers."""
+
     winnerVariantId: int | None
     """None while the test is still running."""
 
 
 class BroadcastPerformanceRow(TypedDict, total=False):
+    """One broadcast's figures in a performance leaderboard."""
+
     id: str
     subject: str
     status: str
@@ -146,11 +194,15 @@ class BroadcastPerformanceRow(TypedDict, total=False):
 
 
 class BroadcastPerformance(TypedDict, total=False):
+    """What ``broadcasts.performance`` answers."""
+
     broadcast: BroadcastPerformanceRow
     variants: BroadcastVariantStats | None
 
 
 class ListPerformanceParams(TypedDict, total=False):
+    """The query parameters of ``broadcasts.list_performance``."""
+
     since: str
     """Only broadcasts sent after this ISO 8601 time."""
     metric: PerformanceMetric
@@ -159,12 +211,16 @@ class ListPerformanceParams(TypedDict, total=False):
 
 
 class PerformanceLeaderboard(TypedDict, total=False):
+    """What ``broadcasts.list_performance`` answers."""
+
     metric: PerformanceMetric
     since: str | None
     broadcasts: list[BroadcastPerformanceRow]
 
 
 class NonResponder(TypedDict, total=False):
+    """A recipient of a broadcast who did not open, or did not click."""
+
     id: int
     email: str
     first_name: str | None
@@ -172,17 +228,23 @@ class NonResponder(TypedDict, total=False):
 
 
 class NonRespondersResponse(TypedDict, total=False):
+    """What ``broadcasts.non_openers``, ``broadcasts.non_clickers`` answer."""
+
     broadcast: dict[str, Any]
     count: int
     contacts: list[NonResponder]
 
 
 class ResendBroadcastParams(TypedDict, total=False):
+    """The payload of ``broadcasts.resend``."""
+
     target: Literal["non_openers", "non_clickers"]
     subject: str
 
 
 class ResendBroadcastResponse(TypedDict, total=False):
+    """What ``broadcasts.resend`` answers."""
+
     broadcast: dict[str, Any]
     """The new draft: ``{"id", "subject", "status"}``."""
     segment: dict[str, Any]

@@ -2,6 +2,17 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "ContactProperty",
+    "ContactPropertyResponse",
+    "ContactPropertyType",
+    "CreateContactPropertyParams",
+    "ListContactPropertiesResponse",
+    "OptionUsageResponse",
+    "UpdateContactPropertyParams",
+]
+
+
 ContactPropertyType = Literal["text", "number", "boolean", "date", "select"]
 
 
@@ -15,6 +26,8 @@ class _ContactPropertyRequired(TypedDict):
 
 
 class ContactProperty(_ContactPropertyRequired, total=False):
+    """A custom field contacts carry (``text``, ``number``, ``boolean``, ``date``, ``select``)."""
+
     options: list[str] | None
     """The choices of a ``select`` property."""
 
@@ -26,24 +39,34 @@ class _CreateContactPropertyRequired(TypedDict):
 
 
 class CreateContactPropertyParams(_CreateContactPropertyRequired, total=False):
+    """The payload of ``contact_properties.create``."""
+
     options: list[str]
     required: bool
 
 
 class UpdateContactPropertyParams(TypedDict, total=False):
+    """The payload of ``contact_properties.update``."""
+
     label: str
     options: list[str]
     required: bool
 
 
 class ContactPropertyResponse(TypedDict):
+    """What ``contact_properties.create``, ``contact_properties.update`` answer."""
+
     property: ContactProperty
 
 
 class ListContactPropertiesResponse(TypedDict):
+    """What ``contact_properties.list`` answers."""
+
     properties: list[ContactProperty]
 
 
 class OptionUsageResponse(TypedDict):
+    """What ``contact_properties.option_usage`` answers."""
+
     usage: dict[str, int]
     """Option value -> how many contacts hold it."""

@@ -2,7 +2,21 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "Contact",
+    "ContactResponse",
+    "CreateContactParams",
+    "EngagementSegment",
+    "ImportContact",
+    "ImportContactsParams",
+    "ImportContactsResponse",
+    "ListContactsParams",
+    "ListContactsResponse",
+    "UpdateContactParams",
+]
+
 
 EngagementSegment = Literal["active", "at_risk", "dormant"]
 
@@ -18,6 +32,8 @@ class _ContactRequired(TypedDict):
 
 
 class Contact(_ContactRequired, total=False):
+    """A contact as the API shows it (``contacts.list_all``, ``segments.members_all``)."""
+
     firstName: str | None
     lastName: str | None
     properties: dict[str, Any] | None
@@ -31,6 +47,8 @@ class _CreateContactRequired(TypedDict):
 
 
 class CreateContactParams(_CreateContactRequired, total=False):
+    """The payload of ``contacts.create``."""
+
     first_name: str
     last_name: str
     properties: dict[str, Any]
@@ -38,6 +56,8 @@ class CreateContactParams(_CreateContactRequired, total=False):
 
 
 class UpdateContactParams(TypedDict, total=False):
+    """The payload of ``contacts.update``."""
+
     email: str
     first_name: str
     last_name: str
@@ -50,17 +70,23 @@ class _ImportContactRequired(TypedDict):
 
 
 class ImportContact(_ImportContactRequired, total=False):
+    """One contact of ``contacts.import_``: its email and optional names and properties."""
+
     first_name: str
     last_name: str
     properties: dict[str, str]
 
 
 class ImportContactsParams(TypedDict):
+    """The payload of ``contacts.import_``."""
+
     contacts: list[ImportContact]
     """Up to 10,000 rows; emails that already exist are skipped, not updated."""
 
 
 class ImportContactsResponse(TypedDict):
+    """What ``contacts.import_`` answers."""
+
     imported: int
     skipped: int
     errors: list[str]
@@ -68,6 +94,8 @@ class ImportContactsResponse(TypedDict):
 
 
 class ListContactsParams(ListParams, total=False):
+    """The query parameters of ``contacts.list``."""
+
     search: str
     segment_id: str
     engagement_segment: EngagementSegment
@@ -75,6 +103,8 @@ class ListContactsParams(ListParams, total=False):
 
 
 class ListContactsResponse(TypedDict, total=False):
+    """What ``contacts.list`` answers."""
+
     contacts: list[Contact]
     pagination: Pagination
     data: list[Contact]
@@ -82,4 +112,8 @@ class ListContactsResponse(TypedDict, total=False):
 
 
 class ContactResponse(TypedDict):
+    """What ``contacts.create``, ``contacts.get``, ``contacts.get_by_email``, ``contacts.update``,
+    ``contacts.unsubscribe`` answer.
+    """
+
     contact: Contact

@@ -2,7 +2,30 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import Pagination
+from .common import Pagination
+
+__all__ = [
+    "CreateDomainParams",
+    "DkimRotation",
+    "DkimRotationResponse",
+    "DmarcReport",
+    "DmarcReportsParams",
+    "DmarcReportsResponse",
+    "DmarcSource",
+    "DmarcSourcesResponse",
+    "DmarcStats",
+    "DnsRecord",
+    "Domain",
+    "DomainResponse",
+    "DomainStatus",
+    "InboxPlacement",
+    "ListDomainsResponse",
+    "Region",
+    "TlsMode",
+    "UpdateDomainParams",
+    "VerifyDomainResponse",
+]
+
 
 DomainStatus = Literal["pending", "verified", "failed"]
 Region = Literal["eu-west-1", "us-east-1", "sa-east-1", "ap-northeast-1"]
@@ -10,6 +33,8 @@ TlsMode = Literal["opportunistic", "enforced"]
 
 
 class DnsRecord(TypedDict):
+    """A DNS record a domain must publish (SPF, DKIM, DMARC, return path, MX) and its state."""
+
     type: str
     """``TXT``, ``CNAME``, ``MX`` or ``SRV``."""
     name: str
@@ -34,6 +59,8 @@ class _DomainRequired(TypedDict):
 
 
 class Domain(_DomainRequired, total=False):
+    """A sending domain as the API shows it: its status, region, DNS records and settings."""
+
     verifiedAt: str | None
     publicId: str
     trackingDomain: str | None
@@ -46,6 +73,8 @@ class _CreateDomainRequired(TypedDict):
 
 
 class CreateDomainParams(_CreateDomainRequired, total=False):
+    """The payload of ``domains.create``."""
+
     region: Region
     custom_return_path: str
     open_tracking: bool
@@ -54,6 +83,8 @@ class CreateDomainParams(_CreateDomainRequired, total=False):
 
 
 class UpdateDomainParams(TypedDict, total=False):
+    """The payload of ``domains.update``."""
+
     open_tracking: bool
     click_tracking: bool
     tls_mode: TlsMode
@@ -65,18 +96,26 @@ class UpdateDomainParams(TypedDict, total=False):
 
 
 class DomainResponse(TypedDict):
+    """What ``domains.create``, ``domains.get``, ``domains.update`` answer."""
+
     domain: Domain
 
 
 class VerifyDomainResponse(DomainResponse, total=False):
+    """What ``domains.verify`` answers."""
+
     queued: bool
 
 
 class ListDomainsResponse(TypedDict):
+    """What ``domains.list`` answers."""
+
     domains: list[Domain]
 
 
 class DkimRotation(TypedDict, total=False):
+    """Where a domain's DKIM key rotation stands, and the record to publish next."""
+
     domainId: int
     state: Literal["idle", "pending_dns", "ready", "retiring"]
     activeSelector: str | None
@@ -93,10 +132,16 @@ class DkimRotation(TypedDict, total=False):
 
 
 class DkimRotationResponse(TypedDict):
+    """What ``domains.start_dkim_rotation``, ``domains.activate_dkim_rotation``,
+    ``domains.cancel_dkim_rotation`` answer.
+    """
+
     rotation: DkimRotation
 
 
 class DmarcReport(TypedDict, total=False):
+    """One DMARC aggregate report for a domain (``domains.get_dmarc_reports_all`` yields them)."""
+
     id: int
     domainId: int
     reportId: str
@@ -119,6 +164,8 @@ class DmarcReportsParams(TypedDict, total=False):
 
 
 class DmarcReportsResponse(TypedDict, total=False):
+    """What ``domains.get_dmarc_reports`` answers."""
+
     reports: list[DmarcReport]
     pagination: Pagination
 
@@ -135,6 +182,8 @@ class DmarcStats(TypedDict, total=False):
 
 
 class DmarcSource(TypedDict, total=False):
+    """A sending source DMARC reports saw for a domain, with its pass and fail counts."""
+
     sourceIp: str
     orgName: str | None
     count: int
@@ -146,6 +195,8 @@ class DmarcSource(TypedDict, total=False):
 
 
 class DmarcSourcesResponse(TypedDict, total=False):
+    """What ``domains.get_dmarc_sources`` answers."""
+
     sources: list[DmarcSource]
 
 

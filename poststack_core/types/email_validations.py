@@ -2,8 +2,15 @@
 
 from typing import Literal, TypedDict
 
+__all__ = [
+    "EmailValidation",
+    "ValidateBatchResponse",
+]
+
 
 class EmailValidation(TypedDict):
+    """What ``email_validations.validate`` answers."""
+
     email: str
     result: Literal["deliverable", "undeliverable", "risky", "unknown"]
     syntaxValid: bool
@@ -15,4 +22,6 @@ class EmailValidation(TypedDict):
 
 
 class ValidateBatchResponse(TypedDict):
+    """What ``email_validations.validate_batch`` answers."""
+
     results: list[EmailValidation]

@@ -2,7 +2,29 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import Pagination
+from .common import Pagination
+
+__all__ = [
+    "Attachment",
+    "BatchEmailError",
+    "BatchEmailItem",
+    "BatchEmailParams",
+    "BatchEmailResponse",
+    "BatchEmailResult",
+    "Email",
+    "EmailEvent",
+    "EmailEventsResponse",
+    "EmailInsightsResponse",
+    "EmailStatus",
+    "GetEmailResponse",
+    "InsightWarning",
+    "ListEmailsParams",
+    "ListEmailsResponse",
+    "PreviewEmailParams",
+    "SendEmailParams",
+    "SendEmailResponse",
+]
+
 
 EmailStatus = Literal[
     "queued", "scheduled", "sending", "sent", "deferred", "delivered", "bounced",
@@ -11,6 +33,8 @@ EmailStatus = Literal[
 
 
 class Attachment(TypedDict, total=False):
+    """A file sent with an email: ``filename``, base64 ``content`` and ``content_type``."""
+
     filename: str
     content: str
     """Base64 of the file's bytes."""
@@ -45,6 +69,8 @@ BatchEmailItem = SendEmailParams
 
 
 class BatchEmailParams(TypedDict):
+    """The payload of ``emails.batch``."""
+
     emails: list[SendEmailParams]
     """At most 100 emails per call; ``emails.send_many`` splits larger lists."""
 
@@ -55,6 +81,8 @@ class _SendEmailResponseRequired(TypedDict):
 
 
 class SendEmailResponse(_SendEmailResponseRequired, total=False):
+    """What ``emails.send`` answers."""
+
     replayed: bool
     """True when the body's ``idempotency_key`` matched an earlier send: nothing was sent."""
     test_mode: bool
@@ -67,6 +95,8 @@ class _BatchEmailErrorRequired(TypedDict):
 
 
 class BatchEmailError(_BatchEmailErrorRequired, total=False):
+    """The entry of an email that ``emails.batch`` (or ``send_many``) did not queue."""
+
     code: str
     """``"not_sent"`` in ``SendManyError.results`` for an email a failed batch left unsent."""
 
@@ -76,11 +106,15 @@ BatchEmailResult = SendEmailResponse | BatchEmailError
 
 
 class BatchEmailResponse(TypedDict):
+    """What ``emails.batch`` answers."""
+
     data: list[BatchEmailResult]
     """One entry per email, in the order sent."""
 
 
 class PreviewEmailParams(_SendRequired, total=False):
+    """The payload of ``emails.preview``, ``emails.spam_preview``."""
+
     subject: str
     html: str
     text: str
@@ -89,6 +123,8 @@ class PreviewEmailParams(_SendRequired, total=False):
 
 
 class EmailEvent(TypedDict, total=False):
+    """One step of an email's timeline: its type and when it happened."""
+
     type: str
     timestamp: str
 
@@ -108,6 +144,11 @@ class _EmailRequired(TypedDict):
 
 
 class Email(_EmailRequired, total=False):
+    """An email as the API shows it: ids, addresses, subject, status and times.
+
+    ``emails.get`` wraps one as ``{"email": ...}``; ``emails.list_all`` yields them.
+    """
+
     fromName: str | None
     ccAddresses: list[str] | None
     bccAddresses: list[str] | None
@@ -118,6 +159,8 @@ class Email(_EmailRequired, total=False):
 
 
 class GetEmailResponse(TypedDict):
+    """What ``emails.get`` answers."""
+
     email: Email
 
 
@@ -125,6 +168,8 @@ _ListEmailsFrom = TypedDict("_ListEmailsFrom", {"from": str}, total=False)
 
 
 class ListEmailsParams(_ListEmailsFrom, total=False):
+    """The query parameters of ``emails.list``."""
+
     page: int
     per_page: int
     status: Literal["queued", "sending", "deferred", "delivered", "bounced", "complained", "failed"]
@@ -140,6 +185,8 @@ class ListEmailsParams(_ListEmailsFrom, total=False):
 
 
 class ListEmailsResponse(TypedDict, total=False):
+    """What ``emails.list`` answers."""
+
     emails: list[Email]
     pagination: Pagination
     data: list[Email]
@@ -147,15 +194,21 @@ class ListEmailsResponse(TypedDict, total=False):
 
 
 class EmailEventsResponse(TypedDict, total=False):
+    """What ``emails.get_events`` answers."""
+
     events: list[EmailEvent]
 
 
 class InsightWarning(TypedDict, total=False):
+    """A deliverability warning about an email: its code, message and severity."""
+
     code: str
     message: str
     severity: Literal["warning", "info"]
 
 
 class EmailInsightsResponse(TypedDict, total=False):
+    """What ``emails.get_insights`` answers."""
+
     warnings: list[InsightWarning]
     insights: dict[str, Any]

@@ -2,10 +2,27 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "DraftReplyParams",
+    "ForwardInboundParams",
+    "InboundAddress",
+    "InboundAttachment",
+    "InboundAttachmentsResponse",
+    "InboundEmail",
+    "InboundEmailResponse",
+    "InboundReplyDraft",
+    "InboundSendResponse",
+    "ListInboundEmailsParams",
+    "ListInboundEmailsResponse",
+    "ReplyInboundParams",
+]
 
 
 class InboundAddress(TypedDict):
+    """An address on inbound mail, with the display name that came with it."""
+
     address: str
     name: str | None
 
@@ -18,6 +35,8 @@ class _InboundEmailRequired(TypedDict):
 
 
 class InboundEmail(_InboundEmailRequired, total=False):
+    """An email received on one of your domains (``inbound_emails.list_all`` yields them)."""
+
     domainId: int | None
     fromName: str | None
     toAddresses: list[InboundAddress] | None
@@ -34,6 +53,8 @@ class InboundEmail(_InboundEmailRequired, total=False):
 
 
 class InboundAttachment(TypedDict, total=False):
+    """A file attached to an inbound email (download it with ``download_attachment``)."""
+
     id: int
     filename: str
     contentType: str
@@ -42,11 +63,15 @@ class InboundAttachment(TypedDict, total=False):
 
 
 class ListInboundEmailsParams(ListParams, total=False):
+    """The query parameters of ``inbound_emails.list``."""
+
     domain: str
     """Only mail received on this domain (by name)."""
 
 
 class ListInboundEmailsResponse(TypedDict, total=False):
+    """What ``inbound_emails.list`` answers."""
+
     emails: list[InboundEmail]
     pagination: Pagination
     data: list[InboundEmail]
@@ -54,18 +79,26 @@ class ListInboundEmailsResponse(TypedDict, total=False):
 
 
 class InboundEmailResponse(TypedDict):
+    """What ``inbound_emails.get`` answers."""
+
     inboundEmail: InboundEmail
 
 
 class InboundAttachmentsResponse(TypedDict):
+    """What ``inbound_emails.list_attachments`` answers."""
+
     attachments: list[InboundAttachment]
 
 
 class DraftReplyParams(TypedDict, total=False):
+    """The payload of ``inbound_emails.draft_reply``."""
+
     tone: Literal["formal", "friendly", "casual"]
 
 
 class InboundReplyDraft(TypedDict, total=False):
+    """What ``inbound_emails.draft_reply`` answers."""
+
     inbound: dict[str, Any]
     suggested_from: str
     suggested_subject: str
@@ -103,5 +136,7 @@ class ForwardInboundParams(_ForwardRequired, total=False):
 
 
 class InboundSendResponse(TypedDict):
+    """What ``inbound_emails.reply``, ``inbound_emails.forward`` answer."""
+
     id: str
     """The new outbound email's ``em_…`` id."""

@@ -6,7 +6,37 @@ This part of the API spells its body keys in camelCase (``domainId``,
 
 from typing import Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "AliasResponse",
+    "CreateAliasParams",
+    "CreateMailboxParams",
+    "FilterAction",
+    "FilterField",
+    "FilterOperator",
+    "FilterRule",
+    "FilterRuleParams",
+    "FiltersResponse",
+    "ForwardMode",
+    "GrantShareResponse",
+    "ListAliasesResponse",
+    "ListMailboxesParams",
+    "ListMailboxesResponse",
+    "Mailbox",
+    "MailboxAlias",
+    "MailboxResponse",
+    "MailboxShare",
+    "MailboxSignature",
+    "MailboxStatus",
+    "ShareAccess",
+    "ShareGrant",
+    "SharesResponse",
+    "UnreadCount",
+    "UnreadSummary",
+    "UpdateMailboxParams",
+]
+
 
 MailboxStatus = Literal["active", "suspended", "deleted"]
 ForwardMode = Literal["relay", "wrapped"]
@@ -28,6 +58,8 @@ class _MailboxRequired(TypedDict):
 
 
 class Mailbox(_MailboxRequired, total=False):
+    """A hosted mailbox and its settings (``mailboxes.list_all`` yields them)."""
+
     publicId: str
     displayName: str | None
     forwardTo: str | None
@@ -44,12 +76,16 @@ class _CreateMailboxRequired(TypedDict):
 
 
 class CreateMailboxParams(_CreateMailboxRequired, total=False):
+    """The payload of ``mailboxes.create``."""
+
     displayName: str
     quotaBytes: int
     webhookEnabled: bool
 
 
 class UpdateMailboxParams(TypedDict, total=False):
+    """The payload of ``mailboxes.update``."""
+
     displayName: str | None
     quotaBytes: int
     status: Literal["active", "suspended"]
@@ -62,10 +98,14 @@ class UpdateMailboxParams(TypedDict, total=False):
 
 
 class ListMailboxesParams(ListParams, total=False):
+    """The query parameters of ``mailboxes.list``."""
+
     domain_id: int | str
 
 
 class ListMailboxesResponse(TypedDict, total=False):
+    """What ``mailboxes.list`` answers."""
+
     mailboxes: list[Mailbox]
     pagination: Pagination
     data: list[Mailbox]
@@ -73,10 +113,14 @@ class ListMailboxesResponse(TypedDict, total=False):
 
 
 class MailboxResponse(TypedDict):
+    """What ``mailboxes.create``, ``mailboxes.get``, ``mailboxes.update`` answer."""
+
     mailbox: Mailbox
 
 
 class MailboxAlias(TypedDict, total=False):
+    """An alias address that delivers to a mailbox (``mailboxes.list_aliases_all``)."""
+
     id: int
     teamId: int
     domainId: int
@@ -86,6 +130,8 @@ class MailboxAlias(TypedDict, total=False):
 
 
 class CreateAliasParams(TypedDict):
+    """The payload of ``mailboxes.create_alias``."""
+
     domainId: int
     localPart: str
     destinationMailboxId: str
@@ -93,10 +139,14 @@ class CreateAliasParams(TypedDict):
 
 
 class AliasResponse(TypedDict):
+    """What ``mailboxes.create_alias`` answers."""
+
     alias: MailboxAlias
 
 
 class ListAliasesResponse(TypedDict, total=False):
+    """What ``mailboxes.list_aliases`` answers."""
+
     aliases: list[MailboxAlias]
     pagination: Pagination
     data: list[MailboxAlias]
@@ -125,6 +175,8 @@ class FilterRuleParams(_FilterRuleRequired, total=False):
 
 
 class FilterRule(TypedDict, total=False):
+    """A mailbox filter rule: which field to match, how, and what to do with matching mail."""
+
     publicId: str
     position: int
     name: str
@@ -139,6 +191,8 @@ class FilterRule(TypedDict, total=False):
 
 
 class FiltersResponse(TypedDict):
+    """What ``mailboxes.list_filters``, ``mailboxes.set_filters`` answer."""
+
     rules: list[FilterRule]
 
 
@@ -150,6 +204,8 @@ class MailboxSignature(TypedDict, total=False):
 
 
 class MailboxShare(TypedDict, total=False):
+    """Another mailbox's access to this one (``read``, ``write`` or ``admin``)."""
+
     id: int
     sharedWithMailboxId: int
     sharedWithEmail: str
@@ -158,10 +214,14 @@ class MailboxShare(TypedDict, total=False):
 
 
 class SharesResponse(TypedDict):
+    """What ``mailboxes.list_shares`` answers."""
+
     shares: list[MailboxShare]
 
 
 class ShareGrant(TypedDict, total=False):
+    """The access one mailbox was granted to another."""
+
     id: int
     mailboxId: int
     sharedWithMailboxId: int
@@ -171,14 +231,20 @@ class ShareGrant(TypedDict, total=False):
 
 
 class GrantShareResponse(TypedDict):
+    """What ``mailboxes.grant_share`` answers."""
+
     share: ShareGrant
 
 
 class UnreadCount(TypedDict, total=False):
+    """A mailbox's number of unread messages in its inbox."""
+
     mailboxId: int
     mailboxPublicId: str
     inboxUnread: int | None
 
 
 class UnreadSummary(TypedDict):
+    """What ``mailboxes.unread_summary`` answers."""
+
     items: list[UnreadCount]

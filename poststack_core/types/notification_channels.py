@@ -2,7 +2,21 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ChannelType",
+    "CreateNotificationChannelParams",
+    "ListNotificationChannelsResponse",
+    "ListNotificationDeliveriesParams",
+    "ListNotificationDeliveriesResponse",
+    "NotificationChannel",
+    "NotificationChannelResponse",
+    "NotificationDelivery",
+    "NotificationTestResult",
+    "UpdateNotificationChannelParams",
+]
+
 
 ChannelType = Literal["slack", "discord", "telegram"]
 
@@ -19,6 +33,8 @@ class _NotificationChannelRequired(TypedDict):
 
 
 class NotificationChannel(_NotificationChannelRequired, total=False):
+    """Where account events go: Slack, Discord or Telegram, and which events."""
+
     domainId: int | None
     mailboxId: int | None
     configSummary: dict[str, str]
@@ -39,6 +55,8 @@ class _CreateChannelRequired(TypedDict):
 
 
 class CreateNotificationChannelParams(_CreateChannelRequired, total=False):
+    """The payload of ``notification_channels.create``."""
+
     domainId: int
     mailboxId: int
 
@@ -55,14 +73,22 @@ class UpdateNotificationChannelParams(TypedDict, total=False):
 
 
 class NotificationChannelResponse(TypedDict):
+    """What ``notification_channels.create``, ``notification_channels.get``,
+    ``notification_channels.update`` answer.
+    """
+
     channel: NotificationChannel
 
 
 class ListNotificationChannelsResponse(TypedDict):
+    """What ``notification_channels.list`` answers."""
+
     channels: list[NotificationChannel]
 
 
 class NotificationDelivery(TypedDict, total=False):
+    """One notification sent to a channel, and how it went (``list_deliveries_all``)."""
+
     id: int
     channelId: int
     eventType: str
@@ -76,12 +102,16 @@ class NotificationDelivery(TypedDict, total=False):
 
 
 class ListNotificationDeliveriesResponse(TypedDict, total=False):
+    """What ``notification_channels.list_deliveries`` answers."""
+
     deliveries: list[NotificationDelivery]
     meta: Pagination
     pagination: Pagination
 
 
 class NotificationTestResult(TypedDict, total=False):
+    """What ``notification_channels.test`` answers."""
+
     success: bool
     statusCode: int | None
     """What the platform (Slack, Discord, Telegram) answered."""

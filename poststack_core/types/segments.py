@@ -2,8 +2,26 @@
 
 from typing import Any, Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
 from .contacts import Contact
+
+__all__ = [
+    "AddContactsParams",
+    "AddContactsResponse",
+    "Comparator",
+    "CreateSegmentParams",
+    "ListSegmentsResponse",
+    "PreviewRulesResponse",
+    "Segment",
+    "SegmentBroadcastsResponse",
+    "SegmentCondition",
+    "SegmentMembersParams",
+    "SegmentMembersResponse",
+    "SegmentResponse",
+    "SegmentRules",
+    "UpdateSegmentParams",
+]
+
 
 Comparator = Literal[
     "equals", "not_equals", "contains", "starts_with", "ends_with", "greater_than",
@@ -18,11 +36,15 @@ class _ConditionRequired(TypedDict):
 
 
 class SegmentCondition(_ConditionRequired, total=False):
+    """One condition of a segment's rules: a field, a comparator and a value."""
+
     value: Any
     windowDays: int
 
 
 class SegmentRules(TypedDict):
+    """A segment's rules: conditions joined by ``and`` or ``or``."""
+
     operator: Literal["and", "or"]
     conditions: list[SegmentCondition]
 
@@ -37,6 +59,8 @@ class _SegmentRequired(TypedDict):
 
 
 class Segment(_SegmentRequired, total=False):
+    """A group of contacts, by rules or by hand, and how many it holds."""
+
     description: str | None
     rules: SegmentRules | None
 
@@ -46,39 +70,55 @@ class _CreateSegmentRequired(TypedDict):
 
 
 class CreateSegmentParams(_CreateSegmentRequired, total=False):
+    """The payload of ``segments.create``."""
+
     description: str
     rules: SegmentRules
     """Leave out for a manual segment (filled with ``add_contacts``)."""
 
 
 class UpdateSegmentParams(TypedDict, total=False):
+    """The payload of ``segments.update``."""
+
     name: str
     description: str
     rules: SegmentRules
 
 
 class AddContactsParams(TypedDict):
+    """The payload of ``segments.add_contacts``."""
+
     contact_ids: list[str]
     """Up to 1,000 ``con_…`` ids."""
 
 
 class AddContactsResponse(TypedDict):
+    """What ``segments.add_contacts`` answers."""
+
     added: int
 
 
 class PreviewRulesResponse(TypedDict):
+    """What ``segments.preview_rules`` answers."""
+
     count: int
 
 
 class SegmentResponse(TypedDict):
+    """What ``segments.create``, ``segments.get``, ``segments.update`` answer."""
+
     segment: Segment
 
 
 class ListSegmentsResponse(TypedDict):
+    """What ``segments.list`` answers."""
+
     segments: list[Segment]
 
 
 class SegmentMembersResponse(TypedDict, total=False):
+    """What ``segments.members`` answers."""
+
     contacts: list[Contact]
     pagination: Pagination
     data: list[Contact]
@@ -86,6 +126,8 @@ class SegmentMembersResponse(TypedDict, total=False):
 
 
 class SegmentBroadcastsResponse(TypedDict):
+    """What ``segments.broadcasts`` answers."""
+
     broadcasts: list[dict[str, Any]]
 
 

@@ -2,7 +2,16 @@
 
 from typing import Literal, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ListSignupFormsParams",
+    "ListSignupFormsResponse",
+    "SignupForm",
+    "SignupFormField",
+    "SignupFormResponse",
+    "SubmitSignupFormResponse",
+]
 
 
 class _SignupFormFieldRequired(TypedDict):
@@ -12,6 +21,8 @@ class _SignupFormFieldRequired(TypedDict):
 
 
 class SignupFormField(_SignupFormFieldRequired, total=False):
+    """One field of a signup form: its name, type, label and options."""
+
     required: bool
     options: list[str]
 
@@ -28,6 +39,8 @@ class _SignupFormRequired(TypedDict):
 
 
 class SignupForm(_SignupFormRequired, total=False):
+    """A hosted signup form: its fields, segment, topic and submissions."""
+
     segmentId: int | None
     topicId: int | None
     successMessage: str | None
@@ -35,10 +48,14 @@ class SignupForm(_SignupFormRequired, total=False):
 
 
 class SignupFormResponse(TypedDict):
+    """What ``signup_forms.create``, ``signup_forms.get``, ``signup_forms.update`` answer."""
+
     signupForm: SignupForm
 
 
 class ListSignupFormsResponse(TypedDict, total=False):
+    """What ``signup_forms.list`` answers."""
+
     signupForms: list[SignupForm]
     pagination: Pagination
     data: list[SignupForm]
@@ -50,6 +67,8 @@ class _SubmitResponseRequired(TypedDict):
 
 
 class SubmitSignupFormResponse(_SubmitResponseRequired, total=False):
+    """What ``signup_forms.submit`` answers."""
+
     message: str
     redirect_url: str
 

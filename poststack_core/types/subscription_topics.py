@@ -2,7 +2,22 @@
 
 from typing import TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "ContactSubscription",
+    "ContactSubscriptionResponse",
+    "ContactSubscriptionsResponse",
+    "CreateSubscriptionTopicParams",
+    "ListSubscribersParams",
+    "ListSubscribersResponse",
+    "ListSubscriptionTopicsResponse",
+    "SubscriptionTopic",
+    "SubscriptionTopicDetail",
+    "SubscriptionTopicResponse",
+    "TopicSubscriber",
+    "UpdateSubscriptionTopicParams",
+]
 
 
 class _SubscriptionTopicRequired(TypedDict):
@@ -12,6 +27,8 @@ class _SubscriptionTopicRequired(TypedDict):
 
 
 class SubscriptionTopic(_SubscriptionTopicRequired, total=False):
+    """A topic contacts can subscribe to and unsubscribe from."""
+
     publicId: str
     description: str | None
 
@@ -21,29 +38,41 @@ class _CreateTopicRequired(TypedDict):
 
 
 class CreateSubscriptionTopicParams(_CreateTopicRequired, total=False):
+    """The payload of ``subscription_topics.create``."""
+
     description: str
 
 
 class UpdateSubscriptionTopicParams(TypedDict, total=False):
+    """The payload of ``subscription_topics.update``."""
+
     name: str
     description: str | None
     """``None`` clears it."""
 
 
 class SubscriptionTopicResponse(TypedDict):
+    """What ``subscription_topics.create``, ``subscription_topics.update`` answer."""
+
     topic: SubscriptionTopic
 
 
 class SubscriptionTopicDetail(SubscriptionTopicResponse, total=False):
+    """What ``subscription_topics.get`` answers."""
+
     subscriberCount: int
     unsubscribedCount: int
 
 
 class ListSubscriptionTopicsResponse(TypedDict):
+    """What ``subscription_topics.list`` answers."""
+
     topics: list[SubscriptionTopic]
 
 
 class ContactSubscription(TypedDict, total=False):
+    """A contact's subscription to a topic, and when it began."""
+
     id: int
     topicId: int
     contactId: int
@@ -54,10 +83,14 @@ class ContactSubscription(TypedDict, total=False):
 
 
 class ContactSubscriptionsResponse(TypedDict):
+    """What ``subscription_topics.get_contact_subscriptions`` answers."""
+
     subscriptions: list[ContactSubscription]
 
 
 class ContactSubscriptionResponse(TypedDict):
+    """What ``subscription_topics.subscribe``, ``subscription_topics.unsubscribe`` answer."""
+
     subscription: ContactSubscription
 
 
@@ -69,6 +102,8 @@ class ListSubscribersParams(ListParams, total=False):
 
 
 class TopicSubscriber(TypedDict, total=False):
+    """A contact subscribed to a topic (``list_subscribers_all`` yields them)."""
+
     contactId: int
     contactPublicId: str
     email: str
@@ -78,6 +113,8 @@ class TopicSubscriber(TypedDict, total=False):
 
 
 class ListSubscribersResponse(TypedDict, total=False):
+    """What ``subscription_topics.list_subscribers`` answers."""
+
     subscribers: list[TopicSubscriber]
     pagination: Pagination
     data: list[TopicSubscriber]

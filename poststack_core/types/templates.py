@@ -2,7 +2,19 @@
 
 from typing import Any, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "CreateTemplateParams",
+    "ListTemplatesParams",
+    "ListTemplatesResponse",
+    "RenderTemplateResponse",
+    "Template",
+    "TemplatePreset",
+    "TemplatePresetsResponse",
+    "TemplateResponse",
+    "UpdateTemplateParams",
+]
 
 
 class _TemplateRequired(TypedDict):
@@ -17,6 +29,8 @@ class _TemplateRequired(TypedDict):
 
 
 class Template(_TemplateRequired, total=False):
+    """A template: its subject, bodies, variables and version (``templates.list_all``)."""
+
     htmlBody: str | None
     textBody: str | None
     variables: list[str] | None
@@ -40,6 +54,8 @@ class CreateTemplateParams(_CreateTemplateRequired, total=False):
 
 
 class UpdateTemplateParams(TypedDict, total=False):
+    """The payload of ``templates.update``."""
+
     name: str
     subject: str
     html: str
@@ -50,14 +66,22 @@ class UpdateTemplateParams(TypedDict, total=False):
 
 
 class TemplateResponse(TypedDict):
+    """What ``templates.create``, ``templates.get``, ``templates.update``, ``templates.publish``,
+    ``templates.unpublish``, ``templates.duplicate``, ``templates.use_preset`` answer.
+    """
+
     template: Template
 
 
 class ListTemplatesParams(ListParams, total=False):
+    """The query parameters of ``templates.list``."""
+
     search: str
 
 
 class ListTemplatesResponse(TypedDict, total=False):
+    """What ``templates.list`` answers."""
+
     templates: list[Template]
     pagination: Pagination
     data: list[Template]
@@ -73,16 +97,22 @@ class _TemplatePresetRequired(TypedDict):
 
 
 class TemplatePreset(_TemplatePresetRequired, total=False):
+    """A ready-made template to start from (``templates.get_presets``)."""
+
     description: str | None
     thumbnail: str | None
     text: str | None
 
 
 class TemplatePresetsResponse(TypedDict):
+    """What ``templates.get_presets`` answers."""
+
     data: list[TemplatePreset]
 
 
 class RenderTemplateResponse(TypedDict, total=False):
+    """What ``templates.render`` answers."""
+
     subject: str
     html: str
     text: str

@@ -2,7 +2,21 @@
 
 from typing import Any, TypedDict
 
-from ._common import ListParams, Pagination
+from .common import ListParams, Pagination
+
+__all__ = [
+    "BatchReplayParams",
+    "BatchReplayResponse",
+    "CreateWebhookParams",
+    "ListDeliveriesParams",
+    "ListDeliveriesResponse",
+    "ListWebhooksResponse",
+    "UpdateWebhookParams",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookResponse",
+    "WebhookSecretResponse",
+]
 
 
 class _WebhookRequired(TypedDict):
@@ -14,6 +28,8 @@ class _WebhookRequired(TypedDict):
 
 
 class Webhook(_WebhookRequired, total=False):
+    """An endpoint PostStack sends events to, the events it takes, and its secret's rotation."""
+
     secretRotatedAt: str | None
     previousSecretExpiresAt: str | None
     """Set while a rotation's grace window is open (deliveries carry two signatures)."""
@@ -25,12 +41,16 @@ class Webhook(_WebhookRequired, total=False):
 
 
 class CreateWebhookParams(TypedDict):
+    """The payload of ``webhooks.create``."""
+
     url: str
     events: list[str]
     """e.g. ``["email.delivered", "email.bounced"]``."""
 
 
 class UpdateWebhookParams(TypedDict, total=False):
+    """The payload of ``webhooks.update``."""
+
     url: str
     events: list[str]
     enabled: bool
@@ -44,10 +64,14 @@ class WebhookSecretResponse(TypedDict):
 
 
 class WebhookResponse(TypedDict):
+    """What ``webhooks.get``, ``webhooks.update`` answer."""
+
     webhook: Webhook
 
 
 class ListWebhooksResponse(TypedDict):
+    """What ``webhooks.list`` answers."""
+
     webhooks: list[Webhook]
 
 
@@ -61,6 +85,8 @@ class _WebhookDeliveryRequired(TypedDict):
 
 
 class WebhookDelivery(_WebhookDeliveryRequired, total=False):
+    """One delivery of an event to a webhook, and its outcome (``get_deliveries_all``)."""
+
     statusCode: int | None
     responseBody: str | None
     nextRetryAt: str | None
@@ -68,6 +94,8 @@ class WebhookDelivery(_WebhookDeliveryRequired, total=False):
 
 
 class ListDeliveriesResponse(TypedDict, total=False):
+    """What ``webhooks.get_deliveries`` answers."""
+
     deliveries: list[WebhookDelivery]
     pagination: Pagination
     data: list[WebhookDelivery]
@@ -83,6 +111,8 @@ class BatchReplayParams(TypedDict, total=False):
 
 
 class BatchReplayResponse(TypedDict):
+    """What ``webhooks.batch_replay`` answers."""
+
     replayed: int
     remaining: int
     """Call again while this is above zero."""

@@ -4,15 +4,22 @@ A runtime is a transport plus the way a program drives it: the blocking
 ``PostStack`` in the calling thread, or ``AsyncPostStack`` inside
 ``asyncio.run`` or ``trio.run``. Each runs a list of calls on a fresh client
 and returns what the caller saw: a value or the exception, for each call.
+
+The SDK's own transports run with their defaults. A user's own ``httpx`` /
+``httpx2`` client is a runtime too, built as a user would (``trust_env`` as
+the scenario says) except that its default headers are cleared, so that the
+requests it sends can be compared with the others'.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
+import importlib.util
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,9 @@ from poststack.transports.trio import TrioTransport
 
 API_KEY = "sk_test_conformance"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "custom-transport.md"
+
+# httpx2 needs Python 3.11; where it cannot be installed, its runtimes are left out.
+HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,29 +53,51 @@ class Outcome:
     seconds: float = 0.0
 
 
+Cleanup = Callable[[], Any]
+"""Closes what a factory made besides the transport (a user's client); may be a coroutine."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Runtime:
     name: str
     loop: str  # "sync", "asyncio" or "trio"
-    transport: Callable[[], Any]
+    make: Callable[[bool], tuple[Any, Cleanup | None]]
+    """Builds the transport (and a cleanup), honouring the environment or not."""
+    own: bool = True
+    """The SDK's own transport (False: a user's client, with its own rules)."""
 
     def run(
-        self, base_url: str, steps: Sequence[Step], *, timeout: float, max_retries: int
+        self,
+        base_url: str,
+        steps: Sequence[Step],
+        *,
+        timeout: float,
+        max_retries: int,
+        max_response_bytes: int | None = None,
+        trust_env: bool = True,
     ) -> list[Outcome]:
+        options: dict[str, Any] = {"timeout": timeout, "max_retries": max_retries}
+        if max_response_bytes is not None:
+            options["max_response_bytes"] = max_response_bytes
+        transport, cleanup = self.make(trust_env)
         if self.loop == "sync":
-            return self._run_sync(base_url, steps, timeout, max_retries)
-        main = self._run_async(base_url, steps, timeout, max_retries)
+            return self._run_sync(base_url, steps, options, transport, cleanup)
+        main = self._run_async(base_url, steps, options, transport, cleanup)
         if self.loop == "asyncio":
             return asyncio.run(main)
         return trio.run(lambda: main)
 
+    @staticmethod
     def _run_sync(
-        self, base_url: str, steps: Sequence[Step], timeout: float, max_retries: int
+        base_url: str,
+        steps: Sequence[Step],
+        options: dict[str, Any],
+        transport: Any,
+        cleanup: Cleanup | None,
     ) -> list[Outcome]:
-        transport = self.transport()
         outcomes = []
         try:
-            with PostStack(API_KEY, base_url, timeout, max_retries, transport=transport) as ps:
+            with PostStack(API_KEY, base_url, transport=transport, **options) as ps:
                 for step in steps:
                     start = time.monotonic()
                     outcome = Outcome()
@@ -77,17 +109,21 @@ class Runtime:
                     outcomes.append(outcome)
         finally:
             transport.close()
+            if cleanup is not None:
+                cleanup()
         return outcomes
 
+    @staticmethod
     async def _run_async(
-        self, base_url: str, steps: Sequence[Step], attempt_timeout: float, max_retries: int
+        base_url: str,
+        steps: Sequence[Step],
+        options: dict[str, Any],
+        transport: Any,
+        cleanup: Cleanup | None,
     ) -> list[Outcome]:
-        transport = self.transport()
         outcomes = []
         try:
-            async with AsyncPostStack(
-                API_KEY, base_url, attempt_timeout, max_retries, transport=transport
-            ) as ps:
+            async with AsyncPostStack(API_KEY, base_url, transport=transport, **options) as ps:
                 for step in steps:
                     start = time.monotonic()
                     outcome = Outcome()
@@ -100,6 +136,9 @@ class Runtime:
                     outcomes.append(outcome)
         finally:
             await transport.aclose()
+            if cleanup is not None:
+                closing: Awaitable[Any] = cleanup()
+                await closing
         return outcomes
 
 
@@ -113,15 +152,48 @@ def doc_transport_class() -> type:
     return cls
 
 
-def _doc_transport() -> Any:
-    return doc_transport_class()()
+def _own(cls: Callable[..., Any]) -> Callable[[bool], tuple[Any, None]]:
+    def make(trust_env: bool) -> tuple[Any, None]:
+        return cls(trust_env=trust_env), None
+
+    return make
+
+
+def _doc(trust_env: bool) -> tuple[Any, None]:
+    return doc_transport_class()(), None
+
+
+def _users_client(library: str, *, asynchronous: bool) -> Callable[[bool], tuple[Any, Cleanup]]:
+    def make(trust_env: bool) -> tuple[Any, Cleanup]:
+        module = importlib.import_module(library)
+        if asynchronous:
+            client = module.AsyncClient(trust_env=trust_env)
+            client.headers.clear()
+            return AsyncHttpxTransport(client), client.aclose
+        client = module.Client(trust_env=trust_env)
+        client.headers.clear()
+        return HttpxTransport(client), client.close
+
+    return make
 
 
 RUNTIMES = [
-    Runtime("requests", "sync", RequestsTransport),
-    Runtime("httpx", "sync", HttpxTransport),
-    Runtime("httpx-asyncio", "asyncio", AsyncHttpxTransport),
-    Runtime("httpx-trio", "trio", AsyncHttpxTransport),
-    Runtime("trio-h11", "trio", TrioTransport),
-    Runtime("doc-http.client", "sync", _doc_transport),
+    Runtime("requests", "sync", _own(RequestsTransport)),
+    Runtime("httpx", "sync", _own(HttpxTransport)),
+    Runtime("httpx-asyncio", "asyncio", _own(AsyncHttpxTransport)),
+    Runtime("httpx-trio", "trio", _own(AsyncHttpxTransport)),
+    Runtime("trio-h11", "trio", _own(TrioTransport)),
+    Runtime("doc-http.client", "sync", _doc, own=False),
+    Runtime("httpx.Client", "sync", _users_client("httpx", asynchronous=False), own=False),
+    Runtime("httpx.AsyncClient", "asyncio", _users_client("httpx", asynchronous=True), own=False),
 ]
+if HAS_HTTPX2:
+    RUNTIMES += [
+        Runtime("httpx2.Client", "sync", _users_client("httpx2", asynchronous=False), own=False),
+        Runtime(
+            "httpx2.AsyncClient-trio", "trio", _users_client("httpx2", asynchronous=True), own=False
+        ),
+    ]
+
+SDK_RUNTIMES = [runtime for runtime in RUNTIMES if runtime.name != "doc-http.client"]
+"""Every runtime but the docs' example, which honours no environment (it is 30 lines)."""

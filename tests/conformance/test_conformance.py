@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import email.utils
+import gzip
 import hashlib
 import json
 import re
@@ -32,9 +33,11 @@ from tests.faultserver import (
     Action,
     CloseAfter,
     Drip,
+    Endless,
     FaultServer,
     Garbage,
     Hang,
+    Interim,
     RecordedRequest,
     Reply,
     Reset,
@@ -71,6 +74,12 @@ BIG_PAYLOAD = {
 }
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 SLOW_BODY = b'{"id": "em_slow", "padding": "' + b"x" * 60 + b'"}'
+GET = Step("get", ("em_1",))
+CAP = 1024 * 1024
+GZIPPED = {"email": {"id": "em_gz", "html": "<p>" + "compressible text " * 4000 + "</p>"}}
+GZIP_JSON = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+# 64 MiB of zeros in about 64 KiB: it decodes to 64 times the cap of the scenario.
+GZIP_BOMB = gzip.compress(bytes(64 * CAP), compresslevel=9)
 
 
 def _json(obj: object) -> bytes:
@@ -116,8 +125,6 @@ def normalise_requests(requests: Sequence[RecordedRequest], port: int) -> list[d
     for request in requests:
         headers = {}
         for name, value in request.headers.items():
-            if name == "accept-encoding" and value == "identity":
-                continue  # http.client's way of saying "no encoding": the same as no header
             if name == "idempotency-key" and UUID4.fullmatch(value):
                 # A key the SDK generated; one a caller passed is compared as it is.
                 value = keys.setdefault(value, f"<key {len(keys) + 1}>")
@@ -130,6 +137,8 @@ def normalise_requests(requests: Sequence[RecordedRequest], port: int) -> list[d
                 "target": request.target,
                 "http_version": request.http_version,
                 "headers": headers,
+                # The order on the wire too: the core's, which no transport changes.
+                "raw_names": [name.decode("latin-1").lower() for name, _ in request.raw_headers],
                 "body": _digest(request.body),
             }
         )
@@ -168,22 +177,21 @@ class Scenario:
     timeout: float = 5.0
     max_retries: int = 3
     refused: bool = False
+    max_response_bytes: int | None = None
 
     def run(self, runtime: Runtime) -> Record:
+        options: dict[str, Any] = {
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "max_response_bytes": self.max_response_bytes,
+        }
         if self.refused:
             port = unused_port()
-            raw = runtime.run(
-                f"http://127.0.0.1:{port}",
-                self.steps,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-            )
+            raw = runtime.run(f"http://127.0.0.1:{port}", self.steps, **options)
             return Record([], [normalise_outcome(o, port) for o in raw], raw, 0)
         with FaultServer() as server:
             server.script(*self.script())
-            raw = runtime.run(
-                server.url, self.steps, timeout=self.timeout, max_retries=self.max_retries
-            )
+            raw = runtime.run(server.url, self.steps, **options)
             requests = server.requests
             port = server.port
             created = server.created_emails
@@ -279,6 +287,11 @@ def every_verb_check(record: Record) -> None:
         "0",
         str(len(record.requests[4]["body"])),
     ]
+    # The core frames every request: Host first, then the rest as the core built them.
+    for request in record.requests:
+        assert request["raw_names"][0] == "host", request["raw_names"]
+        assert request["headers"]["host"] == "127.0.0.1:<port>"
+        assert request["headers"]["accept-encoding"] == "gzip"
     assert [r["headers"].get("content-type") for r in record.requests] == [
         None,
         None,
@@ -488,6 +501,118 @@ SCENARIOS = [
         "no_content_where_json_is_promised",
         lambda: [Reply(204)],
         fails(PostStackError, 204, "invalid_response", attempts=1, request_id="req_1"),
+    ),
+    # --- interim and unasked responses
+    Scenario(
+        "interim_responses_skipped",
+        lambda: [Interim((100, 102, 103), Reply(202, QUEUED))],
+        ok(QUEUED),
+    ),
+    Scenario(
+        "switching_protocols_unasked",
+        lambda: [
+            Garbage(
+                b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                b"Upgrade: websocket\r\n\r\n\x81\x05hello"
+            )
+        ],
+        fails(PostStackConnectionError, 0, "connection_error", attempts=1),
+        max_retries=0,
+    ),
+    # --- the whole attempt within its timeout, however the server sends
+    Scenario(
+        # The status line and headers, one byte every 0.1 s.
+        "head_dripped_past_deadline",
+        lambda: [Drip(200, SLOW_BODY, interval=0.1, headers_too=True)],
+        fails(PostStackTimeoutError, 0, "timeout", attempts=1, slower_than=0.5, faster_than=3.0),
+        steps=(GET,),
+        timeout=0.5,
+        max_retries=0,
+    ),
+    Scenario(
+        # A body that never ends, in small pieces: the attempt ends at its deadline.
+        "endless_body_past_deadline",
+        lambda: [Endless(200, b"x" * 512, interval=0.01)],
+        fails(PostStackTimeoutError, 0, "timeout", attempts=1, slower_than=0.5, faster_than=3.0),
+        steps=(GET,),
+        timeout=0.5,
+        max_retries=0,
+    ),
+    # --- the size cap
+    Scenario(
+        "endless_body_over_the_cap",
+        lambda: [Endless(200)],
+        fails(PostStackError, 200, "response_too_large", attempts=1, request_id="req_1"),
+        steps=(GET,),
+        max_response_bytes=CAP,
+    ),
+    Scenario(
+        "content_length_over_the_cap",
+        lambda: [Endless(200, content_length=1 << 40)],
+        fails(PostStackError, 200, "response_too_large", attempts=1, request_id="req_1"),
+        steps=(GET,),
+        max_response_bytes=CAP,
+    ),
+    Scenario(
+        # Too large is not retried, whatever the status.
+        "error_over_the_cap",
+        lambda: [Endless(503), Reply(200, {"email": QUEUED})],
+        fails(PostStackError, 503, "response_too_large", attempts=1, request_id="req_1"),
+        steps=(GET,),
+        max_response_bytes=CAP,
+    ),
+    Scenario(
+        "body_exactly_at_the_cap",
+        lambda: [Reply(200, b'{"padding": "' + b"x" * (CAP - 15) + b'"}', JSON_UTF8)],
+        ok({"padding": "x" * (CAP - 15)}),
+        steps=(GET,),
+        max_response_bytes=CAP,
+    ),
+    # --- Content-Encoding: decoded once, by the core, under the cap
+    Scenario(
+        "gzip_body",
+        lambda: [Reply(200, gzip.compress(_json(GZIPPED)), GZIP_JSON)],
+        ok(GZIPPED),
+        steps=(GET,),
+    ),
+    Scenario(
+        "gzip_error_body",
+        lambda: [
+            Reply(
+                422,
+                gzip.compress(
+                    _json({"error": "Domain not verified", "code": "unprocessable_entity"})
+                ),
+                GZIP_JSON,
+            )
+        ],
+        fails(
+            PostStackError,
+            422,
+            "unprocessable_entity",
+            attempts=1,
+            error="Domain not verified",
+            request_id="req_1",
+        ),
+    ),
+    Scenario(
+        "gzip_bomb",
+        lambda: [Reply(200, GZIP_BOMB, GZIP_JSON)],
+        fails(PostStackError, 200, "response_too_large", attempts=1, request_id="req_1"),
+        steps=(GET,),
+        max_response_bytes=CAP,
+    ),
+    Scenario(
+        "corrupt_gzip",
+        lambda: [Reply(200, b"\x1f\x8b\x08\x00 not really gzip", GZIP_JSON)],
+        fails(PostStackError, 200, "invalid_response", attempts=1, request_id="req_1"),
+        steps=(GET,),
+    ),
+    Scenario(
+        "encoding_never_asked_for",
+        lambda: [Reply(200, b"\x8b\x02\x80{}\x03", {"Content-Encoding": "br"})],
+        fails(PostStackError, 200, "invalid_response", attempts=1, request_id="req_1"),
+        steps=(GET,),
     ),
     Scenario(
         "every_verb",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from poststack import PostStackConnectionError
+from poststack import PostStackConnectionError, PostStackTimeoutError
 from tests.selfsigned import self_signed_certificate
 
 from .runtimes import RUNTIMES, Runtime, Step
@@ -67,3 +67,46 @@ def test_untrusted_certificate_is_a_connect_error(untrusted_server: int, runtime
         )
     text = " ".join(str(c) for c in causes)
     assert "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text, text
+
+
+@pytest.fixture(scope="module")
+def silent_tls_server() -> Iterator[int]:
+    """Accepts connections, reads the TLS hello, and never answers; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            held.append(conn)  # kept open, unanswered, until the module's tests end
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda r: r.name)
+def test_a_tls_handshake_that_never_completes_times_out(
+    silent_tls_server: int, runtime: Runtime
+) -> None:
+    [outcome] = runtime.run(
+        f"https://127.0.0.1:{silent_tls_server}",
+        [Step("get", ("em_1",))],
+        timeout=0.5,
+        max_retries=0,
+    )
+    error = outcome.error
+    assert type(error) is PostStackTimeoutError, repr(error)
+    assert 0.5 <= outcome.seconds < 3.0

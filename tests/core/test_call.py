@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from poststack_core import (
-    EVENTS,
     AttemptTimedOut,
     Call,
     CallStateError,
@@ -389,6 +388,7 @@ def _reach(state: State) -> Call[object]:
     return call
 
 
+EVENTS = ("start", "receive", "transport_failed", "resume")
 LEGAL = {
     (State.IDLE, "start"),
     (State.SENDING, "receive"),
@@ -478,7 +478,7 @@ class CallMachine(RuleBasedStateMachine):
 TestCallMachine = CallMachine.TestCase
 
 
-@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256])
+@pytest.mark.parametrize("key", ["clé-日本", "é", "", "a\nb", "x" * 256, " k", "k ", "\tk"])
 def test_unusable_idempotency_keys_fail_before_sending(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency_key"):
         emails.send({"from": "a@b.c", "to": ["x@y.z"]}, idempotency_key=key)

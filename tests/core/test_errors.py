@@ -11,15 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from poststack_core import (
-    QUOTA_CODES,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
     RetryPolicy,
-    error_from_response,
 )
 
-from .helpers import NOW, response
+from .helpers import error_for, response
+
+QUOTA_CODES = RetryPolicy().quota_codes
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,9 @@ def test_classification_is_the_policys(
     assert not error.is_quota or status == 429
 
 
-def test_error_from_response_asks_the_given_policy() -> None:
+def test_the_calls_own_policy_judges_its_errors() -> None:
     strict = RetryPolicy(quota_codes=frozenset({"rate_limit_exceeded"}))
     r = response(429, {"error": "slow", "code": "rate_limit_exceeded"}, [("Retry-After", "1")])
-    assert error_from_response(r, NOW).retryable is True
-    judged = error_from_response(r, NOW, policy=strict)
+    assert error_for(r).retryable is True
+    judged = error_for(r, policy=strict)
     assert (judged.retryable, judged.is_quota) == (False, True)

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from poststack_core import PostStackError, error_from_response, parse_success
+from poststack_core import PostStackError
 
-from .helpers import NOW, response
+from .helpers import error_for, outcome, response
 
 
 def test_json_object() -> None:
-    assert parse_success("json", response(200, {"id": "em_1", "new": [1]})) == {
+    assert outcome("json", response(200, {"id": "em_1", "new": [1]})) == {
         "id": "em_1",
         "new": [1],
     }
@@ -16,7 +16,7 @@ def test_json_object() -> None:
 
 def test_json_with_a_text_content_type_is_still_parsed() -> None:
     r = response(200, raw=b'{"a": 1}', headers=[("Content-Type", "text/plain")])
-    assert parse_success("json", r) == {"a": 1}
+    assert outcome("json", r) == {"a": 1}
 
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
@@ -24,7 +24,7 @@ def test_a_json_endpoint_never_answers_none(status: int) -> None:
     # emails.send answering an empty 200 used to return None typed as SendEmailResponse.
     r = response(status, headers=[("x-request-id", "req_3")])
     with pytest.raises(PostStackError) as info:
-        parse_success("json", r)
+        outcome("json", r)
     assert (info.value.status_code, info.value.code) == (status, "invalid_response")
     assert (
         info.value.error
@@ -36,8 +36,8 @@ def test_a_json_endpoint_never_answers_none(status: int) -> None:
 
 @pytest.mark.parametrize("status", [200, 204])
 def test_empty_text_and_bytes_are_empty_values(status: int) -> None:
-    assert parse_success("text", response(status)) == ""
-    assert parse_success("bytes", response(status)) == b""
+    assert outcome("text", response(status)) == ""
+    assert outcome("bytes", response(status)) == b""
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_empty_text_and_bytes_are_empty_values(status: int) -> None:
 def test_2xx_that_is_not_a_json_object_is_invalid_response(raw: bytes) -> None:
     r = response(200, raw=raw, headers=[("x-request-id", "req_9")])
     with pytest.raises(PostStackError) as info:
-        parse_success("json", r)
+        outcome("json", r)
     assert info.value.status_code == 200
     assert info.value.code == "invalid_response"
     assert info.value.request_id == "req_9"
@@ -66,19 +66,19 @@ def test_text_is_decoded_with_its_charset_and_never_parsed() -> None:
     r = response(
         200, raw=csv.encode("latin-1"), headers=[("Content-Type", "text/csv; charset=ISO-8859-1")]
     )
-    assert parse_success("text", r) == csv
-    assert parse_success("text", response(200, raw=b'{"a": 1}')) == '{"a": 1}'
+    assert outcome("text", r) == csv
+    assert outcome("text", response(200, raw=b'{"a": 1}')) == '{"a": 1}'
 
 
 def test_text_in_the_wrong_encoding_is_invalid_response() -> None:
     with pytest.raises(PostStackError) as info:
-        parse_success("text", response(200, raw=b"\xff\xfe"))
+        outcome("text", response(200, raw=b"\xff\xfe"))
     assert info.value.code == "invalid_response"
 
 
 def test_bytes_come_back_untouched() -> None:
     data = bytes(range(256))
-    assert parse_success("bytes", response(200, raw=data)) == data
+    assert outcome("bytes", response(200, raw=data)) == data
 
 
 def test_error_with_json_error_and_code() -> None:
@@ -91,7 +91,7 @@ def test_error_with_json_error_and_code() -> None:
             ("Content-Type", "application/json"),
         ],
     )
-    e = error_from_response(r, NOW)
+    e = error_for(r)
     assert (e.status_code, e.error, e.code, e.request_id, e.retry_after) == (
         422,
         "Domain not verified",
@@ -116,7 +116,7 @@ def test_error_with_json_error_and_code() -> None:
     ],
 )
 def test_error_fallbacks(status: int, raw: bytes, error: str) -> None:
-    e = error_from_response(response(status, raw=raw), NOW)
+    e = error_for(response(status, raw=raw))
     assert e.status_code == status
     assert e.error == error
     assert e.code is None
@@ -126,6 +126,6 @@ def test_error_carries_retry_after_and_joins_repeated_headers() -> None:
     r = response(
         429, {"code": "rate_limit_exceeded"}, [("Retry-After", "7"), ("Via", "a"), ("via", "b")]
     )
-    e = error_from_response(r, NOW)
+    e = error_for(r)
     assert e.retry_after == 7.0
     assert e.headers["via"] == "a, b"

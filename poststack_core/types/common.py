@@ -2,6 +2,12 @@
 
 from typing import TypedDict
 
+__all__ = [
+    "ListParams",
+    "Pagination",
+    "SuccessResponse",
+]
+
 
 class Pagination(TypedDict, total=False):
     """Page metadata. Most lists spell it snake_case (``per_page``, ``total_pages``);
