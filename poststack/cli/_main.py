@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from . import _commands, _send
+from . import _commands, _send, _send_many
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, CommandError
 
 PROG = "poststack"
@@ -20,6 +20,8 @@ Send and inspect PostStack emails, verify webhook signatures, run a local sandbo
 
   poststack send --sandbox --from hello@yourdomain.com --to user@example.com \\
       --subject Hello --html "<h1>Welcome!</h1>"
+  poststack send-many subscribers.csv --from news@yourdomain.com \\
+      --subject "Hello {{name}}" --html-file newsletter.html --run-id june-2026
 """
 
 EPILOG = """\
@@ -52,7 +54,7 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _count(minimum: int) -> Callable[[str], int]:
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
             number = int(value)
@@ -60,6 +62,8 @@ def _count(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {number}")
         return number
 
     parse.__name__ = "integer"
@@ -153,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     client = _client_options(top_level=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_send(commands, client)
+    _add_send_many(commands, client)
     _add_emails(commands, client)
     _add_webhooks(commands)
     _add_sandbox(commands)
@@ -240,6 +245,120 @@ def _add_send(commands: Commands, client: argparse.ArgumentParser) -> None:
         help="send to an embedded local sandbox instead of the API",
     )
     _json_option(send, "the result (with --sandbox: and what the sandbox received)")
+
+
+def _add_send_many(commands: Commands, client: argparse.ArgumentParser) -> None:
+    """``send-many``: one email per row, through emails.send_many."""
+    many = commands.add_parser(
+        "send-many",
+        parents=[client],
+        formatter_class=_FORMATTER,
+        help="send one email per row of a CSV or JSON Lines file",
+        description=_send_many.__doc__,
+        epilog="exit status: 0 every email sent; 1 some were not; 2 bad input (nothing sent);\n"
+        "130 stopped by Ctrl-C or SIGTERM (after the requests in flight).",
+    )
+    many.set_defaults(handler=_send_many.run)
+    rows = many.add_argument_group("input")
+    rows.add_argument(
+        "recipients", metavar="FILE", help="CSV (with a header row) or JSON Lines; - for stdin"
+    )
+    rows.add_argument(
+        "--format", choices=["csv", "jsonl"], help="the file's format (default: its extension)"
+    )
+    rows.add_argument(
+        "--map",
+        action="append",
+        type=_send_many.mapping,
+        metavar="COLUMN=FIELD",
+        help="fill an email field from this column (repeatable), e.g. --map address=to",
+    )
+    rows.add_argument(
+        "--var",
+        dest="variables",
+        action="append",
+        type=_send.variable,
+        metavar="KEY=VALUE",
+        help="a template variable for every row (a column of that name wins)",
+    )
+    email = many.add_argument_group("email")
+    email.add_argument(
+        "--from", dest="from_", metavar="ADDRESS", help="sender (or a 'from' column)"
+    )
+    email.add_argument("--subject", metavar="TEMPLATE", help="subject line, with {{column}}s")
+    html = email.add_mutually_exclusive_group()
+    html.add_argument("--html", metavar="TEMPLATE", help="HTML body, with {{column}}s (escaped)")
+    html.add_argument("--html-file", metavar="PATH", help="read the HTML body template from a file")
+    text = email.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEMPLATE", help="plain-text body, with {{column}}s")
+    text.add_argument("--text-file", metavar="PATH", help="read the text body template from a file")
+    email.add_argument(
+        "--template-id",
+        metavar="ID",
+        help="send a published template; the columns are its variables",
+    )
+    email.add_argument("--reply-to", metavar="ADDRESS", help="Reply-To address")
+    email.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help="tag (repeatable)"
+    )
+    email.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=_send.header,
+        metavar="'NAME: VALUE'",
+        help="custom email header (repeatable)",
+    )
+    run = many.add_argument_group("the run")
+    run.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="make every request's key deterministic: run the same file with the same id again "
+        "after a crash, and only what was not sent is sent",
+    )
+    run.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="keep a local journal of the run (needs --run-id): a rerun skips what it lists",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=_count(1, 100),
+        default=100,
+        metavar="N",
+        help="emails per request, at most 100 (default: 100; 1 sends each alone)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_count(1, 256),
+        default=4,
+        metavar="N",
+        help="requests in flight at once (default: 4)",
+    )
+    run.add_argument(
+        "--max-rate",
+        type=_positive_float,
+        metavar="N",
+        help="at most N requests per second (default: as fast as the API's limits allow)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every row and show the first email; send nothing (no API key needed)",
+    )
+    run.add_argument(
+        "--results",
+        metavar="PATH",
+        help="write row, to, status, id and error for every row (.csv, or .jsonl)",
+    )
+    run.add_argument(
+        "--progress",
+        choices=["auto", "bar", "lines", "none"],
+        default="auto",
+        help="a live bar (rich if installed), plain lines, or nothing (default: a bar on a "
+        "terminal, else lines)",
+    )
+    _json_option(many, "progress and the summary as JSON lines")
 
 
 def _add_emails(commands: Commands, client: argparse.ArgumentParser) -> None:

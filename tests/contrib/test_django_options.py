@@ -453,7 +453,7 @@ def test_statuses_of_a_failed_batch(mail: Sandbox) -> None:
     with pytest.raises(PostStackError):
         get_connection().send_messages(messages)
     statuses = [m.poststack_status.status for m in messages]  # type: ignore[attr-defined]
-    assert statuses == ["queued"] * 100 + ["not_sent"] * 50
+    assert statuses == ["queued"] * 100 + ["failed"] * 50
 
 
 def test_a_post_send_receiver_error_is_raised_after_the_send(mail: Sandbox) -> None:

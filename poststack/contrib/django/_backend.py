@@ -22,8 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-from poststack import PostStack, PostStackError, SendManyError
+from poststack import PostStack, PostStackError
 from poststack.types import SendEmailParams
+from poststack_core import SPLIT_STATUSES
 
 from .._config import ClientOptions, client_options
 from . import signals
@@ -240,39 +241,39 @@ class EmailBackend(BaseEmailBackend):
         return 1
 
     def _send_many(self, client: PostStack, outgoing: Sequence[_Outgoing]) -> int:
-        # The core's batch plan splits the messages into batches of 100, checks that
-        # every batch answers one result per email, and stops at a batch that fails.
-        failure: SendManyError | None = None
-        try:
-            results = client.emails.send_many(
-                [item.params for item in outgoing],
-                idempotency_key=_batch_key([item.key for item in outgoing]),
-            )
-        except SendManyError as error:
-            failure, results = error, error.results
+        # The core's bulk engine sends 100 per batch, one batch after the other, and keeps
+        # going past a batch that fails; a batch refused as a whole for one email's sake is
+        # split down to that email. The run id comes from the messages' own keys.
+        result = client.emails.send_many(
+            [item.params for item in outgoing],
+            run_id=_batch_key([item.key for item in outgoing]),
+            concurrency=1,
+            detect_changes=False,
+        )
         now = datetime.now(timezone.utc)
-        sent = 0
+        failure: PostStackError | None = None
         rejected: list[tuple[EmailMessage, str]] = []
         errors: list[Exception] = []
-        for item, result in zip(outgoing, results, strict=True):
-            entry: Mapping[str, Any] = result
-            if isinstance(entry.get("id"), str):
-                errors += self._finish(item, item.accepted(entry, now))
-                sent += 1
-            elif entry.get("code") == SendManyError.NOT_SENT:
-                reason = f"not sent: an earlier batch failed ({failure})"
-                errors += self._finish(item, item.refused("not_sent", reason, entry))
-            else:
-                # Each email of a batch is queued or rejected on its own.
-                reason = str(entry.get("error"))
-                errors += self._finish(item, item.refused("rejected", reason, entry))
+        for item, outcome in zip(outgoing, result, strict=True):
+            if outcome.id is not None:
+                errors += self._finish(item, item.accepted({"id": outcome.id}, now))
+            elif outcome.error is not None and outcome.error.status_code in SPLIT_STATUSES:
+                # The API refused this one email for a reason of its own.
+                reason = outcome.error.error
+                errors += self._finish(item, item.refused("rejected", reason))
                 rejected.append((item.message, reason))
+            else:
+                # Its batch failed (a 5xx, a 429, no response), or the run stopped first.
+                status: SendStatus = "failed" if outcome.status == "failed" else "not_sent"
+                reason = str(outcome.error) if outcome.error is not None else "not sent"
+                errors += self._finish(item, item.refused(status, reason))
+                failure = failure or outcome.error
         if failure is not None:
             if not self.fail_silently:
                 raise failure
             logger.error(
-                "PostStack did not accept a batch: %d of %d emails sent, the rest not sent",
-                sent,
+                "PostStack did not accept a batch: %d of %d emails sent",
+                result.sent,
                 len(outgoing),
                 exc_info=failure,
             )
@@ -283,4 +284,4 @@ class EmailBackend(BaseEmailBackend):
             logger.error("%s", refused)
         if errors:
             raise errors[0]
-        return sent
+        return result.sent

@@ -17,7 +17,7 @@ SendStatus = Literal["queued", "scheduled", "rejected", "failed", "not_sent", "c
 - ``scheduled``: accepted, to be sent at its ``scheduled_at``.
 - ``rejected``: the API refused this message of a batch (``error`` says why).
 - ``failed``: the request failed (an API error or no answer; ``error`` says which).
-- ``not_sent``: a batch before it failed, so it was never sent.
+- ``not_sent``: the sending stopped before it (a quota, a revoked key), so it was never sent.
 - ``cancelled``: a ``pre_send`` receiver cancelled it."""
 
 
