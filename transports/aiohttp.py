@@ -10,8 +10,9 @@
 
 aiohttp is asyncio's own HTTP client, with a C parser and a production
 connection pool; with many requests in flight it costs under a third of the
-CPU per request of httpx's asyncio path (benchmarks/RESULTS.md). It runs under asyncio only (uvloop included): under trio every call
-fails with an error that says so (use ``TrioTransport`` or the default
+CPU per request of httpx's asyncio path (benchmarks/RESULTS.md). It runs
+under asyncio only (uvloop included): under trio every call fails with an
+error that says so (use ``TrioTransport`` or the default
 ``AsyncHttpxTransport`` there).
 
 Theory of operation
