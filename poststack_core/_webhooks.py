@@ -98,7 +98,7 @@ def verify(payload: str | bytes, signature_header: str, secret: Secret) -> bool:
         body = _as_bytes(payload)
     except UnicodeEncodeError:
         return False
-    import hmac
+    import hmac  # for compare_digest; as in _hmac_sha256, not with the core
 
     candidates = _candidates(signature_header)
     matched = False
