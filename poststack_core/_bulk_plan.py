@@ -32,7 +32,6 @@ Everything here is pure: the plan is a value, and the chunks are plain data
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,6 +81,9 @@ def check_batch_size(batch_size: object) -> int:
 
 def content_digest(emails: Sequence[Mapping[str, Any]], first: int) -> str:
     """The digest of a chunk's emails (canonical JSON); ``first`` numbers them in errors."""
+    # hashlib loads OpenSSL (about 2 ms): imported when a run is planned, not with the core.
+    import hashlib
+
     digest = hashlib.sha256()
     for offset, email in enumerate(emails):
         try:
@@ -196,6 +198,8 @@ def plan_send_many(
             zip(range(0, len(checked), batch_size), digests, strict=True)
         )
     )
+    import hashlib  # as in content_digest: only when a run is planned
+
     fingerprint = hashlib.sha256(
         "\n".join(
             [f"{len(checked)} emails, {batch_size} per request", *(c.key for c in chunks)]

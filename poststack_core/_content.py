@@ -11,14 +11,9 @@ for is refused, never guessed at.
 
 from __future__ import annotations
 
-import zlib
-
 from ._messages import Response
 
 ACCEPT_ENCODING = "gzip"
-
-# wbits for a gzip member (header and trailer included), as RFC 1952 defines it.
-_GZIP = 16 + zlib.MAX_WBITS
 
 
 class ContentTooLarge(Exception):
@@ -51,11 +46,16 @@ def decoded(response: Response, limit: int) -> Response:
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
+    # zlib is a shared library: loaded by the first compressed answer, not with the core.
+    import zlib
+
+    # wbits for a gzip member (header and trailer included), as RFC 1952 defines it.
+    gzip_member = 16 + zlib.MAX_WBITS
     parts: list[bytes] = []
     size = 0
     # A gzip body may be several members back to back (RFC 1952 2.2): decode each.
     while data:
-        inflater = zlib.decompressobj(_GZIP)
+        inflater = zlib.decompressobj(gzip_member)
         try:
             # At most one byte past the limit: enough to know it is too large.
             part = inflater.decompress(data, limit - size + 1)

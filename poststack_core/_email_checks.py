@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +15,10 @@ def check_attachments(email: Mapping[str, Any], where: str) -> None:
     attachments = as_list(email["attachments"])
     if attachments is None:
         raise TypeError(f"{where}attachments must be a list of {{filename, content}} dicts")
+    # Only emails with attachments need the decoder: not imported with the core.
+    import base64
+    import binascii
+
     for i, item in enumerate(attachments):
         attachment = as_mapping(item)
         if attachment is None:

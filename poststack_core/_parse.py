@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from typing import Any
 
 from ._errors import PostStackError
@@ -22,6 +21,10 @@ def reason_phrase(status: int) -> str | None:
     The standard one, not the server's: HTTP/2 has none, proxies vary, and
     every transport must give the same text.
     """
+    # Only an error answer without a message needs it; building the HTTPStatus enum
+    # costs more than a millisecond of every import of the core.
+    from http import HTTPStatus
+
     try:
         return HTTPStatus(status).phrase
     except ValueError:

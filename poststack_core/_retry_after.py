@@ -28,13 +28,11 @@ _ASCTIME = (
     r"(?P<wd>[A-Za-z]{3}) (?P<mon>[A-Za-z]{3}) (?P<d>[ 0-9][0-9]) "
     r"(?P<H>[0-9]{2}):(?P<M>[0-9]{2}):(?P<S>[0-9]{2}) (?P<y>[0-9]{4})"
 )
-_DATE_PATTERNS = tuple(
-    (re.compile(pattern), weekdays)
-    for pattern, weekdays in (
-        (_IMF_FIXDATE, _WEEKDAYS),
-        (_RFC850, _LONG_WEEKDAYS),
-        (_ASCTIME, _WEEKDAYS),
-    )
+# Compiled on first use (re caches them): most programs never see an HTTP-date.
+_DATE_PATTERNS = (
+    (_IMF_FIXDATE, _WEEKDAYS),
+    (_RFC850, _LONG_WEEKDAYS),
+    (_ASCTIME, _WEEKDAYS),
 )
 
 
@@ -56,7 +54,7 @@ def parse_http_date(value: str, now: float) -> float | None:
     """
     value = value.strip()
     for pattern, weekdays in _DATE_PATTERNS:
-        m = pattern.fullmatch(value)
+        m = re.fullmatch(pattern, value)
         if m is None:
             continue
         if m["mon"] not in _MONTHS or m["wd"] not in weekdays:

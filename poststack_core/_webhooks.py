@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import cast
@@ -52,6 +50,11 @@ def check_secrets(secret: object) -> tuple[str, ...]:
 
 
 def _hmac_sha256(secret: str, payload: bytes) -> str:
+    # hashlib loads OpenSSL (about 2 ms): imported by the webhook calls that sign,
+    # not by every program that imports the core.
+    import hashlib
+    import hmac
+
     return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
 
 
@@ -95,6 +98,8 @@ def verify(payload: str | bytes, signature_header: str, secret: Secret) -> bool:
         body = _as_bytes(payload)
     except UnicodeEncodeError:
         return False
+    import hmac  # for compare_digest; as in _hmac_sha256, not with the core
+
     candidates = _candidates(signature_header)
     matched = False
     for key in secrets:
