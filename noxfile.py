@@ -90,7 +90,7 @@ def tests(session: nox.Session) -> None:
 
 # --- benchmarks (benchmarks/run.py) ---------------------------------------------------------
 # matplotlib is installed only here, for the chart: it is no dependency of the SDK.
-BENCH_DEPS = ("httpx", "requests", "trio", "h11", "matplotlib")
+BENCH_DEPS = ("httpx", "httpx2", "requests", "urllib3", "trio", "h11", "aiohttp", "matplotlib")
 
 
 def _bench(session: nox.Session, *args: str) -> None:

@@ -117,7 +117,8 @@ METHOD = (
     "official SDK runs in its own virtual environment because its distribution is "
     "also called `poststack`. CPU is `time.process_time()` around the timed loop, wall "
     "is `time.perf_counter()`; the floors send the same JSON body and headers "
-    "(with a fresh Idempotency-Key) and decode the JSON reply, with nothing else.\n"
+    "(with a fresh Idempotency-Key) and decode the JSON reply, with nothing else. "
+    "Why some figures move between runs, and profiles of the missed targets: NOTES.md.\n"
 )
 
 

@@ -101,6 +101,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--no-official", action="store_true", help="skip the official SDK")
     p.add_argument("--official-python", help="an interpreter that has poststack==0.9.0")
+    p.add_argument(
+        "--official-bare",
+        action="store_true",
+        help="the official SDK alone in its venv, without our trio and sniffio (runner.MIRRORED)",
+    )
     p.add_argument("--fallback-server", action="store_true", help="do not use nginx")
     p.add_argument(
         "--only",
@@ -141,7 +146,9 @@ def benchmark(a: argparse.Namespace, prof: Profile, out_md: Path, command: str) 
     """Measure every job, write the report; 0 when every job ran, 1 otherwise."""
     started = time.perf_counter()
     load_start = runner.load_average()
-    official_py, official_reason = runner.ensure_official(a.official_python, a.no_official)
+    official_py, official_reason = runner.ensure_official(
+        a.official_python, a.no_official, a.official_bare
+    )
     log.info("official SDK: %s", official_reason)
     pythons: dict[str, str | None] = {
         "ours": sys.executable,
@@ -180,11 +187,13 @@ def benchmark(a: argparse.Namespace, prof: Profile, out_md: Path, command: str) 
         "official_reason": official_reason,
         "ours_versions": versions(
             sys.executable,
-            ["poststack", "httpx", "httpcore", "h11", "requests", "trio"],
+            ["poststack", "httpx", "httpcore", "h11", "requests", "trio", "sniffio", "aiohttp"],
             envs["ours"],
         ),
         "official_versions": versions(
-            str(official_py), ["poststack", "httpx", "httpcore", "pydantic"], envs["official"]
+            str(official_py),
+            ["poststack", "httpx", "httpcore", "pydantic", "trio", "sniffio"],
+            envs["official"],
         )
         if official_py
         else "",

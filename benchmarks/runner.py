@@ -28,6 +28,7 @@ ROOT = HERE.parent
 WORKER = HERE / "worker.py"
 WORK = HERE / ".work"
 OFFICIAL_VENV = WORK / "official-venv"
+OFFICIAL_BARE_VENV = WORK / "official-venv-bare"
 OFFICIAL_SPEC = "poststack==0.9.0"
 OFFICIAL_VERSION = "0.9.0"
 
@@ -70,8 +71,54 @@ def official_ok(python: Path) -> bool:
     return proc.returncode == 0
 
 
-def ensure_official(explicit: str | None, skip: bool) -> tuple[Path | None, str]:
-    """The official SDK's interpreter, building its venv if needed; or (None, why not)."""
+# Libraries that change how httpx runs under asyncio by being installed at all, so the
+# official SDK's venv gets the versions our environment has (issue 17: "both sides'
+# environments equal"). httpcore imports trio when it can, and it and anyio ask sniffio
+# which event loop runs; without sniffio, httpcore tries `import sniffio` again on every
+# lock and cancel scope it makes, a failed import of ~36 µs, several times per request.
+MIRRORED = ("trio", "sniffio")
+
+
+def _pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=official_env(),
+    )
+
+
+def _failure(spec: str, proc: subprocess.CompletedProcess[str]) -> str:
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
+    return f"pip install {spec} failed (package index unreachable?): {tail[0]}"
+
+
+def _mirror(python: Path) -> str | None:
+    """Install into ``python``'s venv the MIRRORED libraries ours has, at our versions.
+
+    Returns None when they are in place, else why not.
+    """
+    ours = versions_in(sys.executable, list(MIRRORED), dict(os.environ))
+    theirs = versions_in(str(python), list(MIRRORED), official_env())
+    wanted = [f"{d}=={v}" for d, v in ours.items() if v != "-" and theirs.get(d) != v]
+    if not wanted:
+        return None
+    log.info("installing %s into the official SDK's venv ...", " ".join(wanted))
+    proc = _pip(python, *wanted)
+    return _failure(" ".join(wanted), proc) if proc.returncode != 0 else None
+
+
+def ensure_official(
+    explicit: str | None, skip: bool, bare: bool = False
+) -> tuple[Path | None, str]:
+    """The official SDK's interpreter, building its venv if needed; or (None, why not).
+
+    Its venv holds ``poststack==0.9.0`` and the MIRRORED libraries of our
+    environment; ``bare`` keeps a second venv with the SDK alone, and an
+    ``explicit`` interpreter is used as it is.
+    """
     if skip:
         return None, "skipped (--no-official)"
     if explicit:
@@ -79,44 +126,40 @@ def ensure_official(explicit: str | None, skip: bool) -> tuple[Path | None, str]
         if official_ok(python):
             return python, f"given: {python}"
         return None, f"{python} has no {OFFICIAL_SPEC}"
-    python = venv_python(OFFICIAL_VENV)
+    venv = OFFICIAL_BARE_VENV if bare else OFFICIAL_VENV
+    where = venv.relative_to(ROOT)
+    python = venv_python(venv)
     if python.exists() and official_ok(python):
-        return python, f"reused {OFFICIAL_VENV.relative_to(ROOT)}"
-    log.info("building %s with %s ...", OFFICIAL_VENV.relative_to(ROOT), OFFICIAL_SPEC)
-    shutil.rmtree(OFFICIAL_VENV, ignore_errors=True)
-    WORK.mkdir(parents=True, exist_ok=True)
+        how = f"reused {where}"
+    else:
+        log.info("building %s with %s ...", where, OFFICIAL_SPEC)
+        shutil.rmtree(venv, ignore_errors=True)
+        WORK.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+                env=official_env(),
+            )
+            proc = _pip(python, OFFICIAL_SPEC)
+        except (OSError, subprocess.SubprocessError) as exc:
+            return None, f"could not build its venv: {exc!r}"
+        if proc.returncode != 0:
+            return None, _failure(OFFICIAL_SPEC, proc)
+        if not official_ok(python):
+            return None, f"{OFFICIAL_SPEC} installed but not importable"
+        how = f"built {where}"
+    if bare:
+        return python, f"{how} (the SDK alone: --official-bare)"
     try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(OFFICIAL_VENV)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-            env=official_env(),
-        )
-        proc = subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                OFFICIAL_SPEC,
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=official_env(),
-        )
+        why_not = _mirror(python)
     except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"could not build its venv: {exc!r}"
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-        return None, f"pip install {OFFICIAL_SPEC} failed (package index unreachable?): {tail[0]}"
-    if not official_ok(python):
-        return None, f"{OFFICIAL_SPEC} installed but not importable"
-    return python, f"built {OFFICIAL_VENV.relative_to(ROOT)}"
+        why_not = repr(exc)
+    if why_not is not None:
+        return None, f"could not give it our {', '.join(MIRRORED)}: {why_not}"
+    return python, f"{how}, with our {' and '.join(MIRRORED)}"
 
 
 def versions_in(python: str, dists: list[str], env: dict[str, str]) -> dict[str, str]:

@@ -288,6 +288,20 @@ async def main():
 
 trio.run(main)
 """,
+    "aiohttp": SEND
+    + """
+import asyncio
+from poststack import AsyncPostStack
+from poststack.transports.aiohttp import AiohttpTransport
+
+async def main():
+    transport = AiohttpTransport()
+    async with AsyncPostStack(transport=transport) as ps:
+        await ps.emails.send(EMAIL)
+    await transport.aclose()
+
+asyncio.run(main())
+""",
     "django": SEND
     + """
 import django

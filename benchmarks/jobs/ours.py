@@ -62,6 +62,23 @@ def _httpx_async(ctx: Context, *, concurrent: bool) -> dict[str, Any]:
     return asyncio.run(main())
 
 
+def _aiohttp(ctx: Context, *, concurrent: bool) -> dict[str, Any]:
+    import asyncio
+
+    need("aiohttp")
+    ps, transport = _async_client(ctx, "aiohttp", "AiohttpTransport")
+
+    async def main() -> dict[str, Any]:
+        try:
+            async with ps:
+                runner = run_asyncio_concurrent if concurrent else run_async_seq
+                return await runner(lambda: ps.emails.send(PAYLOAD), ctx.n, ctx.warmup)
+        finally:
+            await transport.aclose()
+
+    return asyncio.run(main())
+
+
 def _trio(ctx: Context, *, concurrent: bool) -> dict[str, Any]:
     trio = need("trio")
     need("h11")
@@ -107,3 +124,13 @@ def trio_seq(ctx: Context) -> dict[str, Any]:
 @job("ours-trio-64", "ours · trio + h11, 64 tasks", kind="send64")
 def trio_64(ctx: Context) -> dict[str, Any]:
     return _trio(ctx, concurrent=True)
+
+
+@job("ours-aiohttp-seq", "ours · aiohttp, sequential", kind="send")
+def aiohttp_seq(ctx: Context) -> dict[str, Any]:
+    return _aiohttp(ctx, concurrent=False)
+
+
+@job("ours-aiohttp-64", "ours · aiohttp, 64 tasks", kind="send64")
+def aiohttp_64(ctx: Context) -> dict[str, Any]:
+    return _aiohttp(ctx, concurrent=True)

@@ -8,7 +8,9 @@ and returns what the caller saw: a value or the exception, for each call.
 The SDK's own transports run with their defaults. A user's own ``httpx`` /
 ``httpx2`` client is a runtime too, built as a user would (``trust_env`` as
 the scenario says) except that its default headers are cleared, so that the
-requests it sends can be compared with the others'.
+requests it sends can be compared with the others'; so is a user's own
+``aiohttp.ClientSession``, made inside the event loop that runs the calls,
+as aiohttp requires.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import trio
 
 from poststack import AsyncPostStack, PostStack, PostStackError
+from poststack.transports.aiohttp import AiohttpTransport
 from poststack.transports.httpx import AsyncHttpxTransport, HttpxTransport
 from poststack.transports.requests import RequestsTransport
 from poststack.transports.trio import TrioTransport
@@ -65,6 +68,8 @@ class Runtime:
     """Builds the transport (and a cleanup), honouring the environment or not."""
     own: bool = True
     """The SDK's own transport (False: a user's client, with its own rules)."""
+    one_loop: bool = False
+    """Bound to the event loop (and process) it was made in: a user's aiohttp session."""
 
     def run(
         self,
@@ -79,10 +84,10 @@ class Runtime:
         options: dict[str, Any] = {"timeout": timeout, "max_retries": max_retries}
         if max_response_bytes is not None:
             options["max_response_bytes"] = max_response_bytes
-        transport, cleanup = self.make(trust_env)
         if self.loop == "sync":
+            transport, cleanup = self.make(trust_env)
             return self._run_sync(base_url, steps, options, transport, cleanup)
-        main = self._run_async(base_url, steps, options, transport, cleanup)
+        main = self._run_async(base_url, steps, options, trust_env)
         if self.loop == "asyncio":
             return asyncio.run(main)
         return trio.run(lambda: main)
@@ -113,15 +118,12 @@ class Runtime:
                 cleanup()
         return outcomes
 
-    @staticmethod
     async def _run_async(
-        base_url: str,
-        steps: Sequence[Step],
-        options: dict[str, Any],
-        transport: Any,
-        cleanup: Cleanup | None,
+        self, base_url: str, steps: Sequence[Step], options: dict[str, Any], trust_env: bool
     ) -> list[Outcome]:
         outcomes = []
+        # Made in the loop that uses it, as a user's aiohttp session must be.
+        transport, cleanup = self.make(trust_env)
         try:
             async with AsyncPostStack(API_KEY, base_url, transport=transport, **options) as ps:
                 for step in steps:
@@ -177,15 +179,24 @@ def _users_client(library: str, *, asynchronous: bool) -> Callable[[bool], tuple
     return make
 
 
+def _users_aiohttp_session(trust_env: bool) -> tuple[Any, Cleanup]:
+    import aiohttp
+
+    session = aiohttp.ClientSession(trust_env=trust_env)
+    return AiohttpTransport(session), session.close
+
+
 RUNTIMES = [
     Runtime("requests", "sync", _own(RequestsTransport)),
     Runtime("httpx", "sync", _own(HttpxTransport)),
     Runtime("httpx-asyncio", "asyncio", _own(AsyncHttpxTransport)),
     Runtime("httpx-trio", "trio", _own(AsyncHttpxTransport)),
     Runtime("trio-h11", "trio", _own(TrioTransport)),
+    Runtime("aiohttp", "asyncio", _own(AiohttpTransport)),
     Runtime("doc-http.client", "sync", _doc, own=False),
     Runtime("httpx.Client", "sync", _users_client("httpx", asynchronous=False), own=False),
     Runtime("httpx.AsyncClient", "asyncio", _users_client("httpx", asynchronous=True), own=False),
+    Runtime("aiohttp.ClientSession", "asyncio", _users_aiohttp_session, own=False, one_loop=True),
 ]
 if HAS_HTTPX2:
     RUNTIMES += [
@@ -195,5 +206,14 @@ if HAS_HTTPX2:
         ),
     ]
 
-SDK_RUNTIMES = [runtime for runtime in RUNTIMES if runtime.name != "doc-http.client"]
-"""Every runtime but the docs' example, which honours no environment (it is 30 lines)."""
+SDK_RUNTIMES = [
+    runtime
+    for runtime in RUNTIMES
+    if runtime.name not in ("doc-http.client", "aiohttp.ClientSession")
+]
+"""Every runtime that honours the environment as the SDK reads it.
+
+Not the docs' example, which honours none (it is 30 lines), nor a user's
+aiohttp session, which honours it by aiohttp's rules: proxies as urllib reads
+them, and no ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of its own.
+"""

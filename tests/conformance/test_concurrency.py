@@ -11,6 +11,7 @@ import pytest
 import trio
 
 from poststack import AsyncPostStack, PostStack
+from poststack.transports.aiohttp import AiohttpTransport
 from poststack.transports.httpx import AsyncHttpxTransport, HttpxTransport
 from poststack.transports.requests import RequestsTransport
 from poststack.transports.trio import TrioTransport
@@ -72,15 +73,39 @@ def test_200_concurrent_sends_under_trio(make: Callable[[], Any], bound: int) ->
         _check(server, results, bound)
 
 
-def test_200_concurrent_sends_under_asyncio() -> None:
+async def _gather_sends(url: str, transport: Any) -> list[Any]:
+    async with AsyncPostStack(API_KEY, url, timeout=30, transport=transport) as ps:
+        return list(await asyncio.gather(*(ps.emails.send(_payload(i)) for i in range(SENDS))))
+
+
+@pytest.mark.parametrize("make", [lambda: None, AiohttpTransport], ids=["default", "aiohttp"])
+def test_200_concurrent_sends_under_asyncio(make: Callable[[], Any]) -> None:
     async def main(url: str) -> list[Any]:
-        async with AsyncPostStack(API_KEY, url, timeout=30) as ps:  # its own AsyncHttpxTransport
-            return list(await asyncio.gather(*(ps.emails.send(_payload(i)) for i in range(SENDS))))
+        transport = make()  # None: the client's own AsyncHttpxTransport
+        try:
+            return await _gather_sends(url, transport)
+        finally:
+            if transport is not None:
+                await transport.aclose()
 
     with FaultServer() as server:
         _serve(server)
         results = asyncio.run(main(server.url))
         _check(server, results, 100)
+
+
+def test_200_concurrent_sends_through_a_users_aiohttp_session() -> None:
+    import aiohttp
+
+    async def main(url: str) -> list[Any]:
+        # A connector of the user's own, with its own bound on connections.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=20)) as session:
+            return await _gather_sends(url, AiohttpTransport(session))
+
+    with FaultServer() as server:
+        _serve(server)
+        results = asyncio.run(main(server.url))
+        _check(server, results, 20)
 
 
 @pytest.mark.parametrize("make", [HttpxTransport, RequestsTransport], ids=["httpx", "requests"])

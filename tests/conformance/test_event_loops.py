@@ -22,13 +22,19 @@ from tests.faultserver import FaultServer, RecordedRequest, Reply
 
 from .runtimes import API_KEY, RUNTIMES, Runtime
 
-ASYNC_RUNTIMES = [runtime for runtime in RUNTIMES if runtime.loop != "sync"]
+# A user's aiohttp session belongs to one loop: tests/test_aiohttp_transport.py checks
+# that another loop is refused.
+ASYNC_RUNTIMES = [
+    runtime for runtime in RUNTIMES if runtime.loop != "sync" and not runtime.one_loop
+]
 CALLS = 6
 
 
 def _loops(runtime: Runtime) -> list[str]:
     if runtime.name == "trio-h11":  # TrioTransport works only under trio
         return ["trio", "trio", "trio"]
+    if runtime.name == "aiohttp":  # and aiohttp only under asyncio
+        return ["asyncio", "asyncio", "asyncio"]
     return ["asyncio", "asyncio", "trio", "asyncio", "trio"]
 
 

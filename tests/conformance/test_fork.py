@@ -31,6 +31,9 @@ from tests.faultserver import FaultServer, RecordedRequest, Reply
 
 from .runtimes import API_KEY, RUNTIMES, Runtime
 
+# A user's aiohttp session belongs to one process: tests/test_aiohttp_transport.py checks
+# that a forked child refuses it.
+FORKABLE = [runtime for runtime in RUNTIMES if not runtime.one_loop]
 CALLS = 30
 WARM = 8
 WORKERS = 4
@@ -138,7 +141,7 @@ def server() -> Iterator[FaultServer]:
         yield srv
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda r: r.name)
+@pytest.mark.parametrize("runtime", FORKABLE, ids=lambda r: r.name)
 def test_parent_and_forked_child_each_get_their_own_answers(
     runtime: Runtime, server: FaultServer
 ) -> None:
@@ -185,7 +188,7 @@ def _worker(tag: str) -> dict[str, Any]:
     return calls(_INHERITED["runtime"], _INHERITED["ps"], tag, CALLS)
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES, ids=lambda r: r.name)
+@pytest.mark.parametrize("runtime", FORKABLE, ids=lambda r: r.name)
 def test_multiprocessing_fork_pool_workers_get_their_own_answers(
     runtime: Runtime, server: FaultServer
 ) -> None:

@@ -222,7 +222,8 @@ def test_webhook_router_over_uvicorn(sb: Sandbox, monkeypatch: pytest.MonkeyPatc
 def test_docs(
     sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main_block, audit_block, custom_block, starlette_block = doc_blocks("fastapi")
+    # The page's last block (the aiohttp transport) is tested in tests/test_aiohttp_transport.py.
+    main_block, audit_block, custom_block, starlette_block, _ = doc_blocks("fastapi")
     monkeypatch.setenv("POSTSTACK_API_KEY", sb.api_key)
     monkeypatch.setenv("POSTSTACK_BASE_URL", sb.base_url)
 

@@ -1,6 +1,7 @@
 """Checked by mypy --strict and pyright, never run: the transports as users' type checkers see them.
 
-httpx2 clients are accepted exactly where httpx ones are, and nowhere else.
+httpx2 clients are accepted exactly where httpx ones are, and nowhere else; an
+aiohttp session only by AiohttpTransport, which only AsyncPostStack takes.
 Every ``# type: ignore[...]`` is an assertion that the error exists, for both
 checkers (see check_client_types.py).
 """
@@ -8,6 +9,7 @@ checkers (see check_client_types.py).
 
 from __future__ import annotations
 
+import aiohttp
 import httpx
 import httpx2
 import requests
@@ -15,6 +17,7 @@ from typing_extensions import assert_type
 
 from poststack import AsyncPostStack, PostStack
 from poststack.transports import AsyncTransport, Environment, Proxy, Transport
+from poststack.transports.aiohttp import AiohttpTransport
 from poststack.transports.httpx import AsyncHttpxTransport, HttpxTransport
 from poststack.transports.requests import DeadlineAdapter, RequestsTransport
 from poststack.transports.trio import TrioTransport
@@ -44,10 +47,15 @@ def asynchronous() -> None:
         AsyncHttpxTransport(httpx.AsyncClient()),
         AsyncHttpxTransport(httpx2.AsyncClient()),
         TrioTransport(trust_env=False, max_connections=10),
+        AiohttpTransport(),
+        AiohttpTransport(trust_env=False),
+        AiohttpTransport(aiohttp.ClientSession()),
     ):
         checked: AsyncTransport = transport
         AsyncPostStack("sk_test_x", transport=checked)
     AsyncHttpxTransport(httpx2.Client())  # type: ignore[arg-type]
+    AiohttpTransport(httpx.AsyncClient())  # type: ignore[arg-type]
+    PostStack("sk_test_x", transport=AiohttpTransport())  # type: ignore[arg-type]
 
 
 def environment() -> None:
