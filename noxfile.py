@@ -45,6 +45,9 @@ ALL_EXTRAS = ".[{}]".format(",".join(PYPROJECT["project"]["optional-dependencies
 CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2"]
 # Type information for frameworks that ship none (stubs matching Django 5.2).
 CONTRIB_STUBS = ["django-stubs>=5.2,<6", "celery-types"]
+# The web inbox's browser tests (tests/browser) drive Debian's /usr/bin/chromium
+# through Playwright; Playwright's own browser download is never used.
+BROWSER_TEST_DEPS = ["playwright>=1.45"]
 
 
 @nox.session
@@ -81,7 +84,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite against an editable install with every extra."""
-    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *TEST_DEPS)
+    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *BROWSER_TEST_DEPS, *TEST_DEPS)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
