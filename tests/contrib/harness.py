@@ -104,19 +104,50 @@ def redis_server(tmp: Path) -> Iterator[str]:
             process.wait(30)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the ")".
+    return text.rsplit(")", 1)[1].split()
+
+
 def child_pids(pid: int) -> list[int]:
     """The pids of the processes whose parent is ``pid`` (read from /proc)."""
     found: list[int] = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces, so split after the ")".
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and int(stat[1]) == pid:
             found.append(int(entry.name))
+    return found
+
+
+def process_group(pid: int) -> int | None:
+    stat = _stat(pid)
+    return int(stat[2]) if stat else None
+
+
+class _Process:
+    """A process known by pid and start time: a pid reused later is never signalled."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        stat = _stat(pid)
+        self.started = stat[19] if stat else None
+
+    def kill(self) -> None:
+        stat = _stat(self.pid)
+        if stat is not None and stat[19] == self.started:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[_Process]:
+    found: list[_Process] = []
+    for child in child_pids(pid):
+        found.append(_Process(child))
+        found.extend(_descendants(child))
     return found
 
 
@@ -179,12 +210,17 @@ class WorkerProcess:
         """The pids of the worker's child processes (a pool, work horses)."""
         return child_pids(self.process.pid)
 
-    def wait_for_child(self, what: str = "a child process") -> int:
-        """The pid of the worker's only child, once it has one."""
+    def wait_for_child(self, what: str = "a child process", *, own_group: bool = False) -> int:
+        """The pid of the worker's only child (in a process group of its own: an RQ
+        work horse, when ``own_group``), once it has one."""
         found: list[int] = []
 
         def one_child() -> bool:
-            found[:] = self.children()
+            found[:] = [
+                pid
+                for pid in self.children()
+                if not own_group or process_group(pid) == pid
+            ]
             return len(found) == 1
 
         wait_until(one_child, START_TIMEOUT, f"{what} of {self.name}")
@@ -195,15 +231,23 @@ class WorkerProcess:
         os.kill(self.process.pid, signum)
 
     def kill(self) -> None:
-        """SIGKILL the whole worker at once, mid-task: nothing is acknowledged."""
+        """SIGKILL the whole worker at once, mid-task: nothing is acknowledged.
+
+        Its descendants too, also those in process groups of their own (RQ's horses).
+        """
+        descendants = _descendants(self.process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for process in descendants:
+            process.kill()
         self.process.wait(30)
 
     def exited(self) -> bool:
         return self.process.poll() is not None
 
     def stop(self) -> None:
+        """Stop the worker as its library likes to be stopped (SIGTERM), then make sure."""
+        descendants = _descendants(self.process.pid)
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGCONT)  # a test may have paused it
@@ -212,9 +256,11 @@ class WorkerProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
-        # Whatever is left of the group (a horse, a pool child) goes with it.
+        # Whatever is left of it (a horse, a pool child) goes with it.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for process in descendants:
+            process.kill()
         self._log_file.close()
 
 
