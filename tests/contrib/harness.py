@@ -164,7 +164,8 @@ def worker_env(sb: Sandbox, **extra: str) -> dict[str, str]:
 class WorkerProcess:
     """One worker command (its own process group), logging to a file.
 
-    ``ready`` is a phrase the worker logs once it takes jobs.
+    ``ready`` is a phrase the worker logs once it takes jobs (``ready_count``
+    times: once per process of a worker that forks several).
     """
 
     def __init__(
@@ -175,11 +176,13 @@ class WorkerProcess:
         log: Path,
         *,
         ready: str,
+        ready_count: int = 1,
         cwd: Path = ROOT,
     ) -> None:
         self.name = name
         self.log = log
         self.ready = ready
+        self.ready_count = ready_count
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
             list(command),
@@ -199,7 +202,10 @@ class WorkerProcess:
 
     def wait_ready(self) -> None:
         wait_until(
-            lambda: self.ready in self.output() or self.process.poll() is not None,
+            lambda: (
+                self.output().count(self.ready) >= self.ready_count
+                or self.process.poll() is not None
+            ),
             START_TIMEOUT,
             f"worker {self.name} to be ready",
         )
