@@ -324,3 +324,38 @@ def test_a_job_called_directly_sends_with_a_fresh_key(sb: Sandbox) -> None:
     assert first and not first.startswith("arq-")
     assert len(set(rest)) == 1 and rest[0] != first
     assert send_email.__name__ == "send_email"  # the name arq lists it under
+
+
+def test_docs(env: Env) -> None:
+    (tasks_block,) = doc_blocks("arq")
+    folder = env.tmp / "docs_project"
+    folder.mkdir()
+    (folder / "tasks.py").write_text(tasks_block)
+    namespace: dict[str, Any] = {"__name__": "tasks"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REDIS_URL", env.url)
+        exec(tasks_block, namespace)
+    worker = env.worker(
+        "docs", settings="tasks.WorkerSettings", env={"PYTHONPATH": str(folder), "REDIS_URL": env.url}
+    )
+
+    async def scenario(redis: ArqRedis) -> None:
+        await namespace["on_order_paid"](redis, 1001, "buyer@example.org")
+        await namespace["on_order_paid"](redis, 1001, "buyer@example.org")  # a duplicate event
+        await namespace["on_signup"](redis, "new@example.org")
+        await namespace["send_newsletter"](redis, [f"reader{n}@example.org" for n in range(3)])
+        env.sb.wait_for_emails(5, timeout=60)
+        # Two receipts (one sent, one answered by its key), a welcome, one chunk.
+        wait_until(lambda: len(env.redis.keys("arq:result:*")) == 4, 60, "the docs' 4 jobs")
+        results = await redis.all_job_results()
+        assert all(r.success for r in results)
+
+    with workers(worker):
+        env.run(scenario)
+    assert sorted(e.subject for e in env.sb.outbox) == [
+        "June news",
+        "June news",
+        "June news",
+        "Welcome!",
+        "Your receipt for order 1001",
+    ]

@@ -10,6 +10,7 @@ heartbeats) and on the sandbox (requests, outbox), never sleeps.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -321,3 +322,46 @@ def test_declaring_an_actor_adds_the_middleware_once(env: Env) -> None:
     found = [m for m in dramatiqapp.broker.middleware if isinstance(m, PostStackMiddleware)]
     assert len(found) == 1
     assert send_email.options["throws"] == (PostStackError, TypeError, ValueError)
+
+
+def test_docs(env: Env) -> None:
+    """The page's tasks.py: its worker, and its functions called from another process
+    (this one's actors are on the tests' broker, the page's on its own)."""
+    (tasks_block,) = doc_blocks("dramatiq")
+    folder = env.tmp / "docs_project"
+    folder.mkdir()
+    (folder / "tasks.py").write_text(tasks_block)
+    project = {"REDIS_URL": env.url, "PYTHONPATH": str(folder)}
+    worker = env.worker("docs", module="tasks", env=project)
+    calls = """
+import tasks
+tasks.on_order_paid(1001, "buyer@example.org")
+tasks.on_order_paid(1001, "buyer@example.org")  # a duplicate event
+tasks.on_signup("new@example.org")
+tasks.send_newsletter([f"reader{n}@example.org" for n in range(3)])
+"""
+    with workers(worker):
+        done = subprocess.run(
+            [sys.executable, "-c", calls],
+            env=worker_env(env.sb, **project),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        env.sb.wait_for_emails(5, timeout=60)
+        # Two receipts (one sent, one answered by its key), a welcome, one chunk.
+        wait_until(
+            lambda: not any(env.redis.hlen(k) for k in env.redis.keys(f"{NAMESPACE}:*.msgs")),
+            60,
+            "the docs' messages to be acknowledged",
+        )
+    assert sorted(e.subject for e in env.sb.outbox) == [
+        "June news",
+        "June news",
+        "June news",
+        "Welcome!",
+        "Your receipt for order 1001",
+    ]
+    assert len(keys_sent(env.sb)) == 3  # the two receipts' and the welcome's sends
+    assert "Aborting" not in worker.output()

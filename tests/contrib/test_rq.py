@@ -340,19 +340,30 @@ def test_a_job_function_called_directly_sends_with_a_fresh_key(sb: Sandbox) -> N
 
 
 def test_docs(env: Env) -> None:
-    blocks = doc_blocks("rq")
+    (tasks_block,) = doc_blocks("rq")
     folder = env.tmp / "docs_project"
     folder.mkdir()
-    (folder / "tasks.py").write_text(blocks[0])
-    namespace: dict[str, Any] = {"__name__": "docs_tasks"}
+    (folder / "tasks.py").write_text(tasks_block)
+    namespace: dict[str, Any] = {"__name__": "tasks"}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REDIS_URL", env.url)
-        mp.syspath_prepend(str(folder))
+        mp.syspath_prepend(str(folder))  # the jobs are tasks.<name>, as in the worker
+        exec(tasks_block, namespace)
         worker = env.worker("docs", env={"REDIS_URL": env.url, "PYTHONPATH": str(folder)})
         with workers(worker):
-            for block in blocks[1:]:
-                exec(block, namespace)
-            wait_until(lambda: len(env.sb.outbox) >= 3, 60, "the docs' emails")
-            wait_until(lambda: env.queue.count == 0, 60, "the docs' jobs to be taken")
-    subjects = sorted(e.subject for e in env.sb.outbox)
-    assert subjects == sorted(namespace["EXPECTED_SUBJECTS"])
+            namespace["on_order_paid"](1001, "buyer@example.org")
+            namespace["on_order_paid"](1001, "buyer@example.org")  # a duplicate event
+            namespace["on_signup"]("new@example.org")
+            namespace["send_newsletter"]([f"reader{n}@example.org" for n in range(3)])
+            env.sb.wait_for_emails(5, timeout=60)
+            # Two receipts (one sent, one answered by its key), a welcome, one chunk.
+            finished_jobs = namespace["queue"].finished_job_registry
+            wait_until(lambda: len(finished_jobs) == 4, 60, "the docs' 4 jobs")
+    namespace["redis"].close()
+    assert sorted(e.subject for e in env.sb.outbox) == [
+        "June news",
+        "June news",
+        "June news",
+        "Welcome!",
+        "Your receipt for order 1001",
+    ]
