@@ -277,9 +277,7 @@ class ChunkDone(TypedDict):
     ids: list[str]
 
 
-def plan_chunks(
-    emails: Sequence[SendEmailParams], *, run_id: str, batch_size: int
-) -> SendManyPlan:
+def plan_chunks(emails: Sequence[SendEmailParams], *, run_id: str, batch_size: int) -> SendManyPlan:
     """The chunks a bulk run is queued as (every email checked first, nothing sent)."""
     plan = plan_send_many(emails, run_id=run_id, batch_size=batch_size)
     for chunk in plan.chunks:

@@ -280,6 +280,5 @@ def enqueue_send_many(
     plan = plan_chunks(emails, run_id=run_id, batch_size=batch_size)
     chunk_actor = actor or send_chunk
     return [
-        chunk_actor.send_with_options(args=(chunk_job(chunk),), **options)
-        for chunk in plan.chunks
+        chunk_actor.send_with_options(args=(chunk_job(chunk),), **options) for chunk in plan.chunks
     ]

@@ -6,6 +6,7 @@ Its Redis is ``$POSTSTACK_TEST_REDIS_URL``, set by the test that starts it.
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 from arq import func
 from arq.connections import RedisSettings
@@ -52,7 +53,12 @@ async def welcome_and_tips(
 
 
 class WorkerSettings:
-    functions = [send_email, send_chunk, func(send_receipt, max_tries=3), welcome_and_tips]
+    functions: ClassVar = [
+        send_email,
+        send_chunk,
+        func(send_receipt, max_tries=3),
+        welcome_and_tips,
+    ]
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(

@@ -223,9 +223,7 @@ class WorkerProcess:
 
         def one_child() -> bool:
             found[:] = [
-                pid
-                for pid in self.children()
-                if not own_group or process_group(pid) == pid
+                pid for pid in self.children() if not own_group or process_group(pid) == pid
             ]
             return len(found) == 1
 

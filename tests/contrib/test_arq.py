@@ -55,8 +55,13 @@ class Env:
     redis: Redis
     tmp: Path
 
-    def worker(self, name: str, *, settings: str = "tests.contrib.arqapp.WorkerSettings",
-               env: dict[str, str] | None = None) -> WorkerProcess:
+    def worker(
+        self,
+        name: str,
+        *,
+        settings: str = "tests.contrib.arqapp.WorkerSettings",
+        env: dict[str, str] | None = None,
+    ) -> WorkerProcess:
         return WorkerProcess(
             name,
             [sys.executable, "-m", "arq", settings],
@@ -116,7 +121,8 @@ def test_send_retry_and_give_up(env: Env) -> None:
         # A plain send: the key comes from the job id.
         done = await outcome(job := await enqueue_email(redis, message(1)))
         (email,) = sb.outbox
-        assert done.success and done.result == {"id": email.id}
+        assert done.success
+        assert done.result == {"id": email.id}
         assert keys_sent(sb) == [f"arq-{job.job_id}"]
 
         # 503 then 200: the first attempt creates the email but its answer is lost,
@@ -127,7 +133,8 @@ def test_send_retry_and_give_up(env: Env) -> None:
         sb.faults.next(status=503, method="POST", path="/emails", count=3)
         done = await outcome(job := await enqueue_email(redis, message(2)))
         (email,) = sb.outbox
-        assert done.success and done.result == {"id": email.id}
+        assert done.success
+        assert done.result == {"id": email.id}
         assert done.job_try == 2
         assert keys_sent(sb) == [f"arq-{job.job_id}"] * 5
 
@@ -135,24 +142,34 @@ def test_send_retry_and_give_up(env: Env) -> None:
         sb.clear()
         sb.faults.next(status=429, retry_after=2, method="POST", path="/emails", count=4)
         done = await outcome(job := await enqueue_email(redis, message(3)))
-        assert done.success and done.job_try == 2
+        assert done.success
+        assert done.job_try == 2
         assert f"{job.job_id}:send_email retrying job in 2.00s" in worker.output()
         assert len(posts(sb)) == 5
 
         # A 4xx is final: one request, the job fails at its first try.
         sb.clear()
         bad = await outcome(await enqueue_email(redis, {**message(4), "subject": ""}))
-        assert not bad.success and bad.job_try == 1
+        assert not bad.success
+        assert bad.job_try == 1
         assert "subject" in str(bad.result)
         sb.faults.next(status=429, code="monthly_limit_exceeded", path="/emails")
         quota = await outcome(await enqueue_email(redis, message(5)))
-        assert not quota.success and quota.job_try == 1
+        assert not quota.success
+        assert quota.job_try == 1
         assert "monthly_limit_exceeded" in str(quota.result)
         assert len(posts(sb)) == 2
         assert sb.outbox == []
 
+    with workers(worker):
+        env.run(scenario)
+
+
+def test_own_keys_and_own_jobs(env: Env) -> None:
+    sb = env.sb
+
+    async def scenario(redis: ArqRedis) -> None:
         # The payload's own idempotency_key de-duplicates two different jobs.
-        sb.clear()
         receipt = {**message(6), "idempotency_key": "receipt-1001"}
         first = await outcome(await enqueue_email(redis, receipt))
         second = await outcome(await enqueue_email(redis, receipt))
@@ -171,7 +188,9 @@ def test_send_retry_and_give_up(env: Env) -> None:
         assert [e.subject for e in sb.outbox] == ["Hi", "Receipt for order 1001", "welcome", "tips"]
         assert own_done.result == sb.outbox[1].id
         assert twice_done.result == [sb.outbox[2].id, sb.outbox[3].id]
-        assert plain and own and twice
+        assert plain
+        assert own
+        assert twice
         assert keys_sent(sb) == [
             f"arq-{plain.job_id}",
             f"arq-{own.job_id}",
@@ -187,7 +206,7 @@ def test_send_retry_and_give_up(env: Env) -> None:
         assert len(posts(sb)) == 12  # 3 runs of 4 attempts (the client's own 3 retries)
         assert sb.outbox == []
 
-    with workers(worker):
+    with workers(env.worker("w1")):
         env.run(scenario)
 
 
@@ -233,7 +252,8 @@ def test_worker_killed_mid_send_runs_again_and_sends_once(env: Env) -> None:
             return await outcome(Job(job.job_id, redis))
 
         done = env.run(result)
-    assert done.success and done.result == {"id": created.id}
+    assert done.success
+    assert done.result == {"id": created.id}
     assert done.job_try == 2
     assert [e.id for e in sb.outbox] == [created.id]
     assert keys_sent(sb) == [f"arq-{job.job_id}"] * 2
@@ -321,8 +341,10 @@ def test_a_job_called_directly_sends_with_a_fresh_key(sb: Sandbox) -> None:
 
     asyncio.run(scenario())
     first, *rest = keys_sent(sb)
-    assert first and not first.startswith("arq-")
-    assert len(set(rest)) == 1 and rest[0] != first
+    assert first
+    assert not first.startswith("arq-")
+    assert len(set(rest)) == 1
+    assert rest[0] != first
     assert send_email.__name__ == "send_email"  # the name arq lists it under
 
 
@@ -336,7 +358,9 @@ def test_docs(env: Env) -> None:
         mp.setenv("REDIS_URL", env.url)
         exec(tasks_block, namespace)
     worker = env.worker(
-        "docs", settings="tasks.WorkerSettings", env={"PYTHONPATH": str(folder), "REDIS_URL": env.url}
+        "docs",
+        settings="tasks.WorkerSettings",
+        env={"PYTHONPATH": str(folder), "REDIS_URL": env.url},
     )
 
     async def scenario(redis: ArqRedis) -> None:
