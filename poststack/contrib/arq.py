@@ -45,7 +45,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
 
 from arq.connections import ArqRedis
 from arq.jobs import Job
@@ -108,27 +108,41 @@ async def shutdown(ctx: Context) -> None:
         await client.aclose()
 
 
-Coroutine = Callable[Concatenate[Context, AsyncPostStack, str, P], Awaitable[R]]
-Job_ = Callable[Concatenate[Context, P], Awaitable[R]]
+UserJob = Callable[Concatenate[Context, AsyncPostStack, str, P], Awaitable[R]]
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Job_(Protocol[R_co]):
+    """A job function for arq: a named coroutine function taking ``ctx`` first.
+
+    What ``functions=[...]`` and ``arq.func`` take (arq lists it by
+    ``__qualname__``); arq passes it the arguments a job was enqueued with, by
+    name, so they are not typed here.
+    """
+
+    __name__: str
+    __qualname__: str
+
+    async def __call__(self, ctx: Context, *args: Any, **kwargs: Any) -> R_co: ...
 
 
 @overload
-def with_poststack(fn: Coroutine[P, R], /) -> Job_[P, R]: ...
+def with_poststack(fn: UserJob[P, R], /) -> Job_[R]: ...
 @overload
 def with_poststack(
     *,
     backoff: float = ...,
     backoff_max: float = ...,
     client_factory: Callable[[], AsyncPostStack] | None = ...,
-) -> Callable[[Coroutine[P, R]], Job_[P, R]]: ...
+) -> Callable[[UserJob[P, R]], Job_[R]]: ...
 def with_poststack(
-    fn: Coroutine[P, R] | None = None,
+    fn: UserJob[P, R] | None = None,
     /,
     *,
     backoff: float = DEFAULT_BACKOFF,
     backoff_max: float = DEFAULT_BACKOFF_MAX,
     client_factory: Callable[[], AsyncPostStack] | None = None,
-) -> Job_[P, R] | Callable[[Coroutine[P, R]], Job_[P, R]]:
+) -> Job_[R] | Callable[[UserJob[P, R]], Job_[R]]:
     """Make ``fn`` an arq job that sends through PostStack: it gets a client and a key.
 
     ``async def fn(ctx, client, idempotency_key, *args, **kwargs)`` is listed
@@ -147,9 +161,9 @@ def with_poststack(
     retries = JobRetries(None, backoff, backoff_max)
     clients = ProcessClient(client_factory) if client_factory else _default_clients
 
-    def decorate(fn: Coroutine[P, R]) -> Job_[P, R]:
+    def decorate(fn: UserJob[P, R]) -> Job_[R]:
         @functools.wraps(fn)
-        async def job(ctx: Context, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async def job(ctx: Context, *args: P.args, **kwargs: P.kwargs) -> R:
             job_id = ctx.get("job_id")
             key = job_key("arq", job_id) if isinstance(job_id, str) else random_key()
             try:
@@ -166,7 +180,8 @@ def with_poststack(
                 )
                 raise Retry(defer=delay) from error
 
-        return job
+        # functools.wraps gave it fn's __name__ and __qualname__, which arq lists it by.
+        return cast("Job_[R]", job)
 
     return decorate if fn is None else decorate(fn)
 

@@ -54,6 +54,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import dramatiq
 from dramatiq import Actor, Broker, Message, Middleware, Retry, Worker
+from dramatiq.broker import MessageProxy
 
 from poststack import PostStack, PostStackError
 from poststack.contrib._jobs import (
@@ -93,7 +94,7 @@ R = TypeVar("R")
 # payload the SDK refuses (TypeError, ValueError) stays refused on every run.
 _FINAL = (PostStackError, TypeError, ValueError)
 
-_current: contextvars.ContextVar[Message[Any] | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[MessageProxy | None] = contextvars.ContextVar(
     "poststack_dramatiq_message", default=None
 )
 _default_clients = ProcessClient(client_from_environment)
@@ -114,20 +115,20 @@ class PostStackMiddleware(Middleware):
         if all(known is not clients for known in self._clients):
             self._clients.append(clients)
 
-    def before_process_message(self, broker: Broker, message: Message[Any]) -> None:
+    def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         _current.set(message)
 
     def after_process_message(
         self,
         broker: Broker,
-        message: Message[Any],
+        message: MessageProxy,
         *,
         result: Any | None = None,
         exception: BaseException | None = None,
     ) -> None:
         _current.set(None)
 
-    def after_skip_message(self, broker: Broker, message: Message[Any]) -> None:
+    def after_skip_message(self, broker: Broker, message: MessageProxy) -> None:
         _current.set(None)
 
     def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
@@ -147,7 +148,7 @@ def _middleware(broker: Broker) -> PostStackMiddleware:
     return middleware
 
 
-def _message_key(message: Message[Any] | None) -> str:
+def _message_key(message: MessageProxy | None) -> str:
     return job_key("dramatiq", message.message_id) if message is not None else random_key()
 
 
@@ -209,14 +210,14 @@ def with_poststack(
                 # delays are whole milliseconds.
                 raise Retry(str(error), delay=round(delay * 1000)) from error
 
-        declared: Actor[P, R] = dramatiq.actor(
-            run,
-            # The same bound for other errors: a PostStackError reaches it (below)
+        declare = dramatiq.actor(
+            # The same bound for other errors: a PostStackError reaches it (above)
             # with the real error raised, which throws makes final.
             max_retries=max_retries,
             throws=(*_FINAL, *throws),
             **actor_options,
         )
+        declared = declare(run)
         _middleware(declared.broker).track(clients)
         return declared
 
@@ -258,7 +259,9 @@ def enqueue_email(
     :func:`with_poststack`'s, on another queue or broker).
     """
     check_payload(payload)
-    return (actor or send_email).send_with_options(args=(payload,), **options)
+    # Dramatiq leaves send_with_options's **options unannotated (pyright: partially unknown).
+    send = (actor or send_email).send_with_options  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return send(args=(payload,), **options)
 
 
 def enqueue_send_many(
@@ -278,7 +281,6 @@ def enqueue_send_many(
     idempotency store. Every email is checked before anything is queued.
     """
     plan = plan_chunks(emails, run_id=run_id, batch_size=batch_size)
-    chunk_actor = actor or send_chunk
-    return [
-        chunk_actor.send_with_options(args=(chunk_job(chunk),), **options) for chunk in plan.chunks
-    ]
+    # Dramatiq leaves send_with_options's **options unannotated (pyright: partially unknown).
+    send = (actor or send_chunk).send_with_options  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return [send(args=(chunk_job(chunk),), **options) for chunk in plan.chunks]

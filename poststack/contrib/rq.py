@@ -160,7 +160,7 @@ def with_poststack(
                     raise
                 # RQ counts these re-runs itself (job.number_of_retries); the interval
                 # is whole seconds, and a wait of 0 re-queues at once.
-                return Retry(max=retries.max_retries, interval=math.ceil(delay))
+                return Retry(max=max_retries, interval=math.ceil(delay))
 
         return job_function
 
@@ -206,7 +206,8 @@ def enqueue_email(queue: Queue, payload: SendEmailParams, **options: Any) -> Job
     job_id = options.get("job_id")
     check_payload(payload, job_key("rq", job_id) if isinstance(job_id, str) else None)
     _crash_retry(options)
-    return queue.enqueue(send_email, payload, **options)
+    # RQ leaves enqueue's *args and **kwargs unannotated (pyright: partially unknown).
+    return queue.enqueue(send_email, payload, **options)  # pyright: ignore[reportUnknownMemberType]
 
 
 def enqueue_send_many(
@@ -231,10 +232,15 @@ def enqueue_send_many(
     jobs: list[Job] = []
     for chunk in plan.chunks:
         job_id = chunk_job_id("rq", chunk)
+        # RQ leaves enqueue's and fetch's **kwargs unannotated (pyright: partially unknown).
         try:
             jobs.append(
-                queue.enqueue(send_chunk, chunk_job(chunk), job_id=job_id, unique=True, **options)
+                queue.enqueue(  # pyright: ignore[reportUnknownMemberType]
+                    send_chunk, chunk_job(chunk), job_id=job_id, unique=True, **options
+                )
             )
         except DuplicateJobError:
-            jobs.append(Job.fetch(job_id, connection=queue.connection))
+            jobs.append(
+                Job.fetch(job_id, connection=queue.connection)  # pyright: ignore[reportUnknownMemberType]
+            )
     return jobs
