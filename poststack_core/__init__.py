@@ -13,7 +13,10 @@ The public API, everything a driver, a transport or a façade needs:
   built by the endpoint definitions in :mod:`poststack_core.endpoints`;
   :class:`PagedCall` for walking a list page by page;
 - configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
-- the errors a caller sees, webhook signatures, and the resource machinery
+- webhooks: signatures (:func:`verify`, :func:`sign`), and deliveries verified
+  and parsed into typed events (:func:`construct_event`, :func:`parse_event`,
+  :data:`Event` and its members);
+- the errors a caller sees, and the resource machinery
   (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
   definition into a blocking or an async method;
 - pacing: :class:`Pacing` (a policy) and :class:`Pacer` (one client's shared
@@ -58,6 +61,27 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._events import (
+    INBOUND_EVENT_TYPE,
+    TRACKING_EVENT_TYPES,
+    BouncedEvent,
+    ClickedEvent,
+    ComplainedEvent,
+    DeferredEvent,
+    DeliveredEvent,
+    Event,
+    FailedEvent,
+    InboundEvent,
+    OpenedEvent,
+    QueuedEvent,
+    SentEvent,
+    SoftBouncedEvent,
+    TrackingEvent,
+    TrackingEventType,
+    UnknownEvent,
+    UnsubscribedEvent,
+    parse_event,
+)
 from ._idempotency import idempotency_key_from
 from ._journal import JournalError
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
@@ -66,7 +90,7 @@ from ._pacing import Pacer, Pacing
 from ._pagination import PagedCall
 from ._resource import Async, Binder, Mode, Resource, Sync, bulk, endpoint, pages, planned
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
-from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
+from ._webhooks import SIGNATURE_HEADER, Secret, check_secrets, construct_event, sign, verify
 
 __all__ = [
     "BATCH_LIMIT",
@@ -74,25 +98,36 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "INBOUND_EVENT_TYPE",
     "SIGNATURE_HEADER",
     "SPLIT_STATUSES",
+    "TRACKING_EVENT_TYPES",
     "Action",
     "Async",
     "AttemptTimedOut",
     "Binder",
+    "BouncedEvent",
     "Call",
     "CallStateError",
     "CancelFlag",
     "Chunk",
     "ChunkSend",
+    "ClickedEvent",
     "ClientConfig",
+    "ComplainedEvent",
     "ConnectFailed",
     "ConnectionBroken",
+    "DeferredEvent",
+    "DeliveredEvent",
     "Done",
     "EmailResult",
+    "Event",
     "Fail",
+    "FailedEvent",
+    "InboundEvent",
     "JournalError",
     "Mode",
+    "OpenedEvent",
     "Operation",
     "Pacer",
     "Pacing",
@@ -102,6 +137,7 @@ __all__ = [
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
+    "QueuedEvent",
     "Request",
     "Resource",
     "Response",
@@ -109,20 +145,28 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "RunChangedError",
+    "Secret",
     "Send",
     "SendMany",
     "SendManyError",
     "SendManyPlan",
     "SendManyResult",
     "SendManyRun",
+    "SentEvent",
+    "SoftBouncedEvent",
     "State",
     "Status",
     "Sync",
+    "TrackingEvent",
+    "TrackingEventType",
     "TransportFailure",
+    "UnknownEvent",
+    "UnsubscribedEvent",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "bulk",
+    "check_secrets",
     "chunk_operation",
     "construct_event",
     "endpoint",
@@ -130,6 +174,7 @@ __all__ = [
     "is_loopback_host",
     "manifest_operation",
     "pages",
+    "parse_event",
     "plan_send_many",
     "planned",
     "sign",

@@ -332,6 +332,17 @@ async def send(ps: PostStackClient) -> dict:
     return {"id": (await ps.emails.send(EMAIL))["id"]}
 """
     + ASGI_DRIVER,
+    # The command line sends from a CSV file, drawing its bar with rich.
+    "cli": SEND
+    + """
+import csv
+import rich
+from poststack.cli import main
+with open("rows.csv", "w", newline="") as out:
+    csv.writer(out).writerows([["email"], ["user@example.com"]])
+argv = ["send-many", "rows.csv", "--from", EMAIL["from"], "--subject", EMAIL["subject"]]
+assert main([*argv, "--text", "Hi", "--progress", "bar"]) == 0
+""",
     # A real worker (in a thread) takes the task from a real Redis and sends.
     "celery": SEND
     + """

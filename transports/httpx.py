@@ -40,11 +40,11 @@ from poststack_core import (
 )
 
 from ._body import Body
-from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
+from ._deadline import AsyncDeadlineBackend, DeadlineBackend
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
 from ._httpx_client import Library, close_connections, library_of, pools_of, take_over_network
-from ._runtime import current_loop, has_readiness_waits
+from ._runtime import current_loop, deadline, has_readiness_waits
 from ._sockets import SocketBackend
 
 if TYPE_CHECKING:
@@ -113,7 +113,9 @@ class _Routes:
 
     def __init__(self, trust_env: bool) -> None:
         self.environment = Environment.from_environ() if trust_env else Environment()
-        self._context: ssl.SSLContext | None = None
+        # Made now, not in the first attempt: loading a CA bundle takes a good part of
+        # a second on a busy machine, and the attempt's timeout is for the network.
+        self.ssl_context = self.environment.ssl_context()
         self._proxies: dict[tuple[str, str, int], Proxy | None] = {}
 
     def proxy(self, request: Request) -> Proxy | None:
@@ -123,13 +125,6 @@ class _Routes:
         except KeyError:
             proxy = self._proxies[origin] = self.environment.proxy_for(*origin)
             return proxy
-
-    @property
-    def ssl_context(self) -> ssl.SSLContext:
-        # Made once, on first use (it reads the CA bundle), and shared by every pool.
-        if self._context is None:
-            self._context = self.environment.ssl_context()
-        return self._context
 
 
 def _core_request(request: Request, timeout: float) -> httpcore.Request:
