@@ -122,6 +122,12 @@ class Env:
         return all(now_ms - score > dramatiqapp.HEARTBEAT_TIMEOUT_MS for _, score in beats)
 
 
+def logs(worker: WorkerProcess, line: str) -> None:
+    """Wait until ``worker`` has logged ``line``: its processes' logs reach the file
+    through the main process, a moment after what they tell happened."""
+    wait_until(lambda: line in worker.output(), 30, f"{worker.name} to log {line!r}")
+
+
 @pytest.fixture
 def env(sb: Sandbox, tmp_path: Path) -> Iterator[Env]:
     with redis_server(tmp_path) as url:
@@ -154,7 +160,9 @@ def test_send_retry_and_give_up(env: Env) -> None:
         env.settled(sent)
         assert len(sb.outbox) == 1
         assert not env.dead(sent)
-        assert keys_sent(sb) == [f"dramatiq-{sent.message_id}"] * 5
+        keys = keys_sent(sb)
+        assert keys == [f"dramatiq-{sent.message_id}"] * 5, (len(keys), worker.output()[-4000:])
+        logs(worker, f"Retrying message '{sent.message_id}'")
         assert worker.output().count(f"Retrying message '{sent.message_id}'") == 1
 
         # A throttling 429's Retry-After is the delay Dramatiq waits.
@@ -163,7 +171,7 @@ def test_send_retry_and_give_up(env: Env) -> None:
         sent = enqueue_email(message(3))
         env.settled(sent)
         assert len(sb.outbox) == 1
-        assert f"Retrying message '{sent.message_id}' in 2000 milliseconds" in worker.output()
+        logs(worker, f"Retrying message '{sent.message_id}' in 2000 milliseconds")
         assert len(posts(sb)) == 5
 
         # A 4xx is final: one request, and the message goes to the dead letters at once.
@@ -175,8 +183,8 @@ def test_send_retry_and_give_up(env: Env) -> None:
         env.settled(quota)
         assert env.dead(bad)
         assert env.dead(quota)
-        assert f"Aborting message '{bad.message_id}'" in worker.output()
-        assert f"Aborting message '{quota.message_id}'" in worker.output()
+        logs(worker, f"Aborting message '{bad.message_id}'")
+        logs(worker, f"Aborting message '{quota.message_id}'")
         assert len(posts(sb)) == 2
         assert sb.outbox == []
 
