@@ -275,6 +275,11 @@ def workers(*started: WorkerProcess) -> Iterator[tuple[WorkerProcess, ...]]:
         for worker in started:
             worker.wait_ready()
         yield started
+    except BaseException:
+        # What the workers said goes into the failure's report (pytest shows stdout).
+        for worker in started:
+            print(f"--- the log of worker {worker.name} (its end) ---\n{worker.output()[-8000:]}")
+        raise
     finally:
         for worker in started:
             worker.stop()

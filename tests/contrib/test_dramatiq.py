@@ -86,33 +86,38 @@ class Env:
             ready_count=processes,
         )
 
-    def _ids(self, key: str) -> set[str]:
-        # The broker keys each enqueueing by an id of its own (a retry is enqueued
-        # anew); the message inside keeps the message id.
-        return {Message.decode(data).message_id for data in self.redis.hvals(key)}
+    def _ids(self, *keys: str) -> set[str]:
+        """The message ids in the broker's message hashes ``keys``, read at one instant.
+
+        One transaction: a retried message moves from the delay queue to its queue
+        (enqueued there, then acknowledged here), and two separate reads could see
+        it in neither. The broker keys each enqueueing by an id of its own; the
+        message inside keeps the message id.
+        """
+        pipe = self.redis.pipeline(transaction=True)
+        for key in keys:
+            pipe.hvals(key)
+        return {Message.decode(data).message_id for values in pipe.execute() for data in values}
 
     def pending(self, msg: Message[Any]) -> bool:
         """Whether ``msg`` is still queued, running or waiting for a retry (not acked)."""
         queue = msg.queue_name
-        return any(
-            msg.message_id in self._ids(f"{NAMESPACE}:{q}.msgs") for q in (queue, f"{queue}.DQ")
-        )
+        return msg.message_id in self.unacked(queue)
 
     def dead(self, msg: Message[Any]) -> bool:
         """Whether ``msg`` failed for good (it is in its queue's dead letters)."""
         return msg.message_id in self._ids(f"{NAMESPACE}:{msg.queue_name}.XQ.msgs")
 
+    def unacked(self, *queues: str) -> set[str]:
+        """The ids of the messages of ``queues`` not acknowledged yet (read at one instant)."""
+        keys = [f"{NAMESPACE}:{q}{part}.msgs" for q in queues for part in ("", ".DQ")]
+        return self._ids(*keys)
+
     def settled(self, *msgs: Message[Any], timeout: float = 90) -> None:
         """Wait until every message was acknowledged: it ran, or failed for good."""
         ids = {m.message_id for m in msgs}
-
-        def done() -> bool:
-            left = self._ids(f"{NAMESPACE}:default.msgs") | self._ids(
-                f"{NAMESPACE}:default.DQ.msgs"
-            )
-            return not (ids & left)
-
-        wait_until(done, timeout, "the messages to be acknowledged")
+        queues = {m.queue_name for m in msgs}
+        wait_until(lambda: not ids & self.unacked(*queues), timeout, "the messages")
 
     def workers_dead(self) -> bool:
         """Whether every worker's broker heartbeat is older than the broker's timeout."""
@@ -368,7 +373,7 @@ tasks.send_newsletter([f"reader{n}@example.org" for n in range(3)])
         env.sb.wait_for_emails(5, timeout=60)
         # Two receipts (one sent, one answered by its key), a welcome, one chunk.
         wait_until(
-            lambda: not any(env.redis.hlen(k) for k in env.redis.keys(f"{NAMESPACE}:*.msgs")),
+            lambda: not env.unacked("default", "mail"),
             60,
             "the docs' messages to be acknowledged",
         )
