@@ -88,7 +88,7 @@ R = TypeVar("R")
 Context = dict[Any, Any]
 """The ``ctx`` arq passes every job and hook."""
 
-logger = logging.getLogger("poststack")
+_logger = logging.getLogger("poststack")
 
 _default_clients = ProcessClient(async_client_from_environment)
 
@@ -175,7 +175,7 @@ def with_poststack(
                 delay = retries.delay(error, tries - 1)
                 if delay is None:
                     raise
-                logger.warning(
+                _logger.warning(
                     "arq job %s: %s; retrying in %.1f s (try %d)", job_id, error, delay, tries
                 )
                 raise Retry(defer=delay) from error
