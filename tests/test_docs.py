@@ -132,10 +132,13 @@ CHECKS: dict[tuple[str, str], Check] = {
 
 # Pages whose blocks a test of their own runs against a sandbox: page -> that test.
 TESTED_ELSEWHERE: dict[str, str] = {
+    "docs/arq.md": "tests/contrib/test_arq.py::test_docs",  # a worker and Redis
     "docs/celery.md": "tests/contrib/test_celery.py::test_docs",  # a worker and Redis
+    "docs/dramatiq.md": "tests/contrib/test_dramatiq.py::test_docs",  # a worker and Redis
     "docs/django.md": "tests/contrib/test_django.py::test_docs",  # Django's settings
     "docs/fastapi.md": "tests/contrib/test_fastapi.py::test_docs",  # an ASGI server
     "docs/flask.md": "tests/contrib/test_flask.py::test_docs",  # the app's test client
+    "docs/rq.md": "tests/contrib/test_rq.py::test_docs",  # a worker and Redis
 }
 
 # (page, phrase) -> requests the block makes that the sandbox may not answer yet.

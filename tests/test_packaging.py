@@ -368,7 +368,61 @@ send_email = register(app)
 with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
     assert send_email.delay(EMAIL).get(timeout=120)["id"].startswith("em_")
 """,
+    # RQ's forking Worker, in burst mode: it runs what is queued, then returns.
+    "rq": SEND
+    + """
+from redis import Redis
+from rq import Queue, Worker
+from poststack.contrib.rq import enqueue_email
+redis = Redis.from_url(os.environ["REDIS_URL"])
+queue = Queue("smoke-rq", connection=redis)
+job = enqueue_email(queue, EMAIL)
+Worker([queue], connection=redis).work(burst=True)
+assert job.return_value()["id"].startswith("em_")
+""",
+    # arq's worker, in burst mode, with the module's startup and shutdown hooks.
+    "arq": SEND
+    + """
+import asyncio
+from arq import create_pool
+from arq.connections import RedisSettings
+from arq.worker import Worker
+from poststack.contrib.arq import enqueue_email, send_email, shutdown, startup
+
+async def main():
+    settings = RedisSettings.from_dsn(os.environ["REDIS_URL"])
+    redis = await create_pool(settings, default_queue_name="smoke-arq")
+    job = await enqueue_email(redis, EMAIL)
+    worker = Worker(functions=[send_email], redis_settings=settings, burst=True,
+                    on_startup=startup, on_shutdown=shutdown, queue_name="smoke-arq")
+    await worker.main()
+    await worker.close()
+    assert (await job.result(timeout=60))["id"].startswith("em_")
+    await redis.aclose()
+
+asyncio.run(main())
+""",
+    # A Dramatiq worker (its threads in this process) on a Redis broker of its own.
+    "dramatiq": SEND
+    + """
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from poststack.contrib.dramatiq import with_poststack
+broker = RedisBroker(url=os.environ["REDIS_URL"], namespace="smoke-dramatiq")
+
+@with_poststack(broker=broker, queue_name="smoke")
+def send(client, key, email):
+    assert client.emails.send(email, idempotency_key=key)["id"].startswith("em_")
+
+worker = dramatiq.Worker(broker, worker_threads=1)
+worker.start()
+send.send(EMAIL)
+broker.join("smoke")
+worker.stop()
+""",
 }
+# The extras whose checks need a Redis (the redis_url fixture).
+REDIS_EXTRAS = {"celery", "rq", "arq", "dramatiq"}
 BASE_CHECK = (
     SEND
     + """
@@ -376,7 +430,8 @@ import sys
 import poststack
 with poststack.PostStack() as ps:
     ps.emails.send(EMAIL)
-optional = ("requests", "trio", "django", "flask", "starlette", "fastapi", "celery")
+optional = ("requests", "trio", "django", "flask", "starlette", "fastapi", "celery", "rq",
+            "arq", "dramatiq")
 assert not [m for m in optional if m in sys.modules], "the base install imported an extra"
 """
 )
@@ -411,7 +466,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.contrib.celery_harness import redis_server
+    from tests.contrib.harness import redis_server
 
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
@@ -456,7 +511,7 @@ def test_each_extra_works_in_a_fresh_venv(
     python = make_venv(sys.executable, tmp_path / "venv")
     installed = pip_install(python, f"{wheel_of(dist)}[{extra}]")
     assert installed.returncode == 0, installed.stderr[-4000:]
-    env = {"REDIS_URL": request.getfixturevalue("redis_url")} if extra == "celery" else {}
+    env = {"REDIS_URL": request.getfixturevalue("redis_url")} if extra in REDIS_EXTRAS else {}
     code = EXTRA_CHECKS.get(extra, f"import {extra_module(extra)}")
     # Every extra's module imports, then its check sends an email.
     run_in(python, f"import {extra_module(extra)}\n{code}", sandbox, f"extra {extra}", **env)

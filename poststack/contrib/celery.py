@@ -40,9 +40,6 @@ sending it again cannot help.
 
 from __future__ import annotations
 
-import os
-import random
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,6 +47,13 @@ from celery import Celery, Task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
 from poststack import PostStack, PostStackError
+from poststack.contrib._jobs import (
+    ProcessClient,
+    client_from_environment,
+    job_key,
+    retry_delay,
+    send_key,
+)
 from poststack.types import SendEmailParams, SendEmailResponse
 
 if TYPE_CHECKING:
@@ -68,71 +72,26 @@ __all__ = [
 DEFAULT_TASK_NAME = "poststack.send_email"
 
 
-def retry_delay(
-    error: PostStackError,
-    retries: int,
-    *,
-    backoff: float = 2.0,
-    backoff_max: float = 600.0,
-    rng: Callable[[], float] = random.random,
-) -> float | None:
-    """Seconds to wait before running the task again, or ``None`` to give up.
-
-    Whether to try again is the error's own answer (``error.retryable``, the
-    client's retry policy), never decided here. ``retries`` is how many times
-    the task was already retried. The wait is ``backoff * 2**retries`` capped
-    at ``backoff_max``, jittered down by up to half; a ``Retry-After`` sent by
-    the API is used as it is.
-    """
-    if not error.retryable:
-        return None
-    if error.retry_after is not None:
-        return error.retry_after
-    ceiling = min(backoff_max, backoff * 2.0 ** min(retries, 64))
-    return ceiling / 2 + ceiling / 2 * rng()
-
-
 def idempotency_key_for(payload: SendEmailParams, task_id: str | None) -> str | None:
     """The Idempotency-Key of a send: the payload's own key, else ``celery-<task id>``."""
-    own = payload.get("idempotency_key")
-    if isinstance(own, str) and own:
-        return own
-    return f"celery-{task_id}" if task_id else None
+    if not task_id:
+        own = payload.get("idempotency_key")
+        return own if isinstance(own, str) and own else None
+    return send_key(payload, job_key("celery", task_id))
 
 
-class _ProcessClient:
-    """One client per worker process, created on first use, shared by its threads."""
+def _process_client(factory: Callable[[], PostStack]) -> ProcessClient[PostStack]:
+    """One client per worker process, closed when the process or the worker shuts down."""
+    clients = ProcessClient(factory)
 
-    def __init__(self, factory: Callable[[], PostStack]) -> None:
-        self._factory = factory
-        self._lock = threading.Lock()
-        self._client: PostStack | None = None
-        self._pid = 0
-        # A forked child (prefork pool) must neither share the parent's sockets
-        # nor inherit a lock some other thread held at the fork.
-        os.register_at_fork(after_in_child=self._forget)
-        worker_process_shutdown.connect(self._close, weak=False)
-        worker_shutdown.connect(self._close, weak=False)
-
-    def _forget(self) -> None:
-        self._lock = threading.Lock()
-        self._client = None
-
-    def get(self) -> PostStack:
-        client = self._client
-        if client is not None and self._pid == os.getpid():
-            return client
-        with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client = self._factory()
-                self._pid = os.getpid()
-            return self._client
-
-    def _close(self, **kwargs: object) -> None:
-        with self._lock:
-            client, self._client = self._client, None
+    def close(**kwargs: object) -> None:
+        client = clients.release()
         if client is not None:
             client.close()
+
+    worker_process_shutdown.connect(close, weak=False)
+    worker_shutdown.connect(close, weak=False)
+    return clients
 
 
 def register(
@@ -152,11 +111,12 @@ def register(
     after temporary failures (12 with the default backoff: about an hour);
     ``backoff`` and ``backoff_max`` shape their waits (see :func:`retry_delay`).
     ``client_factory`` builds the worker's :class:`~poststack.PostStack`
-    (default: ``PostStack()``, configured from the environment of the worker).
+    (default: configured from the worker's environment, ``POSTSTACK_API_KEY``,
+    ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``, ``POSTSTACK_MAX_RETRIES``).
     Other keyword arguments are Celery task options (``rate_limit``,
     ``time_limit``, ...); route it to a queue with the ``task_routes`` setting.
     """
-    clients = _ProcessClient(client_factory or PostStack)
+    clients = _process_client(client_factory or client_from_environment)
 
     def send_email(task: Task[Any, Any], payload: SendEmailParams) -> SendEmailResponse:
         key = idempotency_key_for(payload, task.request.id)

@@ -31,11 +31,21 @@ _FRAMEWORKS = {
     "test_starlette.py": "starlette",
     "test_fastapi.py": "fastapi",
     "test_celery.py": "celery",
+    "test_rq.py": "rq",
+    "test_dramatiq.py": "dramatiq",
 }
+# A test module whose library is tested in a nox session of its own (noxfile.py's
+# OWN_SESSION) is skipped wherever the library is missing, in CI too; in its own
+# session (which names it in POSTSTACK_TEST_EXTRA) a missing library fails the run.
+_OWN_SESSION = {"test_arq.py": "arq"}
 collect_ignore = [
     test
     for test, module in _FRAMEWORKS.items()
     if not os.environ.get("CI") and importlib.util.find_spec(module) is None
+] + [
+    test
+    for test, module in _OWN_SESSION.items()
+    if os.environ.get("POSTSTACK_TEST_EXTRA") != module and importlib.util.find_spec(module) is None
 ]
 
 
