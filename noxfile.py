@@ -1,4 +1,10 @@
-"""Developer tasks: ``nox`` runs lint, typecheck, tests and the benchmark smoke (what CI runs)."""
+"""Developer tasks.
+
+``nox`` runs lint, typecheck and the tests on the oldest and the newest supported
+Python; ``nox -s tests`` runs the tests on every supported Python, and
+``nox -s bench_smoke`` a short run of the benchmarks. ``.ci/run`` runs all of
+them. The supported Pythons are the classifiers in pyproject.toml.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,40 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "bench_smoke"]
-nox.options.reuse_existing_virtualenvs = True
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+# "3.10", "3.11", ...: one place says which Pythons we support (the classifiers).
+PYTHONS = nox.project.python_versions(PYPROJECT)
+OLDEST, NEWEST = PYTHONS[0], PYTHONS[-1]
 
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "hypothesis>=6.100"]
+nox.options.sessions = ["lint", "typecheck", f"tests-{OLDEST}", f"tests-{NEWEST}"]
+nox.options.reuse_existing_virtualenvs = True
+# A Python that is not installed skips its session with a message naming it
+# (also on CI: .ci/run installs what it can first, and says what it could not),
+# and nox never downloads an interpreter by itself.
+nox.options.error_on_missing_interpreters = False
+nox.options.download_python = "never"
+
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6.100",
+    # tests/test_packaging.py: pyproject.toml on 3.10, classifier names, sdist + wheel.
+    "tomli>=2; python_version < '3.11'",
+    "trove-classifiers",
+    "build>=1.2",
+]
 TYPED = ["poststack_core", "poststack", "tests/typing"]
-# Every extra: the framework integrations (poststack.contrib) are tested and
-# type-checked against the real frameworks.
-ALL_EXTRAS = ".[requests,trio,django,flask,starlette,fastapi,celery]"
+# Every extra of pyproject.toml: the framework integrations (poststack.contrib)
+# are tested and type-checked against the real frameworks.
+ALL_EXTRAS = ".[{}]".format(",".join(PYPROJECT["project"]["optional-dependencies"]))
 # uvicorn serves the FastAPI app that receives the sandbox's webhooks; Starlette's
 # TestClient wants httpx2. redis-server (for the Celery tests) comes from apt (.ci/run).
 CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2"]
 # Type information for frameworks that ship none (stubs matching Django 5.2).
 CONTRIB_STUBS = ["django-stubs>=5.2,<6", "celery-types"]
+# The web inbox's browser tests (tests/browser) drive Debian's /usr/bin/chromium
+# through Playwright; Playwright's own browser download is never used.
+BROWSER_TEST_DEPS = ["playwright>=1.45"]
 
 
 @nox.session
@@ -37,8 +64,8 @@ def typecheck(session: nox.Session) -> None:
     # httpx2: the transports accept its clients, and the checkers must see its types.
     session.install("types-requests", "typing_extensions", "httpx2", *CONTRIB_STUBS, *TEST_DEPS)
     session.run("python", "tests/typing/extract_readme.py")
-    session.run("mypy", "--strict", "--python-version", "3.10", *TYPED)
-    session.run("pyright", "--pythonversion", "3.10", *TYPED)
+    session.run("mypy", "--strict", "--python-version", OLDEST, *TYPED)
+    session.run("pyright", "--pythonversion", OLDEST, *TYPED)
     # Type completeness as a user's checker sees the installed package: pyright cannot
     # read the editable install, so a plain one goes to a folder of its own. setuptools
     # would copy files a stale build/ still holds, hence the clean-up.
@@ -53,10 +80,10 @@ def typecheck(session: nox.Session) -> None:
     )
 
 
-@nox.session
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite against an editable install with every extra."""
-    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *TEST_DEPS)
+    session.install("-e", ALL_EXTRAS, *CONTRIB_TEST_DEPS, *BROWSER_TEST_DEPS, *TEST_DEPS)
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -82,11 +109,11 @@ def _bench(session: nox.Session, *args: str) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Full benchmark: writes benchmarks/RESULTS.md and benchmarks/ratios.png."""
+    """Full benchmark: writes benchmarks/RESULTS.md, ratios.png and results.json."""
     _bench(session)
 
 
 @nox.session
 def bench_smoke(session: nox.Session) -> None:
-    """A few hundred sends through every runtime, no timing assertions (CI)."""
+    """A few hundred sends through every runtime (CI): the report goes to a file, one line here."""
     _bench(session, "--quick")

@@ -7,10 +7,16 @@
 """
 
 from poststack_core import (
+    EmailResult,
+    JournalError,
+    Pacing,
     PostStackConnectionError,
     PostStackError,
     PostStackTimeoutError,
+    Progress,
+    RunChangedError,
     SendManyError,
+    SendManyResult,
     WebhookPayloadError,
     WebhookVerificationError,
 )
@@ -21,11 +27,17 @@ from ._version import __version__
 
 __all__ = [
     "AsyncPostStack",
+    "EmailResult",
+    "JournalError",
+    "Pacing",
     "PostStack",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "Progress",
+    "RunChangedError",
     "SendManyError",
+    "SendManyResult",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",

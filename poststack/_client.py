@@ -16,6 +16,7 @@ from poststack_core import (
     Binder,
     ClientConfig,
     Mode,
+    Pacing,
     RetryPolicy,
     Sync,
 )
@@ -96,6 +97,7 @@ class _Client(Resources[Mode], Generic[Mode, T]):
         allow_insecure_http: bool | None = None,
         trust_env: bool = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        pacing: Pacing | None = None,
     ) -> None:
         self._config = _config(
             api_key, base_url, timeout, max_retries, allow_insecure_http, max_response_bytes
@@ -112,6 +114,9 @@ class _Client(Resources[Mode], Generic[Mode, T]):
             # first call; the transport created on first use reads the same.
             Environment.from_environ()
         self._trust_env = trust_env
+        if pacing is not None and not isinstance(pacing, Pacing):
+            raise TypeError(f"pacing must be a Pacing, got {type(pacing).__name__}")
+        self._pacing = pacing
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
@@ -153,6 +158,11 @@ class PostStack(_Client[Sync, Transport]):
     call with ``code == "response_too_large"``, and no more than that is ever
     read into memory.
 
+    ``pacing`` (a :class:`~poststack.Pacing`) paces every request of the
+    client, from all its threads, to one shared budget: your own
+    ``max_rate``, and the API's ``x-ratelimit-*`` and ``Retry-After``. By
+    default requests are not paced (``emails.send_many`` paces its own).
+
     A closed client refuses every call with a RuntimeError.
     """
 
@@ -170,7 +180,7 @@ class PostStack(_Client[Sync, Transport]):
         return transport
 
     def _binder(self) -> Binder:
-        return Blocking(self._config, self._get_transport, self)
+        return Blocking(self._config, self._get_transport, self, self._pacing)
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -215,7 +225,7 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
         return transport
 
     def _binder(self) -> Binder:
-        return Awaiting(self._config, self._get_transport, self)
+        return Awaiting(self._config, self._get_transport, self, self._pacing)
 
     async def aclose(self) -> None:
         """Close the transport if this client created it. Idempotent."""

@@ -15,9 +15,34 @@ The public API, everything a driver, a transport or a façade needs:
 - configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
 - the errors a caller sees, webhook signatures, and the resource machinery
   (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
-  definition into a blocking or an async method.
+  definition into a blocking or an async method;
+- pacing: :class:`Pacing` (a policy) and :class:`Pacer` (one client's shared
+  limiter: "wait how long before the next request?");
+- bulk sending: :func:`plan_send_many` cuts an input into chunks (:class:`Chunk`)
+  with deterministic Idempotency-Keys (a :class:`SendManyPlan`),
+  :class:`ChunkSend` sends one chunk and :class:`SendManyRun` keeps a whole
+  run (both state machines), ending in a :class:`SendManyResult` of
+  :class:`EmailResult` per email; :class:`SendMany` is what ``emails.send_many``
+  hands a client to run.
 """
 
+from ._bulk_plan import (
+    BATCH_LIMIT,
+    Chunk,
+    SendManyPlan,
+    chunk_operation,
+    manifest_operation,
+    plan_send_many,
+)
+from ._bulk_results import (
+    EmailResult,
+    Progress,
+    RunChangedError,
+    SendManyError,
+    SendManyResult,
+    Status,
+)
+from ._bulk_run import SPLIT_STATUSES, CancelFlag, ChunkSend, SendMany, SendManyRun
 from ._call import Action, Call, Done, Fail, Send, State, Wait
 from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, ClientConfig, is_loopback_host
 from ._errors import (
@@ -29,62 +54,83 @@ from ._errors import (
     PostStackError,
     PostStackTimeoutError,
     ResponseTooLarge,
-    SendManyError,
     TransportFailure,
     WebhookPayloadError,
     WebhookVerificationError,
 )
 from ._idempotency import idempotency_key_from
+from ._journal import JournalError
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import Operation, Plan, ResponseKind
+from ._pacing import Pacer, Pacing
 from ._pagination import PagedCall
-from ._resource import Async, Binder, Mode, Resource, Sync, endpoint, pages, planned
+from ._resource import Async, Binder, Mode, Resource, Sync, bulk, endpoint, pages, planned
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
 __all__ = [
+    "BATCH_LIMIT",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "SIGNATURE_HEADER",
+    "SPLIT_STATUSES",
     "Action",
     "Async",
     "AttemptTimedOut",
     "Binder",
     "Call",
     "CallStateError",
+    "CancelFlag",
+    "Chunk",
+    "ChunkSend",
     "ClientConfig",
     "ConnectFailed",
     "ConnectionBroken",
     "Done",
+    "EmailResult",
     "Fail",
+    "JournalError",
     "Mode",
     "Operation",
+    "Pacer",
+    "Pacing",
     "PagedCall",
     "Plan",
     "PostStackConnectionError",
     "PostStackError",
     "PostStackTimeoutError",
+    "Progress",
     "Request",
     "Resource",
     "Response",
     "ResponseKind",
     "ResponseTooLarge",
     "RetryPolicy",
+    "RunChangedError",
     "Send",
+    "SendMany",
     "SendManyError",
+    "SendManyPlan",
+    "SendManyResult",
+    "SendManyRun",
     "State",
+    "Status",
     "Sync",
     "TransportFailure",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
+    "bulk",
+    "chunk_operation",
     "construct_event",
     "endpoint",
     "idempotency_key_from",
     "is_loopback_host",
+    "manifest_operation",
     "pages",
+    "plan_send_many",
     "planned",
     "sign",
     "verify",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ._retry_policy import DEFAULT_POLICY
 
@@ -85,48 +84,6 @@ class PostStackError(Exception):
             self.retry_after,
         )
         return (type(self), fields, self.__dict__)
-
-
-class SendManyError(PostStackError):
-    """``emails.send_many`` stopped at a batch that failed; ``results`` keeps what was done.
-
-    The status, code, request id and the rest are those of the failed batch's
-    error (also chained as ``__cause__``). ``results`` has one entry per email,
-    in order, as a successful call would: ``{"id": ...}`` for every email
-    accepted before the failure, ``{"error": ...}`` for one the API rejected,
-    and ``{"error": ..., "code": "not_sent"}`` for the failed batch and every
-    email after it, which were not sent.
-    """
-
-    NOT_SENT = "not_sent"
-    """The ``code`` of a result whose email was not sent: its batch, or one before, failed."""
-
-    results: list[Any]
-
-    def __init__(
-        self,
-        status_code: int,
-        error: str,
-        code: str | None = None,
-        request_id: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        retry_after: float | None = None,
-        *,
-        retryable: bool | None = None,
-        is_quota: bool | None = None,
-        results: list[Any] | None = None,
-    ) -> None:
-        super().__init__(
-            status_code,
-            error,
-            code,
-            request_id,
-            headers,
-            retry_after,
-            retryable=retryable,
-            is_quota=is_quota,
-        )
-        self.results = [] if results is None else results
 
 
 class PostStackConnectionError(PostStackError):

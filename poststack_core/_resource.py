@@ -16,12 +16,14 @@ a blocking method; through an ``AsyncPostStack`` (``Resource[Async]``) a
 coroutine function; the parameters are the definition's own, checked by the
 type checker through ``ParamSpec``: there is no second copy of a signature.
 
-Three descriptors cover every shape of call:
+Four descriptors cover every shape of call:
 
 * :class:`endpoint` - one definition, one request: ``ps.domains.get(1)``;
 * :class:`pages` - walk a page-numbered list: ``for c in ps.contacts.list_all()``;
 * :class:`planned` - a :class:`~poststack_core.Plan` of several requests whose
-  results combine into one value: ``ps.emails.send_many(emails)``.
+  results combine into one value;
+* :class:`bulk` - a bulk run (:class:`~poststack_core.SendMany`), its chunks
+  sent concurrently, paced: ``ps.emails.send_many(emails)``.
 
 ``Final`` declares each attribute's type as the descriptor's own, so type
 checkers (and ``pyright --verifytypes``) read it as declared, not guessed.
@@ -36,6 +38,8 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from ._bulk_results import SendManyResult
+from ._bulk_run import SendMany
 from ._operation import Operation, Plan
 
 P = ParamSpec("P")
@@ -80,6 +84,10 @@ class Binder(Protocol):
 
         ``items`` picks a page's list (``page.get("emails")``).
         """
+        ...
+
+    def bind_bulk(self, build: Callable[..., SendMany]) -> Callable[..., Any]:
+        """A method that builds the bulk run and carries it out: its SendManyResult."""
         ...
 
 
@@ -179,6 +187,22 @@ class planned(_Method[Callable[P, Plan[R]], P, R]):
 
     def _bind(self, binder: Binder) -> Callable[..., Any]:
         return binder.bind_plan(self._build)
+
+
+class bulk(_Method[Callable[P, SendMany], P, SendManyResult]):
+    """A method derived from ``build(...) -> SendMany``: a whole bulk run, one result."""
+
+    def __init__(self, build: Callable[P, SendMany]) -> None:
+        self._build = build
+        self._name = build.__name__
+        functools.update_wrapper(self, build)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> SendMany:
+        """The run, described and checked (no I/O)."""
+        return self._build(*args, **kwargs)
+
+    def _bind(self, binder: Binder) -> Callable[..., Any]:
+        return binder.bind_bulk(self._build)
 
 
 class pages(_Derived[Callable[P, Operation[Any]]], Generic[P, Item]):

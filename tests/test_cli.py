@@ -705,7 +705,7 @@ def _start_sandbox(args: Sequence[str], command: Sequence[str]) -> subprocess.Po
 
 
 def test_sandbox_command_serves_prints_emails_and_stops_on_sigterm(cli: list[str]) -> None:
-    with _start_sandbox(["--api-key", "sk_test_cli"], cli) as proc:
+    with _start_sandbox(["--api-key", "sk_test_cli", "--port", "0", "--step", "0"], cli) as proc:
         try:
             assert proc.stdout is not None
             out = LineReader(proc.stdout)
@@ -717,13 +717,16 @@ def test_sandbox_command_serves_prints_emails_and_stops_on_sigterm(cli: list[str
             assert out.next() == (
                 f"  export POSTSTACK_BASE_URL={base_url} POSTSTACK_API_KEY=sk_test_cli"
             )
+            assert out.next() == f"Web inbox: {base_url}/"
             assert "Ctrl-C" in out.next()
 
             with PostStack(api_key="sk_test_cli", base_url=base_url, timeout=WAIT) as ps:
                 sent = ps.emails.send({**MESSAGE, "html": "<b>hi</b>"})["id"]
                 line = out.next()
-                assert f"  {sent}  delivered  hello@yourdomain.com -> user@example.com  " in line
+                assert f"  {sent}  queued  hello@yourdomain.com -> user@example.com  " in line
                 assert line.endswith("'Hello'  [html 9 B, text 3 B]")
+                assert out.next().endswith(f"  {sent}  sent")
+                assert out.next().endswith(f"  {sent}  delivered")
                 # The same server answers reads: it is a real sandbox, not a log.
                 assert ps.emails.get(sent)["email"]["publicId"] == sent
 
@@ -740,7 +743,7 @@ def test_sandbox_command_serves_prints_emails_and_stops_on_sigterm(cli: list[str
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 def test_sandbox_command_json_lines_and_ctrl_c() -> None:
     proc = subprocess.Popen(
-        _interruptible(["sandbox", "--json"]),
+        _interruptible(["sandbox", "--json", "--port", "0"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

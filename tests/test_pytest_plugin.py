@@ -42,6 +42,17 @@ def test_sync_client(poststack_client, poststack_sandbox):
     assert email.to == ("user@example.com",)
 
 
+def test_the_inbox_fixture(poststack_client, poststack_inbox):
+    from poststack.testing import SandboxInbox
+
+    assert isinstance(poststack_inbox, SandboxInbox)
+    sent = poststack_client.emails.send({**MESSAGE, "html": "<p>Hi</p>"})
+    message = poststack_inbox.wait_for_message(to="user@example.com")
+    assert message["id"] == sent["id"]
+    assert poststack_inbox.html(sent["id"]) == "<p>Hi</p>"
+    assert poststack_inbox.bounce(sent["id"])["status"] == "bounced"
+
+
 def test_each_test_gets_a_fresh_sandbox(poststack_sandbox):
     assert poststack_sandbox.outbox == []
     assert poststack_sandbox.requests == []
@@ -118,7 +129,7 @@ def test_fixtures_through_the_entry_point(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-W", "error", "--strict-markers", timeout=TIMEOUT
     )
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_an_async_client_left_open_is_reported(pytester: pytest.Pytester) -> None:
@@ -130,7 +141,12 @@ def test_an_async_client_left_open_is_reported(pytester: pytest.Pytester) -> Non
 
 def test_fixtures_are_listed_and_the_plugin_can_be_disabled(pytester: pytest.Pytester) -> None:
     listed = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider", timeout=TIMEOUT)
-    for name in ("poststack_sandbox", "poststack_client", "poststack_async_client"):
+    for name in (
+        "poststack_sandbox",
+        "poststack_client",
+        "poststack_inbox",
+        "poststack_async_client",
+    ):
         listed.stdout.fnmatch_lines([f"{name} -- *pytest_plugin.py:*"])
 
     pytester.makepyfile(test_user="def test_it(poststack_sandbox):\n    pass\n")

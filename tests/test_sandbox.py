@@ -209,7 +209,9 @@ def test_requests_are_recorded(sb: Sandbox, client: httpx.Client) -> None:
 
 
 def test_keep_alive_two_requests_on_one_socket(sb: Sandbox) -> None:
-    request = f"GET /emails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n".encode()
+    request = (
+        f"GET /emails HTTP/1.1\r\nHost: 127.0.0.1:{sb.port}\r\nAuthorization: Bearer {KEY}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", sb.port), timeout=5) as sock:
         sock.sendall(request + request)
         data = b""
@@ -319,12 +321,28 @@ def test_email_events(client: httpx.Client) -> None:
 
 def test_to_as_a_string_and_template_without_subject(sb: Sandbox, client: httpx.Client) -> None:
     send(client, to="bob@example.org")
-    send(client, subject=None, html=None, template_id="tpl_1", variables={"name": "Bob"})
+    template = client.post(
+        "/templates",
+        json={"name": "Hi", "subject": "Hi {{name}}", "html": "<p>Hello {{name}} & co</p>"},
+    ).json()["template"]
+    unpublished = client.post(
+        "/emails", json=message(subject=None, html=None, template_id=template["publicId"])
+    )
+    assert unpublished.status_code == 422
+    assert "not published" in unpublished.json()["error"]
+    client.post(f"/templates/{template['publicId']}/publish")
+    send(
+        client, subject=None, html=None, template_id=template["publicId"], variables={"name": "<B>"}
+    )
     first, second = sb.outbox
     assert first.to == ("bob@example.org",)
-    assert second.template_id == "tpl_1"
-    assert second.variables == {"name": "Bob"}
-    assert second.subject is None
+    assert second.template_id == template["publicId"]
+    assert second.variables == {"name": "<B>"}
+    assert second.subject == "Hi <B>"
+    assert second.html == "<p>Hello &lt;B&gt; & co</p>"  # values are escaped in HTML
+    unknown = client.post("/emails", json=message(subject=None, html=None, template_id="tpl_no"))
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "Template not found", "code": "not_found"}
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,23 @@ import signal
 import sys
 import threading
 from collections.abc import Generator
-from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
 
 from . import _render
 from ._common import EXIT_FAILURE, EXIT_OK, CommandError, UsageError, client_from, print_json
+from ._send import email_json as _email_json
 
 if TYPE_CHECKING:
+    from poststack.testing import Sandbox, SandboxEmail
     from poststack.types import ListEmailsParams
 
 DEFAULT_SANDBOX_KEY = "sk_test_sandbox"
+DEFAULT_SANDBOX_PORT = 8025
+# Sandbox seconds between an email's steps in `poststack sandbox`: long enough to watch the
+# inbox move (queued, sent, delivered), short enough not to wait for it.
+DEFAULT_STEP_SECONDS = 1.0
 
 # -- emails --
 
@@ -125,46 +130,87 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def sandbox(args: argparse.Namespace) -> int:
-    """Run a standalone sandbox until Ctrl-C or SIGTERM, printing each email it accepts."""
-    from poststack.testing import Sandbox
+    """Run a standalone sandbox until Ctrl-C or SIGTERM, printing each email and its steps."""
+    from poststack.testing import DatabaseInUseError, Sandbox, Timings
 
-    key: str = args.api_key or DEFAULT_SANDBOX_KEY
+    key: str = getattr(args, "api_key", None) or DEFAULT_SANDBOX_KEY
+    step: float = args.step
     try:
         sb = Sandbox(
             api_key=key,
             port=args.port,
             host=args.host,
+            allow_remote=args.allow_remote,
+            db=args.db,
+            clock=args.clock,
+            timings=Timings(send=step, deliver=step, feedback=step),
+            rate_limit=args.rate_limit,
+            monthly_quota=args.monthly_quota,
             require_verified_domain=args.require_verified_domain,
+            request_log=0,  # runs for days: the inbox keeps the emails, not every request
         )
+    except DatabaseInUseError as exc:
+        raise CommandError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    seen = 0
+    follower = _Follower(json=args.json)
     with _terminate_as_stop():
         try:
             sb.start()
         except OSError as exc:
+            sb.stop()
             raise CommandError(
                 f"cannot start the sandbox on {args.host}:{args.port}: {exc.strerror or exc}"
             ) from None
         try:
-            _announce(args, sb.base_url, key)
-            while True:
-                try:
-                    outbox = sb.wait_for_emails(seen + 1, timeout=1.0)
-                except TimeoutError:
-                    continue
-                for email in outbox[seen:]:
-                    if args.json:
-                        _json_line({"event": "email", **_email_json(email)})
-                    else:
-                        print(_render.sandbox_email_line(email), flush=True)
-                seen = len(outbox)
+            _announce(args, sb, key)
+            follower.run(sb)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as _Stop
             pass
         finally:
             sb.stop()
-    print(f"sandbox stopped ({seen} email{'s' if seen != 1 else ''} accepted)", file=sys.stderr)
+    count = follower.accepted
+    print(f"sandbox stopped ({count} email{'s' if count != 1 else ''} accepted)", file=sys.stderr)
     return EXIT_OK
+
+
+class _Follower:
+    """Prints each email as the sandbox accepts it, then each of its later steps."""
+
+    def __init__(self, *, json: bool) -> None:
+        self.json = json
+        self.accepted = 0
+        self._shown: dict[str, int] = {}  # email id -> how many of its events are printed
+
+    def run(self, sb: Sandbox) -> None:
+        """Follow until interrupted (Ctrl-C, or SIGTERM as :class:`_Stop`)."""
+        while True:
+            # The finite wait lets signals through promptly; nothing is polled.
+            with sb.watch(timeout=1.0) as changes:
+                for change, email in changes:
+                    if email is None:
+                        self._shown.clear()  # the inbox was cleared
+                    elif change == "message":
+                        self._arrived(email)
+                    else:
+                        self._moved(email)
+
+    def _arrived(self, email: SandboxEmail) -> None:
+        self.accepted += 1
+        self._shown[email.id] = len(email.events)
+        if self.json:
+            _json_line({"event": "email", **_email_json(email)})
+        else:
+            print(_render.sandbox_email_line(email), flush=True)
+
+    def _moved(self, email: SandboxEmail) -> None:
+        for event in email.events[self._shown.get(email.id, 0) :]:
+            if self.json:
+                step = {"event": "step", "id": email.id, "type": event.type, "at": event.at}
+                _json_line({**step, "status": email.status, "detail": event.detail})
+            else:
+                print(_render.sandbox_step_line(email, event), flush=True)
+        self._shown[email.id] = len(email.events)
 
 
 @contextlib.contextmanager
@@ -180,23 +226,30 @@ def _terminate_as_stop() -> Generator[None, None, None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _announce(args: argparse.Namespace, base_url: str, key: str) -> None:
+def _announce(args: argparse.Namespace, sb: Sandbox, key: str) -> None:
+    base_url: str = sb.base_url
     if args.json:
-        _json_line({"event": "started", "base_url": base_url, "api_key": key})
+        _json_line(
+            {
+                "event": "started",
+                "base_url": base_url,
+                "inbox_url": f"{base_url}/",
+                "api_key": key,
+                "db": args.db,
+                "clock": args.clock,
+            }
+        )
         return
     print(f"PostStack sandbox running at {base_url}")
     print(f"API key: {key}")
     print(f"  export POSTSTACK_BASE_URL={base_url} POSTSTACK_API_KEY={key}")
-    print("Each email it accepts is printed below. Press Ctrl-C to stop.", flush=True)
+    print(f"Web inbox: {base_url}/" + (f"  (kept in {args.db})" if args.db else ""))
+    print(
+        "Each email it accepts is printed below, then its steps. Press Ctrl-C to stop.", flush=True
+    )
 
 
 def _json_line(value: dict[str, Any]) -> None:
     import json
 
     print(json.dumps(value, ensure_ascii=False), flush=True)
-
-
-def _email_json(email: Any) -> dict[str, Any]:
-    data: dict[str, Any] = asdict(email)
-    data["from"] = data.pop("from_")
-    return data

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from poststack import PostStack
+    from poststack import Pacing, PostStack
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -41,9 +41,13 @@ def api_key_from(args: argparse.Namespace) -> str:
 
 
 def client_from(
-    args: argparse.Namespace, *, api_key: str | None = None, base_url: str | None = None
+    args: argparse.Namespace,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    pacing: Pacing | None = None,
 ) -> PostStack:
-    """A ``PostStack`` configured from the global options (or the given key and URL)."""
+    """A ``PostStack`` configured from the global options (or the given key, URL, pacing)."""
     from poststack import PostStack
 
     key = api_key if api_key is not None else api_key_from(args)
@@ -54,6 +58,8 @@ def client_from(
         options["timeout"] = args.timeout
     if args.max_retries is not None:
         options["max_retries"] = args.max_retries
+    if pacing is not None:
+        options["pacing"] = pacing
     try:
         return PostStack(api_key=key, base_url=url, **options)
     except (TypeError, ValueError) as exc:

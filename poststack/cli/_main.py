@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from . import _commands, _send
+from . import _commands, _send, _send_many
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, CommandError
 
 PROG = "poststack"
@@ -20,6 +20,8 @@ Send and inspect PostStack emails, verify webhook signatures, run a local sandbo
 
   poststack send --sandbox --from hello@yourdomain.com --to user@example.com \\
       --subject Hello --html "<h1>Welcome!</h1>"
+  poststack send-many subscribers.csv --from news@yourdomain.com \\
+      --subject "Hello {{name}}" --html-file newsletter.html --run-id june-2026
 """
 
 EPILOG = """\
@@ -52,7 +54,7 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _count(minimum: int) -> Callable[[str], int]:
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
             number = int(value)
@@ -60,6 +62,8 @@ def _count(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {number}")
         return number
 
     parse.__name__ = "integer"
@@ -153,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     client = _client_options(top_level=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_send(commands, client)
+    _add_send_many(commands, client)
     _add_emails(commands, client)
     _add_webhooks(commands)
     _add_sandbox(commands)
@@ -242,6 +247,120 @@ def _add_send(commands: Commands, client: argparse.ArgumentParser) -> None:
     _json_option(send, "the result (with --sandbox: and what the sandbox received)")
 
 
+def _add_send_many(commands: Commands, client: argparse.ArgumentParser) -> None:
+    """``send-many``: one email per row, through emails.send_many."""
+    many = commands.add_parser(
+        "send-many",
+        parents=[client],
+        formatter_class=_FORMATTER,
+        help="send one email per row of a CSV or JSON Lines file",
+        description=_send_many.__doc__,
+        epilog="exit status: 0 every email sent; 1 some were not; 2 bad input (nothing sent);\n"
+        "130 stopped by Ctrl-C or SIGTERM (after the requests in flight).",
+    )
+    many.set_defaults(handler=_send_many.run)
+    rows = many.add_argument_group("input")
+    rows.add_argument(
+        "recipients", metavar="FILE", help="CSV (with a header row) or JSON Lines; - for stdin"
+    )
+    rows.add_argument(
+        "--format", choices=["csv", "jsonl"], help="the file's format (default: its extension)"
+    )
+    rows.add_argument(
+        "--map",
+        action="append",
+        type=_send_many.mapping,
+        metavar="COLUMN=FIELD",
+        help="fill an email field from this column (repeatable), e.g. --map address=to",
+    )
+    rows.add_argument(
+        "--var",
+        dest="variables",
+        action="append",
+        type=_send.variable,
+        metavar="KEY=VALUE",
+        help="a template variable for every row (a column of that name wins)",
+    )
+    email = many.add_argument_group("email")
+    email.add_argument(
+        "--from", dest="from_", metavar="ADDRESS", help="sender (or a 'from' column)"
+    )
+    email.add_argument("--subject", metavar="TEMPLATE", help="subject line, with {{column}}s")
+    html = email.add_mutually_exclusive_group()
+    html.add_argument("--html", metavar="TEMPLATE", help="HTML body, with {{column}}s (escaped)")
+    html.add_argument("--html-file", metavar="PATH", help="read the HTML body template from a file")
+    text = email.add_mutually_exclusive_group()
+    text.add_argument("--text", metavar="TEMPLATE", help="plain-text body, with {{column}}s")
+    text.add_argument("--text-file", metavar="PATH", help="read the text body template from a file")
+    email.add_argument(
+        "--template-id",
+        metavar="ID",
+        help="send a published template; the columns are its variables",
+    )
+    email.add_argument("--reply-to", metavar="ADDRESS", help="Reply-To address")
+    email.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help="tag (repeatable)"
+    )
+    email.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=_send.header,
+        metavar="'NAME: VALUE'",
+        help="custom email header (repeatable)",
+    )
+    run = many.add_argument_group("the run")
+    run.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="make every request's key deterministic: run the same file with the same id again "
+        "after a crash, and only what was not sent is sent",
+    )
+    run.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="keep a local journal of the run (needs --run-id): a rerun skips what it lists",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=_count(1, 100),
+        default=100,
+        metavar="N",
+        help="emails per request, at most 100 (default: 100; 1 sends each alone)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_count(1, 256),
+        default=4,
+        metavar="N",
+        help="requests in flight at once (default: 4)",
+    )
+    run.add_argument(
+        "--max-rate",
+        type=_positive_float,
+        metavar="N",
+        help="at most N requests per second (default: as fast as the API's limits allow)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every row and show the first email; send nothing (no API key needed)",
+    )
+    run.add_argument(
+        "--results",
+        metavar="PATH",
+        help="write row, to, status, id and error for every row (.csv, or .jsonl)",
+    )
+    run.add_argument(
+        "--progress",
+        choices=["auto", "bar", "lines", "none"],
+        default="auto",
+        help="a live bar (rich if installed), plain lines, or nothing (default: a bar on a "
+        "terminal, else lines)",
+    )
+    _json_option(many, "progress and the summary as JSON lines")
+
+
 def _add_emails(commands: Commands, client: argparse.ArgumentParser) -> None:
     """``emails get|list|cancel``."""
     emails = commands.add_parser(
@@ -320,28 +439,49 @@ def _add_webhooks(commands: Commands) -> None:
     )
 
 
+def _names(value: str) -> list[str]:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one host name, e.g. --allow-remote sandbox")
+    return names
+
+
 def _add_sandbox(commands: Commands) -> None:
-    """``sandbox``: a standalone server."""
+    """``sandbox``: a standalone server with the web inbox."""
     sandbox = commands.add_parser(
         "sandbox",
-        help="run a local PostStack sandbox server",
+        help="run a local PostStack sandbox with a web inbox",
         formatter_class=_FORMATTER,
-        description="Run a PostStack-compatible sandbox on a loopback port until Ctrl-C or\n"
-        "SIGTERM. It prints its base URL and API key, then one line per email it accepts.",
+        description="Run a PostStack-compatible sandbox until Ctrl-C or SIGTERM: every API\n"
+        "method, a web inbox at http://127.0.0.1:8025/ and its JSON API under /_sandbox/.\n"
+        "It prints its base URL and API key, then a line for each email it accepts and\n"
+        "for each later step (sent, delivered, bounced, ...).",
+        epilog="test recipients: delayed@, bounced@, soft-bounced@, complained@, opened@,\n"
+        "clicked@ and failed@ (any domain, +tags allowed) play out that outcome.",
     )
     sandbox.set_defaults(handler=_commands.sandbox)
     sandbox.add_argument(
         "--port",
         type=_count(0),
-        default=0,
+        default=_commands.DEFAULT_SANDBOX_PORT,
         metavar="N",
-        help="port to listen on (default: 0, a free port)",
+        help=f"port to listen on (default: {_commands.DEFAULT_SANDBOX_PORT}; 0 picks a free one)",
     )
     sandbox.add_argument(
         "--host",
         default="127.0.0.1",
         metavar="ADDRESS",
-        help="loopback address to bind (default: 127.0.0.1)",
+        help="address to bind (default: 127.0.0.1); anything but loopback needs --allow-remote",
+    )
+    sandbox.add_argument(
+        "--allow-remote",
+        dest="allow_remote",
+        action="extend",
+        type=_names,
+        default=[],
+        metavar="NAME[,NAME]",
+        help="host names (or name:port) that clients elsewhere use to reach the sandbox, e.g. "
+        "the compose service name; requests naming any other host are refused",
     )
     sandbox.add_argument(
         "--api-key",
@@ -351,6 +491,37 @@ def _add_sandbox(commands: Commands) -> None:
         "$POSTSTACK_API_KEY is never used, so a real key is never printed)",
     )
     sandbox.add_argument(
+        "--db",
+        metavar="PATH",
+        help="keep every resource, email and event in this SQLite file (default: in memory)",
+    )
+    sandbox.add_argument(
+        "--rate-limit",
+        type=_count(1),
+        metavar="N",
+        help="requests per second per key; beyond it, 429 with Retry-After",
+    )
+    sandbox.add_argument(
+        "--monthly-quota",
+        type=_count(1),
+        metavar="N",
+        help="emails per calendar month; beyond it, the API's quota 429",
+    )
+    sandbox.add_argument(
+        "--clock",
+        choices=["real", "frozen"],
+        default="real",
+        help="real (default): time passes; frozen: it moves only with POST /_sandbox/clock/advance",
+    )
+    sandbox.add_argument(
+        "--step",
+        type=_non_negative_float,
+        default=_commands.DEFAULT_STEP_SECONDS,
+        metavar="SECONDS",
+        help="seconds between an email's steps, queued -> sent -> delivered "
+        f"(default: {_commands.DEFAULT_STEP_SECONDS:g}; 0: at once)",
+    )
+    sandbox.add_argument(
         "--require-verified-domain",
         action="store_true",
         help="reject senders whose domain is not verified, as the real API does",
@@ -358,8 +529,18 @@ def _add_sandbox(commands: Commands) -> None:
     sandbox.add_argument(
         "--json",
         action="store_true",
-        help='print JSON lines: {"event": "started", ...}, then {"event": "email", ...} each',
+        help='print JSON lines: {"event": "started", ...}, then "email" and "step" events',
     )
+
+
+def _non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= number < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {value!r}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from poststack import PostStackError
-    from poststack.testing import RecordedRequest, SandboxEmail
+    from poststack.testing import EmailEvent, RecordedRequest, SandboxEmail
 
 PREVIEW_CHARS = 60
 SUBJECT_CHARS = 40
@@ -174,6 +174,12 @@ def sandbox_email_line(email: SandboxEmail) -> str:
         f"{email.created_at}  {email.id}  {status}  {email.from_} -> {recipients}  "
         f"{subject!r}  [{', '.join(bodies) or 'template'}]"
     )
+
+
+def sandbox_step_line(email: SandboxEmail, event: EmailEvent) -> str:
+    """One line per later step of an email (sent, delivered, bounced, ...)."""
+    detail = event.detail.get("recipient") or event.detail.get("reason") or ""
+    return f"{event.at}  {email.id}  {event.type}" + (f"  ({detail})" if detail else "")
 
 
 def email_details(email: Mapping[str, Any]) -> list[str]:

@@ -204,7 +204,7 @@ def _send_to_sandbox(args: argparse.Namespace, payload: SendEmailParams) -> int:
                 "sandbox": {
                     "base_url": base_url,
                     "request": _request_json(request),
-                    "email": _email_json(email),
+                    "email": email_json(email),
                 },
             }
         )
@@ -234,7 +234,8 @@ def _request_json(request: RecordedRequest | None) -> dict[str, Any] | None:
     }
 
 
-def _email_json(email: SandboxEmail) -> dict[str, Any]:
+def email_json(email: SandboxEmail) -> dict[str, Any]:
+    """An accepted email as JSON for the CLI: attachments by size, not their base64."""
     data = asdict(email)
     data["from"] = data.pop("from_")
     data.pop("payload")  # the same JSON as request.json

@@ -31,11 +31,11 @@ How a message maps onto the API (spec section 7):
 After a successful send each message carries the PostStack email id in
 ``message.poststack_id`` (read it with :func:`poststack_id`), so webhook events
 can be matched to it. ``send_messages`` with more than one message uses the
-batch endpoint, 100 messages per request (``emails.send_many``). A batch the
-API refuses stops the sending: with ``fail_silently`` the count says how many
-went out before it. Messages the API rejects one by one inside an accepted
-batch raise :class:`RejectedEmails` (or are logged with ``fail_silently``); the
-others are sent.
+batch endpoint, 100 messages per request (``emails.send_many``). A batch that
+fails (a 5xx, no response) does not stop the others: its error is raised after
+them (with ``fail_silently`` it is logged and the count says how many went
+out). Messages the API rejects one by one raise :class:`RejectedEmails` (or are
+logged with ``fail_silently``); the others are sent.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import base64
 import hashlib
 import logging
 import mimetypes
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from email.message import Message
 from typing import Any, cast
 
@@ -53,8 +53,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import BadHeaderError, EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
-from poststack import PostStack, PostStackError, SendManyError
+from poststack import PostStack, PostStackError
 from poststack.types import Attachment, SendEmailParams
+from poststack_core import SPLIT_STATUSES
 
 from ._config import ClientOptions, client_options
 
@@ -339,34 +340,32 @@ class EmailBackend(BaseEmailBackend):
         return 1
 
     def _send_many(self, client: PostStack, messages: Sequence[EmailMessage]) -> int:
-        # The core's batch plan splits the messages into batches of 100, checks that
-        # every batch answers one result per email, and stops at a batch that fails.
+        # The core's bulk engine sends 100 per batch, one batch after the other, and keeps
+        # going past a batch that fails; a batch refused as a whole for one email's sake is
+        # split down to that email. The run id comes from the messages' own keys.
         converted = [message_to_params(message) for message in messages]
-        failure: SendManyError | None = None
-        try:
-            results = client.emails.send_many(
-                [params for params, _ in converted],
-                idempotency_key=_batch_key([key for _, key in converted]),
-            )
-        except SendManyError as error:
-            failure, results = error, error.results
-        sent = 0
+        result = client.emails.send_many(
+            [params for params, _ in converted],
+            run_id=_batch_key([key for _, key in converted]),
+            concurrency=1,
+            detect_changes=False,
+        )
+        failure: PostStackError | None = None
         rejected: list[tuple[EmailMessage, str]] = []
-        for message, result in zip(messages, results, strict=True):
-            entry: Mapping[str, object] = result
-            email_id = entry.get("id")
-            if isinstance(email_id, str):
-                setattr(message, POSTSTACK_ID_ATTR, email_id)
-                sent += 1
-            elif entry.get("code") != SendManyError.NOT_SENT:
-                # Each email of a batch is queued or rejected on its own.
-                rejected.append((message, str(entry.get("error"))))
+        for message, outcome in zip(messages, result, strict=True):
+            if outcome.id is not None:
+                setattr(message, POSTSTACK_ID_ATTR, outcome.id)
+            elif outcome.error is not None and outcome.error.status_code in _REJECTED_STATUSES:
+                # The API refused this one email for a reason of its own.
+                rejected.append((message, outcome.error.error))
+            elif failure is None:
+                failure = outcome.error
         if failure is not None:
             if not self.fail_silently:
                 raise failure
             logger.error(
-                "PostStack did not accept a batch: %d of %d emails sent, the rest not sent",
-                sent,
+                "PostStack did not accept a batch: %d of %d emails sent",
+                result.sent,
                 len(messages),
                 exc_info=failure,
             )
@@ -375,7 +374,12 @@ class EmailBackend(BaseEmailBackend):
             if not self.fail_silently:
                 raise refused
             logger.error("%s", refused)
-        return sent
+        return result.sent
+
+
+# A failed email with one of these statuses was refused for its own content (the others
+# of its batch went out); anything else is a request that failed (5xx, 429, no response).
+_REJECTED_STATUSES = SPLIT_STATUSES
 
 
 class RejectedEmails(Exception):

@@ -1,4 +1,4 @@
-"""An in-process PostStack API server for tests: ``poststack.testing.Sandbox``.
+"""A local PostStack for tests and development: ``poststack.testing.Sandbox``.
 
 ::
 
@@ -9,10 +9,12 @@
         sb.wait_for_emails(1)
         assert sb.outbox[0].to == ("someone@example.org",)
 
-It serves ``emails``, ``domains`` and ``webhooks`` over real HTTP/1.1 (h11, one
-thread per connection) on a loopback port, records every request, keeps an
-outbox, injects faults (``sb.faults``) and delivers signed webhooks to loopback
-receivers. See :class:`Sandbox` and :class:`FaultPlan` for the details.
+It answers every method of the API statefully over real HTTP/1.1 on a loopback
+port, runs each email through its lifecycle on a sandbox clock (``sb.advance``),
+delivers signed webhooks to loopback receivers, injects faults (``sb.faults``),
+keeps its state in SQLite when asked (``db=``) and serves a web inbox at ``/``
+with a JSON API under ``/_sandbox/`` (:class:`SandboxInbox` wraps it). See
+``docs/sandbox.md``.
 """
 
 from __future__ import annotations
@@ -20,17 +22,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._clock import SandboxClock
     from ._faults import Fault, FaultPlan
-    from ._models import RecordedRequest, SandboxEmail, WebhookDelivery
-    from ._sandbox import Sandbox
+    from ._inbox import InboxMessage, InboxSummary
+    from ._inbox_client import InboxError, SandboxInbox
+    from ._lifecycle import TEST_RECIPIENTS, Timings
+    from ._models import EmailEvent, RecordedRequest, SandboxEmail, WebhookDelivery
+    from ._persistence import DatabaseInUseError
+    from ._sandbox import OutboxWatch, Sandbox
     from ._webhook_delivery import webhook_signature
 
 __all__ = [
+    "TEST_RECIPIENTS",
+    "DatabaseInUseError",
+    "EmailEvent",
     "Fault",
     "FaultPlan",
+    "InboxError",
+    "InboxMessage",
+    "InboxSummary",
+    "OutboxWatch",
     "RecordedRequest",
     "Sandbox",
+    "SandboxClock",
     "SandboxEmail",
+    "SandboxInbox",
+    "Timings",
     "WebhookDelivery",
     "webhook_signature",
 ]
@@ -38,12 +55,22 @@ __all__ = [
 # Loaded on first use: the pytest plugin imports this package in every test run of a
 # project that has poststack installed, and most of those runs never start a sandbox.
 _HOMES = {
+    "TEST_RECIPIENTS": "_lifecycle",
+    "DatabaseInUseError": "_persistence",
+    "EmailEvent": "_models",
     "Fault": "_faults",
     "FaultPlan": "_faults",
+    "InboxError": "_inbox_client",
+    "InboxMessage": "_inbox",
+    "InboxSummary": "_inbox",
+    "OutboxWatch": "_sandbox",
     "RecordedRequest": "_models",
-    "SandboxEmail": "_models",
-    "WebhookDelivery": "_models",
     "Sandbox": "_sandbox",
+    "SandboxClock": "_clock",
+    "SandboxInbox": "_inbox_client",
+    "SandboxEmail": "_models",
+    "Timings": "_lifecycle",
+    "WebhookDelivery": "_models",
     "webhook_signature": "_webhook_delivery",
 }
 

@@ -17,14 +17,25 @@ matched fault then decides what happens, in this order:
    neither (a pure delay) answers normally.
 
 Without ``process``, a faulted request that does not answer normally creates
-nothing: it never reaches the API handlers.
+nothing: it never reaches the API handlers. Faults apply to API requests only,
+never to the inbox (``/`` and ``/_sandbox/...``), so the inbox can always
+clear them.
+
+JSON form (the inbox API's ``/_sandbox/faults``): a fault is an object with
+the fields of :class:`Fault` (``body`` as text), plus ``count`` (a whole number
+of requests, default 1, or ``null`` for "until cleared"). ``POST`` takes one
+such object or ``{"faults": [...]}``; ``GET`` lists the pending faults as
+``{"faults": [{"fault": {...}, "remaining": n | null}]}``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ._validation import as_object
 
 __all__ = ["Fault", "FaultPlan"]
 
@@ -109,6 +120,32 @@ class Fault:
             return "internal_error"
         return _DEFAULT_CODES.get(self.status)
 
+    def to_json(self) -> dict[str, Any]:
+        """The fault as JSON (``body`` as UTF-8 text, ``headers`` as an object)."""
+        data = asdict(self)
+        data["headers"] = dict(self.headers)
+        data["body"] = self.body.decode("utf-8", "replace") if self.body is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        """A fault from its JSON form; ``ValueError`` names what is wrong."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
+        values = dict(data)
+        headers = as_object(values.get("headers") or {})
+        if headers is None or not all(isinstance(v, str) for v in headers.values()):
+            raise ValueError("headers must be an object of strings")
+        values["headers"] = tuple(headers.items())
+        body = values.get("body")
+        if body is not None and not isinstance(body, str):
+            raise ValueError("body must be text")
+        values["body"] = body.encode("utf-8") if body is not None else None
+        _check_types(values)
+        return cls(**values)
+
     def response_headers(self) -> list[tuple[str, str]]:
         """Extra headers of the fault's response (``Retry-After`` and ``headers``)."""
         out: list[tuple[str, str]] = []
@@ -119,6 +156,37 @@ class Fault:
             out.append(("retry-after", str(value)))
         out.extend(self.headers)
         return out
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "status": (int,),
+    "code": (str,),
+    "error": (str,),
+    "retry_after": (int, float, str),
+    "content_type": (str,),
+    "reset": (bool,),
+    "delay": (int, float),
+    "process": (bool,),
+    "method": (str,),
+    "path": (str,),
+}
+
+
+def _check_types(values: dict[str, Any]) -> None:
+    for name, kinds in _FIELD_TYPES.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if wrong_bool or not isinstance(value, kinds):
+            raise ValueError(f"{name} must be {' or '.join(k.__name__ for k in kinds)}")
+    if values.get("delay") is None:
+        values.pop("delay", None)
+    for flag in ("reset", "process"):
+        if values.get(flag) is None:
+            values.pop(flag, None)
+    if values.get("content_type") is None:
+        values.pop("content_type", None)
 
 
 @dataclass(slots=True)
@@ -217,6 +285,27 @@ class FaultPlan:
             raise ValueError("count must be at least 1 (or None)")
         with self._lock:
             self._armed.append(_Armed(fault, count))
+
+    def add_json(self, data: dict[str, Any]) -> None:
+        """Arm faults from their JSON form: one fault object or ``{"faults": [...]}``."""
+        items: Any = data.get("faults", [data])
+        if not isinstance(items, list) or not items:
+            raise ValueError("faults must be a non-empty list of fault objects")
+        armed: list[tuple[Fault, int | None]] = []
+        for item in items:  # pyright: ignore[reportUnknownVariableType]
+            if not isinstance(item, dict):
+                raise ValueError("each fault must be an object")
+            values: dict[str, Any] = dict(item)  # pyright: ignore[reportUnknownArgumentType]
+            count = values.pop("count", 1)
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+                raise ValueError("count must be a whole number or null")
+            armed.append((Fault.from_json(values), count))
+        for fault, count in armed:  # all checked before any is armed
+            self.add(fault, count=count)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The pending faults as JSON, in the order they apply."""
+        return [{"fault": fault.to_json(), "remaining": left} for fault, left in self.pending]
 
     def clear(self) -> None:
         """Disarm every pending fault."""

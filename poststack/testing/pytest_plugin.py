@@ -7,6 +7,9 @@ so the fixtures are available in every test with no ``conftest.py`` change:
   loopback port, stopped after the test.
 - ``poststack_client``: a :class:`~poststack.PostStack` pointed at it (its key
   and base URL), closed after the test.
+- ``poststack_inbox``: a :class:`~poststack.testing.SandboxInbox` for it: the
+  inbox API (search, open an email, its HTML and attachments, bounce or
+  complain, advance the clock, faults) and ``wait_for_message``.
 - ``poststack_async_client``: an :class:`~poststack.AsyncPostStack` pointed at
   it. The fixture itself is synchronous, so no async pytest plugin is needed;
   open it inside your async test with ``async with poststack_async_client:``
@@ -41,9 +44,10 @@ if TYPE_CHECKING:
     # Imported inside the fixtures at run time: registering the plugin must stay cheap.
     from poststack import AsyncPostStack, PostStack
 
+    from ._inbox_client import SandboxInbox
     from ._sandbox import Sandbox
 
-__all__ = ["poststack_async_client", "poststack_client", "poststack_sandbox"]
+__all__ = ["poststack_async_client", "poststack_client", "poststack_inbox", "poststack_sandbox"]
 
 _MARKER = "poststack_sandbox"
 
@@ -87,6 +91,15 @@ def poststack_client(poststack_sandbox: Sandbox) -> Iterator[PostStack]:
         timeout=CLIENT_TIMEOUT,
     ) as client:
         yield client
+
+
+@pytest.fixture
+def poststack_inbox(poststack_sandbox: Sandbox) -> Iterator[SandboxInbox]:
+    """The inbox API of ``poststack_sandbox`` (:class:`~poststack.testing.SandboxInbox`)."""
+    from ._inbox_client import SandboxInbox
+
+    with SandboxInbox(poststack_sandbox.base_url, timeout=CLIENT_TIMEOUT) as inbox:
+        yield inbox
 
 
 @pytest.fixture

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from .._errors import PostStackError, SendManyError
-from .._narrow import as_list, as_mapping
-from .._operation import Operation, Plan, check_idempotency_key, mapping_body, query_pairs, segment
-from .._resource import Mode, Resource, endpoint, pages, planned
+from .._bulk_plan import BATCH_LIMIT, Chunk
+from .._bulk_run import (
+    DEFAULT_CONCURRENCY,
+    CancelFlag,
+    SendMany,
+    send_chunk_job,
+    send_many_job,
+)
+from .._email_checks import check_attachments, check_email
+from .._narrow import as_list
+from .._operation import Operation, mapping_body, query_pairs, segment
+from .._resource import Mode, Resource, bulk, endpoint, pages
 from ._build import op
 
 if TYPE_CHECKING:
+    from _typeshed import StrPath
+
+    from .._bulk_results import Progress
     from ..types.emails import (
-        BatchEmailError,
         BatchEmailParams,
         BatchEmailResponse,
-        BatchEmailResult,
         EmailEventsResponse,
         EmailInsightsResponse,
         GetEmailResponse,
@@ -30,40 +36,6 @@ if TYPE_CHECKING:
         SendEmailResponse,
     )
 
-BATCH_LIMIT = 100
-
-
-def _check_attachments(email: Mapping[str, Any], where: str) -> None:
-    if email.get("attachments") is None:
-        return
-    attachments = as_list(email["attachments"])
-    if attachments is None:
-        raise TypeError(f"{where}attachments must be a list of {{filename, content}} dicts")
-    for i, item in enumerate(attachments):
-        attachment = as_mapping(item)
-        if attachment is None:
-            raise TypeError(f"{where}attachments[{i}] must be a dict")
-        content: object = attachment.get("content")
-        if content is None:
-            continue
-        if not isinstance(content, str):
-            raise TypeError(
-                f"{where}attachments[{i}].content must be base64 text (str), got "
-                f"{type(content).__name__}; encode bytes with base64.b64encode(data).decode()"
-            )
-        try:
-            # Line breaks are common in MIME-style base64 and harmless; anything else is not.
-            base64.b64decode("".join(content.split()), validate=True)
-        except (ValueError, binascii.Error):
-            raise ValueError(f"{where}attachments[{i}].content is not valid base64") from None
-
-
-def _check_email(item: object, where: str) -> None:
-    email = as_mapping(item)
-    if email is None:
-        raise TypeError(f"{where} must be a dict (an email payload), got {type(item).__name__}")
-    _check_attachments(email, f"{where}.")
-
 
 def send(
     input: SendEmailParams,
@@ -73,7 +45,7 @@ def send(
 ) -> Operation[SendEmailResponse]:
     """Send one email (``POST /emails``, 202). The payload goes out as given."""
     body = mapping_body(input, "input")
-    _check_attachments(body, "")
+    check_attachments(body, "")
     return op("POST", "/emails", body=body, timeout=timeout, idempotency_key=idempotency_key)
 
 
@@ -94,99 +66,83 @@ def batch(
             "use emails.send_many() to send any number in batches"
         )
     for i, item in enumerate(emails):
-        _check_email(item, f"emails[{i}]")
+        check_email(item, f"emails[{i}]")
     return op("POST", "/emails/batch", body=body, timeout=timeout, idempotency_key=idempotency_key)
-
-
-def _batch_results(responses: Sequence[Any]) -> builtins.list[BatchEmailResult]:
-    results: builtins.list[BatchEmailResult] = []
-    for response in responses:
-        # The batch operations' check made sure each answer has one entry per email.
-        results.extend(response["data"])
-    return results
-
-
-def _expects_results(count: int) -> Callable[[Any], str | None]:
-    """A check that a batch answered one ``data`` entry per email it was sent."""
-
-    def check(answer: Mapping[str, Any]) -> str | None:
-        # ``answer`` is a JSON object already: the Call parsed it before asking.
-        data = as_list(answer.get("data"))
-        if data is None:
-            return f"no data list, where {count} results were promised"
-        if len(data) != count or not all(as_mapping(entry) is not None for entry in data):
-            return f"{len(data)} results for {count} emails"
-        return None
-
-    return check
-
-
-def _send_many_failed(
-    total: int,
-) -> Callable[[Sequence[Any], PostStackError], PostStackError]:
-    def failed(responses: Sequence[Any], error: PostStackError) -> PostStackError:
-        done = _batch_results(responses)
-        not_sent: BatchEmailError = {"error": f"not sent: {error}", "code": SendManyError.NOT_SENT}
-        return SendManyError(
-            error.status_code,
-            error.error,
-            error.code,
-            error.request_id,
-            error.headers,
-            error.retry_after,
-            retryable=error.retryable,
-            is_quota=error.is_quota,
-            results=[*done, *(dict(not_sent) for _ in range(total - len(done)))],
-        )
-
-    return failed
 
 
 def send_many(
     emails: Sequence[SendEmailParams],
     *,
+    run_id: str | None = None,
+    batch_size: int = BATCH_LIMIT,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_progress: Callable[[Progress], object] | None = None,
+    cancel: CancelFlag | None = None,
+    journal: StrPath | None = None,
+    detect_changes: bool = True,
     timeout: float | None = None,
-    idempotency_key: str | None = None,
-) -> Plan[builtins.list[BatchEmailResult]]:
-    """Send any number of emails, in batches of 100; one result per email, in order.
+) -> SendMany:
+    """Send any number of emails: paced, concurrent, resumable, never twice.
 
-    Each result is ``{"id": "em_…"}`` or ``{"error": "…"}``, as ``emails.batch``
-    answers (an answer without one entry per email is ``invalid_response``).
-    Every email is checked before the first request goes out. Each batch is
-    one POST with its own Idempotency-Key; pass ``idempotency_key="k"`` and
-    batch ``n`` uses ``"k-n"``, so running the same call again after a failure
-    does not send the batches that were already accepted twice.
+    Returns a :class:`~poststack.SendManyResult`: one result per email in
+    input order (its id, or the ``PostStackError`` for that email or its
+    batch) and the counts ``sent``, ``failed`` and ``skipped``. A failure
+    never loses another email's id; ``result.raise_for_failures()`` raises
+    :class:`~poststack.SendManyError` if any email was not sent.
 
-    A batch that fails (after its retries) stops the call: the batches after it
-    are not sent, and :class:`~poststack.SendManyError` is raised with the
-    failed batch's status and code, and ``results`` for every email: the ids
-    of those already accepted, ``"code": "not_sent"`` for the rest.
+    - ``batch_size`` emails per ``POST /emails/batch`` (at most 100); 1 sends
+      each email with ``POST /emails``. A batch the API refuses as a whole
+      for a reason that may be one email's (400, 403, 404, 413, 422) is split
+      in halves, down to that email.
+    - ``concurrency`` chunks in flight at once: threads on ``PostStack``,
+      tasks on ``AsyncPostStack``. Every request goes through the client's
+      pacing (``PostStack(pacing=...)``), else through a pacer of the run's
+      own that follows ``x-ratelimit-*`` and ``Retry-After`` and slows down
+      on 429s. A throttled chunk is sent again later; a quota 429 or a 401
+      stops the run, and the emails not sent are ``skipped``.
+    - ``run_id`` makes every request's Idempotency-Key deterministic
+      (``{run_id}-{chunk}-{hash of its emails}``): run the same input with
+      the same ``run_id`` again after a crash, a kill or a deploy, and only
+      the emails not sent before are sent. The run registers its plan with
+      the API first (one request that sends nothing; ``detect_changes=False``
+      skips it), so the same ``run_id`` with a different input raises
+      :class:`~poststack.RunChangedError` before anything is sent. Without
+      one, a fresh id is used: ``result.run_id`` is the one to finish with.
+    - ``journal``, a file path (needs ``run_id``): the run appends each
+      accepted chunk to it; a rerun skips those chunks without a request and
+      detects a changed input on its own.
+    - ``on_progress(progress)`` is called before the first chunk and after
+      each (never concurrently) with a :class:`~poststack.Progress`: sent,
+      failed, skipped, total, rate and ETA. An exception in it is logged and
+      the run goes on.
+    - ``cancel``, e.g. a ``threading.Event``: once set, no chunk starts; those
+      in flight finish, the rest is ``skipped`` and the call returns.
+
+    Every email and argument is checked before the first request goes out.
     """
-    if isinstance(emails, (str, bytes)) or not isinstance(emails, Sequence):
-        raise TypeError(f"emails must be a list of email payloads, got {type(emails).__name__}")
-    for i, item in enumerate(emails):
-        _check_email(item, f"emails[{i}]")
-    key = check_idempotency_key(idempotency_key)
-    last = f"-{max(len(emails) - 1, 0) // BATCH_LIMIT}"
-    if key is not None and len(key) + len(last) > 255:
-        raise ValueError(
-            f"idempotency_key is too long for send_many, which sends batch n as "
-            f"'<key>-n': at most {255 - len(last)} characters for {len(emails)} emails"
-        )
-    operations = tuple(
-        op(
-            "POST",
-            "/emails/batch",
-            body={"emails": builtins.list(batch)},
-            timeout=timeout,
-            idempotency_key=None if key is None else f"{key}-{n}",
-            check=_expects_results(len(batch)),
-        )
-        for n, batch in enumerate(
-            emails[start : start + BATCH_LIMIT] for start in range(0, len(emails), BATCH_LIMIT)
-        )
+    return send_many_job(
+        emails,
+        run_id=run_id,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        timeout=timeout,
+        on_progress=on_progress,
+        cancel=cancel,
+        journal=journal,
+        detect_changes=detect_changes,
     )
-    return Plan(operations, _batch_results, _send_many_failed(len(emails)))
+
+
+def send_chunk(chunk: Chunk, *, timeout: float | None = None) -> SendMany:
+    """Send one chunk of a plan made with ``plan_send_many`` (a job queue's chunk job).
+
+    The chunk's own Idempotency-Key makes a redelivered job safe: a chunk the
+    API accepted is answered from its idempotency store, not sent again. A
+    batch refused as a whole is split as ``send_many`` does. Returns a
+    :class:`~poststack.SendManyResult` of the chunk's emails (each
+    ``EmailResult.index`` is the email's position in the whole input).
+    """
+    return send_chunk_job(chunk, timeout=timeout)
 
 
 def get(id: str, *, timeout: float | None = None) -> Operation[GetEmailResponse]:
@@ -277,7 +233,8 @@ class Emails(Resource[Mode]):
 
     send: Final = endpoint(send)
     batch: Final = endpoint(batch)
-    send_many: Final = planned(send_many)
+    send_many: Final = bulk(send_many)
+    send_chunk: Final = bulk(send_chunk)
     get: Final = endpoint(get)
     list: Final = endpoint(list)
     list_all: Final = pages(list, lambda page: page.get("emails"))

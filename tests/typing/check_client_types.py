@@ -9,17 +9,26 @@ the check when one stops firing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from typing_extensions import assert_type
 
 import poststack.webhooks
-from poststack import AsyncPostStack, PostStack
+from poststack import (
+    AsyncPostStack,
+    EmailResult,
+    Pacing,
+    PostStack,
+    PostStackError,
+    Progress,
+    SendManyResult,
+)
 from poststack.resources import Webhooks
 from poststack.types import (
     ApiKey,
-    BatchEmailResult,
     Contact,
     ContactResponse,
     DmarcReport,
@@ -35,6 +44,7 @@ from poststack.types import (
     WebhookDelivery,
     WebhookSecretResponse,
 )
+from poststack_core import plan_send_many
 
 
 def sync_usage(ps: PostStack) -> None:
@@ -48,7 +58,7 @@ def sync_usage(ps: PostStack) -> None:
     ps.emails.send({"from": "a@b.c", "to": ["x@y.z"]}, timeout=5, idempotency_key="k")
     ps.emails.get("em_1", idempotency_key="k")  # type: ignore[call-arg]
     assert_type(ps.emails.list_all({"per_page": 50}), Iterator[Email])
-    assert_type(ps.emails.send_many([{"from": "a@b.c", "to": ["x@y.z"]}]), list[BatchEmailResult])
+    bulk_usage(ps)
 
     domain = ps.domains.get(1)
     assert_type(domain, DomainResponse)
@@ -86,6 +96,27 @@ def sync_usage(ps: PostStack) -> None:
     assert_type(event, dict[str, Any])
 
 
+def bulk_usage(ps: PostStack) -> None:
+    many = ps.emails.send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r", concurrency=2)
+    assert_type(many, SendManyResult)
+    assert_type(many[0], EmailResult)
+    assert_type(many[0].id, str | None)
+    assert_type(many[0].error, PostStackError | None)
+    assert_type(many[0].status, Literal["sent", "failed", "skipped"])
+    assert_type(many[1:], list[EmailResult])
+    assert_type(many.raise_for_failures(), SendManyResult)
+    ps.emails.send_many([{"from": "a@b.c"}])  # type: ignore[typeddict-item]
+    ps.emails.send_many([], batch_size="100")  # type: ignore[arg-type]
+
+    def show(progress: Progress) -> None:
+        assert_type(progress.eta, float | None)
+
+    ps.emails.send_many([], on_progress=show, cancel=threading.Event(), journal=Path("j"))
+    chunk = plan_send_many([{"from": "a@b.c", "to": ["x@y.z"]}], run_id="r").chunks[0]
+    assert_type(ps.emails.send_chunk(chunk), SendManyResult)
+    PostStack(pacing=Pacing(max_rate=20))
+
+
 async def async_usage(ps: AsyncPostStack) -> None:
     result = await ps.emails.send({"from": "a@b.c", "to": ["x@y.z"], "subject": "Hi"})
     assert_type(result, SendEmailResponse)
@@ -94,7 +125,8 @@ async def async_usage(ps: AsyncPostStack) -> None:
     ps.domains.verify(1)  # type: ignore[unused-coroutine]
     await ps.emails.send({"form": "a@b.c", "to": ["x@y.z"]})  # type: ignore[typeddict-unknown-key, typeddict-item]
     assert_type(ps.emails.list_all(), AsyncIterator[Email])
-    assert_type(await ps.emails.send_many([]), list[BatchEmailResult])
+    assert_type(await ps.emails.send_many([]), SendManyResult)
+    ps.emails.send_many([])  # type: ignore[unused-coroutine]
     assert_type(await ps.domains.get(1), DomainResponse)
     assert_type(await ps.contacts.export_csv(), str)
     assert_type(await ps.inbound_emails.download_attachment(1, 2), bytes)

@@ -1,0 +1,122 @@
+"""The targets: ratios of two jobs' figures (pair by pair), or one job's absolute figure.
+
+A check with ``op`` and ``limit`` is a target, reported PASS or MISS with its
+margin (never by the exit status); one without is an informative ratio. The
+order here is the order of the report's rows and of the chart's bars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    """A ratio of two jobs' metrics (pair by pair), or one job's absolute metric."""
+
+    label: str
+    num: tuple[str, str]  # (job key, metric)
+    den: tuple[str, str] | None  # None: absolute value
+    op: str | None = None  # "<=" or ">="; None: informative only
+    limit: float | None = None
+    unit: str = "×"
+
+
+CHECKS: list[Check] = [
+    Check(
+        "httpx sync CPU/send vs official sync",
+        ("ours-httpx-sync", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "httpx async sequential CPU/send vs official async sequential",
+        ("ours-httpx-async-seq", "cpu_us_per_req"),
+        ("official-async-seq", "cpu_us_per_req"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "httpx async 64 tasks req/s vs official 64 tasks",
+        ("ours-httpx-async-64", "rps"),
+        ("official-async-64", "rps"),
+        ">=",
+        2.0,
+    ),
+    Check(
+        "trio + h11 sequential CPU/send vs official sync",
+        ("ours-trio-seq", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+        "<=",
+        0.40,
+    ),
+    Check(
+        "trio + h11 sequential CPU/send vs h11-over-trio floor",
+        ("ours-trio-seq", "cpu_us_per_req"),
+        ("raw-h11-trio", "cpu_us_per_req"),
+        "<=",
+        1.30,
+    ),
+    Check(
+        "requests CPU/send vs raw requests.Session.post",
+        ("ours-requests", "cpu_us_per_req"),
+        ("raw-requests", "cpu_us_per_req"),
+        "<=",
+        1.10,
+    ),
+    Check("core alone, µs per call", ("core-only", "cpu_us_per_req"), None, "<=", 25.0, " µs"),
+    Check(
+        "import poststack; PostStack() vs official import poststack",
+        ("ours-import-construct", "import_ms"),
+        ("official-import", "import_ms"),
+        "<=",
+        0.70,
+    ),
+    Check(
+        "import poststack_core, ms above bare Python",
+        ("ours-import-core", "import_ms"),
+        None,
+        "<=",
+        15.0,
+        " ms",
+    ),
+    Check(
+        "peak RSS of a sending process vs official",
+        ("ours-rss", "peak_rss_kb"),
+        ("official-rss", "peak_rss_kb"),
+        "<=",
+        1.0,
+    ),
+    # Informative: no target.
+    Check(
+        "trio + h11 64 tasks req/s vs official 64 tasks",
+        ("ours-trio-64", "rps"),
+        ("official-async-64", "rps"),
+    ),
+    Check(
+        "httpx sync wall/send vs official sync",
+        ("ours-httpx-sync", "wall_us_per_req"),
+        ("official-sync", "wall_us_per_req"),
+    ),
+    Check(
+        "httpx sync CPU/send vs raw httpx floor",
+        ("ours-httpx-sync", "cpu_us_per_req"),
+        ("raw-httpx", "cpu_us_per_req"),
+    ),
+    Check(
+        "official sync CPU/send vs raw httpx floor",
+        ("official-sync", "cpu_us_per_req"),
+        ("raw-httpx", "cpu_us_per_req"),
+    ),
+    Check(
+        "official async sequential CPU/send vs official sync",
+        ("official-async-seq", "cpu_us_per_req"),
+        ("official-sync", "cpu_us_per_req"),
+    ),
+    Check(
+        "import poststack vs official import poststack",
+        ("ours-import", "import_ms"),
+        ("official-import", "import_ms"),
+    ),
+]
