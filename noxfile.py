@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nox
 
+nox.needs_version = ">=2024.3.2"  # nox.project reads pyproject.toml
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 # "3.10", "3.11", ...: one place says which Pythons we support (the classifiers).
 PYTHONS = nox.project.python_versions(PYPROJECT)

@@ -1,4 +1,4 @@
-"""A blocking transport on requests (``pip install "poststack[requests]"``).
+"""A blocking transport on requests (``pip install "poststack[requests]>=1"``).
 
 >>> from poststack import PostStack
 >>> from poststack.transports.requests import RequestsTransport

@@ -6,5 +6,5 @@
 - :mod:`poststack.contrib.fastapi`: the same as FastAPI dependencies
 - :mod:`poststack.contrib.celery`: an idempotent, retrying ``send_email`` task
 
-Install the matching extra, e.g. ``pip install "poststack[django]"``.
+Install the matching extra, e.g. ``pip install "poststack[django]>=1"``.
 """
