@@ -84,6 +84,9 @@ from poststack_core import (
 
 from ._environment import Environment, Proxy
 
+# Tracebacks, reprs and pickles name the public module.
+Environment.__module__ = Proxy.__module__ = __name__
+
 __all__ = [
     "AsyncTransport",
     "AttemptTimedOut",

@@ -2,10 +2,10 @@
 
 httpcore and httpx time each read on its own, so a server that drips one
 byte every 0.2 s, or keeps sending, holds a 0.5 s "timeout" open for ever.
-The transports set :data:`deadline` (a ContextVar, so each thread and each
-task sees its own) for the length of one attempt, and the network backends
-here give every connect, TLS handshake, read and write only what is left of
-it, checking it before each one.
+The transports set ``_runtime.deadline`` (a ContextVar, so each thread and
+each task sees its own) for the length of one attempt, and the network
+backends here give every connect, TLS handshake, read and write only what is
+left of it, checking it before each one.
 
 :class:`DeadlineBackend` (blocking) and :class:`AsyncDeadlineBackend` wrap
 another backend: httpcore's own in the default blocking pool, and whatever
@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import os
 import time
-from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 
 import httpcore
 
-from ._runtime import current_loop
-
-deadline: ContextVar[float] = ContextVar("poststack_attempt_deadline", default=float("inf"))
+from ._runtime import current_loop, deadline
 
 
 def _left(timeout: float | None, error: type[Exception]) -> float | None:

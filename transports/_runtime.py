@@ -1,17 +1,29 @@
-"""Which event loop is running, and waiting in it: the one place that tells asyncio from trio.
+"""The running attempt's deadline, which event loop is running, and waiting in it.
 
-Nothing here imports an event loop library that the program has not already
-loaded: trio is used only when ``trio.run`` is running, asyncio otherwise.
+The one place that tells asyncio from trio. Nothing here imports an event
+loop library that the program has not already loaded: trio is used only when
+``trio.run`` is running, asyncio otherwise.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
+
+
+deadline: ContextVar[float] = ContextVar("poststack_attempt_deadline", default=float("inf"))
+"""When the attempt under way must be over (``time.monotonic()``); infinite outside one.
+
+A transport sets it for the length of each attempt; the network layers below
+(``_deadline``, ``_sockets``, the requests adapter) give each socket
+operation only what is left of it. A ContextVar: each thread and each task
+sees its own.
+"""
 
 
 def is_readable(sock: socket.socket) -> bool:

@@ -29,8 +29,14 @@ from typing import Any
 
 import httpcore
 
-from ._deadline import deadline
-from ._runtime import current_loop, getaddrinfo, is_readable, wait_readable, wait_writable
+from ._runtime import (
+    current_loop,
+    deadline,
+    getaddrinfo,
+    is_readable,
+    wait_readable,
+    wait_writable,
+)
 
 __all__ = ["SocketBackend"]
 

@@ -40,11 +40,11 @@ from poststack_core import (
 )
 
 from ._body import Body
-from ._deadline import AsyncDeadlineBackend, DeadlineBackend, deadline
+from ._deadline import AsyncDeadlineBackend, DeadlineBackend
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
 from ._httpx_client import Library, close_connections, library_of, pools_of, take_over_network
-from ._runtime import current_loop, has_readiness_waits
+from ._runtime import current_loop, deadline, has_readiness_waits
 from ._sockets import SocketBackend
 
 if TYPE_CHECKING:

@@ -51,9 +51,9 @@ from poststack_core import (
 )
 
 from ._body import Body
-from ._deadline import deadline
 from ._environment import Environment
 from ._fork import drop_in_forked_children
+from ._runtime import deadline
 
 __all__ = ["DeadlineAdapter", "RequestsTransport"]
 
