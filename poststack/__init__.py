@@ -7,6 +7,7 @@
 """
 
 from poststack_core import (
+    Attempt,
     EmailResult,
     JournalError,
     Pacing,
@@ -14,6 +15,8 @@ from poststack_core import (
     PostStackError,
     PostStackTimeoutError,
     Progress,
+    RateLimit,
+    RawResponse,
     RunChangedError,
     SendManyError,
     SendManyResult,
@@ -23,11 +26,20 @@ from poststack_core import (
 
 from . import webhooks
 from ._client import AsyncPostStack, PostStack
+from ._guard import EventLoopBlockingWarning
+from ._hooks import AsyncEventHooks, AsyncHook, EventHooks, Hook, HookEvent
 from ._version import __version__
 
 __all__ = [
+    "AsyncEventHooks",
+    "AsyncHook",
     "AsyncPostStack",
+    "Attempt",
     "EmailResult",
+    "EventHooks",
+    "EventLoopBlockingWarning",
+    "Hook",
+    "HookEvent",
     "JournalError",
     "Pacing",
     "PostStack",
@@ -35,6 +47,8 @@ __all__ = [
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
+    "RateLimit",
+    "RawResponse",
     "RunChangedError",
     "SendManyError",
     "SendManyResult",

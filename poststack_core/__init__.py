@@ -13,6 +13,10 @@ The public API, everything a driver, a transport or a façade needs:
   built by the endpoint definitions in :mod:`poststack_core.endpoints`;
   :class:`PagedCall` for walking a list page by page;
 - configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
+- observing: :class:`Attempt` (one attempt, described by ``Call.record()``),
+  :class:`RateLimit` (what a response says of the rate limit),
+  :class:`RawResponse` (a value with its response: ``Call.raw_response()``)
+  and :func:`operation_name` (``"emails.send"``);
 - the errors a caller sees, webhook signatures, and the resource machinery
   (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
   definition into a blocking or an async method;
@@ -26,6 +30,7 @@ The public API, everything a driver, a transport or a façade needs:
   hands a client to run.
 """
 
+from ._attempt import Attempt, RateLimit, RawResponse
 from ._bulk_plan import (
     BATCH_LIMIT,
     Chunk,
@@ -64,7 +69,20 @@ from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import Operation, Plan, ResponseKind
 from ._pacing import Pacer, Pacing
 from ._pagination import PagedCall
-from ._resource import Async, Binder, Mode, Resource, Sync, bulk, endpoint, pages, planned
+from ._resource import (
+    Async,
+    Binder,
+    Mode,
+    RawAsync,
+    RawSync,
+    Resource,
+    Sync,
+    bulk,
+    endpoint,
+    operation_name,
+    pages,
+    planned,
+)
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
 
@@ -78,6 +96,7 @@ __all__ = [
     "SPLIT_STATUSES",
     "Action",
     "Async",
+    "Attempt",
     "AttemptTimedOut",
     "Binder",
     "Call",
@@ -102,6 +121,10 @@ __all__ = [
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
+    "RateLimit",
+    "RawAsync",
+    "RawResponse",
+    "RawSync",
     "Request",
     "Resource",
     "Response",
@@ -129,6 +152,7 @@ __all__ = [
     "idempotency_key_from",
     "is_loopback_host",
     "manifest_operation",
+    "operation_name",
     "pages",
     "plan_send_many",
     "planned",
