@@ -41,8 +41,9 @@ TYPED = ["poststack_core", "poststack", "tests/typing"]
 # are tested and type-checked against the real frameworks.
 ALL_EXTRAS = ".[{}]".format(",".join(PYPROJECT["project"]["optional-dependencies"]))
 # uvicorn serves the FastAPI app that receives the sandbox's webhooks; Starlette's
-# TestClient wants httpx2. redis-server (for the Celery tests) comes from apt (.ci/run).
-CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2"]
+# TestClient wants httpx2; the OpenTelemetry tests export spans to the SDK's in-memory
+# exporter. redis-server (for the Celery tests) comes from apt (.ci/run).
+CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2", "opentelemetry-sdk>=1.20"]
 # Type information for frameworks that ship none (stubs matching Django 5.2).
 CONTRIB_STUBS = ["django-stubs>=5.2,<6", "celery-types"]
 # The web inbox's browser tests (tests/browser) drive Debian's /usr/bin/chromium

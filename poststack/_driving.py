@@ -18,6 +18,7 @@ return a ``RawResponse``.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 import os
@@ -412,9 +413,14 @@ class Blocking(ClientBinder):
             transport = self._transport()
             # The client's pacer; without one, a pacer of the run's own.
             pacer = CountingPacer(self._pacer or LockedPacer(Pacer(Pacing(), config.retry)))
+            # The workers are threads of a pool, which start with an empty context: each
+            # request runs in a copy of the caller's, so its trace nests under the caller's.
+            caller = contextvars.copy_context()
 
             def send(operation: Operation[Any]) -> Any:
-                return run_sync(operation, config, transport, pacer=pacer, name=name, hooks=hooks)
+                return caller.copy().run(
+                    run_sync, operation, config, transport, pacer=pacer, name=name, hooks=hooks
+                )
 
             return _bulk.run_sync(job, send, pacer, new_idempotency_key())
 

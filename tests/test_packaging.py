@@ -332,6 +332,16 @@ async def send(ps: PostStackClient) -> dict:
     return {"id": (await ps.emails.send(EMAIL))["id"]}
 """
     + ASGI_DRIVER,
+    # The API alone (no SDK): instrumenting changes nothing, and the email goes out.
+    "opentelemetry": SEND
+    + """
+from poststack import PostStack
+from poststack.contrib.opentelemetry import PostStackInstrumentor
+PostStackInstrumentor().instrument(propagate=True)
+with PostStack() as ps:
+    assert ps.emails.send(EMAIL)["id"].startswith("em_")
+PostStackInstrumentor().uninstrument()
+""",
     # A real worker (in a thread) takes the task from a real Redis and sends.
     "celery": SEND
     + """
@@ -351,7 +361,8 @@ import sys
 import poststack
 with poststack.PostStack() as ps:
     ps.emails.send(EMAIL)
-optional = ("requests", "trio", "django", "flask", "starlette", "fastapi", "celery")
+optional = ("requests", "trio", "django", "flask", "starlette", "fastapi", "celery",
+            "opentelemetry")
 assert not [m for m in optional if m in sys.modules], "the base install imported an extra"
 """
 )

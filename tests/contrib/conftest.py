@@ -29,6 +29,7 @@ _FRAMEWORKS = {
     "test_starlette.py": "starlette",
     "test_fastapi.py": "fastapi",
     "test_celery.py": "celery",
+    "test_opentelemetry.py": "opentelemetry",
 }
 collect_ignore = [
     test
