@@ -358,6 +358,12 @@ class ClientBinder:
         derived._raw = True
         return derived
 
+    @property
+    def path(self) -> str:
+        """Where the bound methods live: ``PostStack``, ``PostStack.with_raw_response`` ..."""
+        client = type(self._owner).__name__
+        return f"{client}.with_raw_response" if self._raw else client
+
 
 class Blocking(ClientBinder):
     """PostStack's Binder: every definition becomes a blocking method.

@@ -98,8 +98,12 @@ class Binder(Protocol):
     ``AsyncPostStack``; a binder in raw mode (``with_raw_response``) binds
     only ``bind``, to methods that return a RawResponse, and raises
     AttributeError for the other shapes. ``repr`` of a binder names its
-    client.
+    client; ``path`` is where its methods live, the start of their qualified
+    names (``"AsyncPostStack"``: ``AsyncPostStack.emails.send``, the name
+    Python's "coroutine ... was never awaited" warning shows).
     """
+
+    path: str
 
     def bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
         """A method that builds the Operation and runs it: its parsed result."""
@@ -163,7 +167,8 @@ class _Derived(Generic[Build]):
         # help() shows the definition's parameters and a docstring that fits.
         functools.update_wrapper(bound, self._build)
         bound.__name__ = self._name
-        bound.__qualname__ = self.__qualname__
+        resource_name = operation_name(self._build).partition(".")[0]
+        bound.__qualname__ = f"{resource._binder.path}.{resource_name}.{self._name}"  # pyright: ignore[reportPrivateUsage]
         bound.__doc__ = self._doc()
         signature = inspect.signature(self._build)
         bound.__signature__ = signature.replace(  # type: ignore[attr-defined]
