@@ -103,7 +103,10 @@ class Binder(Protocol):
     Python's "coroutine ... was never awaited" warning shows).
     """
 
-    path: str
+    @property
+    def path(self) -> str:
+        """Where the bound methods live: the start of their qualified names."""
+        ...
 
     def bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
         """A method that builds the Operation and runs it: its parsed result."""
