@@ -64,7 +64,15 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict), both as Python 3.10, on the packages and typing tests."""
     session.install("-e", ALL_EXTRAS, "mypy>=1.10", "pyright[nodejs]>=1.1.380")
     # httpx2: the transports accept its clients, and the checkers must see its types.
-    session.install("types-requests", "typing_extensions", "httpx2", *CONTRIB_STUBS, *TEST_DEPS)
+    # opentelemetry-sdk: docs/observability.md's snippets use it, as a reader's app would.
+    session.install(
+        "types-requests",
+        "typing_extensions",
+        "httpx2",
+        "opentelemetry-sdk>=1.20",
+        *CONTRIB_STUBS,
+        *TEST_DEPS,
+    )
     session.run("python", "tests/typing/extract_readme.py")
     session.run("mypy", "--strict", "--python-version", OLDEST, *TYPED)
     session.run("pyright", "--pythonversion", OLDEST, *TYPED)
