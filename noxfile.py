@@ -98,8 +98,9 @@ def tests(session: nox.Session) -> None:
 
 
 # --- benchmarks (benchmarks/run.py) ---------------------------------------------------------
-# matplotlib is installed only here, for the chart: it is no dependency of the SDK.
-BENCH_DEPS = ("httpx", "requests", "trio", "h11", "matplotlib")
+# matplotlib is installed only here, for the chart: it is no dependency of the SDK;
+# opentelemetry-sdk for the job that measures what tracing costs.
+BENCH_DEPS = ("httpx", "requests", "trio", "h11", "matplotlib", "opentelemetry-sdk")
 
 
 def _bench(session: nox.Session, *args: str) -> None:

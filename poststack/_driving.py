@@ -51,7 +51,7 @@ from poststack_core import (
     operation_name,
 )
 
-from . import _bulk
+from . import _bulk, _observing
 from ._guard import check_not_in_event_loop
 from ._hooks import Hooks, arun_hooks, run_hooks
 from ._logging import log_ended, log_sending, logger
@@ -143,13 +143,6 @@ def _unexpected(exc: Exception) -> TransportFailure:
     return failure
 
 
-def _sending(call: Call[Any]) -> float:
-    """Log the attempt about to go out (DEBUG); the moment it goes (``time.monotonic()``)."""
-    if logger.isEnabledFor(_DEBUG):
-        log_sending(call.record())
-    return time.monotonic()
-
-
 def _attempted(
     call: Call[R],
     outcome: Outcome,
@@ -175,6 +168,12 @@ def _attempted(
     return action
 
 
+def _watch(call: Call[Any], hooks: Hooks | None) -> Watch | None:
+    """A Watch of ``call`` when hooks or a tracer watch it; unwatched, None (the common case)."""
+    tracer = _observing.installed
+    return None if hooks is None and tracer is None else Watch(call, hooks, tracer)
+
+
 # The two loops below are deliberately tiny and differ only in blocking vs awaiting.
 # A failed call raises its PostStackError out of them, into the caller. A Watch hears
 # of every way out, cancellation included, so a trace never stays open.
@@ -191,7 +190,7 @@ def drive_sync(
     """Carry ``call`` out with ``transport``: its value, or its error raised."""
     watch = None
     try:
-        watch = Watch.of(call, hooks)
+        watch = _watch(call, hooks)
         action = call.start()
         while True:
             if isinstance(action, Send):
@@ -202,7 +201,9 @@ def drive_sync(
                     record = call.record()
                     run_hooks("request", watch.hooks.request, record)
                     request = watch.attempt_started(record, request)
-                started = _sending(call)
+                if logger.isEnabledFor(_DEBUG):
+                    log_sending(call.record())
+                started = time.monotonic()
                 try:
                     outcome: Outcome = transport.send(request, action.timeout)
                 except TransportFailure as failure:
@@ -241,7 +242,7 @@ async def drive_async(
     """Carry ``call`` out with ``transport``, awaiting: its value, or its error raised."""
     watch = None
     try:
-        watch = Watch.of(call, hooks)
+        watch = _watch(call, hooks)
         action = call.start()
         while True:
             if isinstance(action, Wait):
@@ -255,7 +256,9 @@ async def drive_async(
                     record = call.record()
                     await arun_hooks("request", watch.hooks.request, record)
                     request = watch.attempt_started(record, request)
-                started = _sending(call)
+                if logger.isEnabledFor(_DEBUG):
+                    log_sending(call.record())
+                started = time.monotonic()
                 try:
                     outcome: Outcome = await transport.send(request, action.timeout)
                 except TransportFailure as failure:

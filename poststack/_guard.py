@@ -8,6 +8,12 @@ as any warning::
 
     warnings.filterwarnings("ignore", category=poststack.EventLoopBlockingWarning)
 
+"Inside" means inside a task: a coroutine that the loop is running right
+now. A loop can also be marked running in a thread while none of its tasks
+is (Playwright's sync API keeps one that way between its calls, so that
+blocking code runs beside it): nothing waits on that loop, and no warning
+is given.
+
 The check costs a flag test once it has warned, and before that a lookup
 of asyncio's running loop (and trio's, when trio is imported): no
 exception, no import.
@@ -27,16 +33,19 @@ class EventLoopBlockingWarning(RuntimeWarning):
 
 _warned = False
 _PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+_modules = sys.modules
 
 
 def _running_loop() -> str | None:
-    """``"asyncio"`` or ``"trio"`` when this thread is inside that event loop, else None."""
-    # Not imported, not running: a blocking program pays two dict lookups.
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None and asyncio.events._get_running_loop() is not None:  # pyright: ignore[reportPrivateUsage]
-        return "asyncio"
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
+    """``"asyncio"`` or ``"trio"`` when this thread is in a task of that event loop, else None."""
+    # Neither imported, neither running: a blocking program pays two dict lookups.
+    asyncio = _modules.get("asyncio")
+    if asyncio is not None:
+        loop = asyncio.events._get_running_loop()  # pyright: ignore[reportPrivateUsage]
+        if loop is not None and asyncio.current_task(loop) is not None:
+            return "asyncio"
+    trio = _modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_task():
         return "trio"
     return None
 
@@ -44,10 +53,7 @@ def _running_loop() -> str | None:
 def check_not_in_event_loop(what: str) -> None:
     """Warn once per process when ``what`` (``"emails.send"``) blocks a running event loop."""
     global _warned
-    if _warned:
-        return
-    loop = _running_loop()
-    if loop is None:
+    if _warned or (loop := _running_loop()) is None:
         return
     _warned = True
     offload = (

@@ -37,7 +37,7 @@ EVENTS: tuple[HookEvent, ...] = ("request", "response", "retry", "error")
 Hook = Callable[[Attempt], None]
 """A hook of a :class:`~poststack.PostStack`: called with each attempt's record."""
 
-AsyncHook = Callable[[Attempt], "Awaitable[None] | None"]
+AsyncHook = Callable[[Attempt], Awaitable[None] | None]
 """A hook of an :class:`~poststack.AsyncPostStack`: a function, or a coroutine function."""
 
 
@@ -86,11 +86,11 @@ class Hooks:
             )
         found: dict[str, tuple[AnyHook, ...]] = {}
         for event, hooks in cast("Mapping[object, object]", event_hooks).items():
-            if event not in EVENTS:
+            if not isinstance(event, str) or event not in EVENTS:
                 raise ValueError(
                     f"event_hooks has no event {event!r}: the events are {', '.join(EVENTS)}"
                 )
-            found[cast(str, event)] = _checked(cast(str, event), hooks, awaits=awaits)
+            found[event] = _checked(event, hooks, awaits=awaits)
         merged = cls(**found)
         return merged if any(merged.of_event(event) for event in EVENTS) else None
 

@@ -51,18 +51,19 @@ class Tracer(Protocol):
         ...
 
 
-_tracer: Tracer | None = None
+installed: Tracer | None = None
+"""The process's tracer, if one is installed (the drivers read it before each call)."""
 
 
 def set_tracer(tracer: Tracer | None) -> None:
     """Install the process's tracer (None removes it); calls started from now on see it."""
-    global _tracer
-    _tracer = tracer
+    global installed
+    installed = tracer
 
 
 def current_tracer() -> Tracer | None:
     """The tracer :func:`set_tracer` installed, if any."""
-    return _tracer
+    return installed
 
 
 class Watch:
@@ -70,9 +71,9 @@ class Watch:
 
     __slots__ = ("_call", "_ended", "_failed", "_trace", "hooks")
 
-    def __init__(self, call: Call[Any], hooks: Hooks, tracer: Tracer | None) -> None:
+    def __init__(self, call: Call[Any], hooks: Hooks | None, tracer: Tracer | None) -> None:
         self._call = call
-        self.hooks = hooks
+        self.hooks = hooks or _NO_HOOKS
         self._ended = False
         self._failed = False  # the tracer raised: it hears of the call's end only
         self._trace: CallTrace | None = None
@@ -81,14 +82,6 @@ class Watch:
                 self._trace = tracer.start_call(call)
             except Exception:
                 logger.exception("the tracer failed to start a trace; the call goes on untraced")
-
-    @classmethod
-    def of(cls, call: Call[Any], hooks: Hooks | None) -> Watch | None:
-        """A Watch of ``call``, or None when neither hooks nor a tracer watch it."""
-        tracer = _tracer
-        if hooks is None and tracer is None:
-            return None
-        return cls(call, hooks or _NO_HOOKS, tracer)
 
     def attempt_started(self, record: Attempt, request: Request) -> Request:
         """The request to send for the attempt ``record`` describes (the tracer may add headers)."""

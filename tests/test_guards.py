@@ -154,8 +154,14 @@ trio.run(main)
         '    async with AsyncPostStack("sk_test_guard", sys.argv[1]) as aps:\n'
         '        await aps.emails.get("em_1")\n'
         "asyncio.run(main())\n",
+        # Playwright's sync API marks its asyncio loop running in this thread between its
+        # calls, with no task of it running: blocking code beside it blocks nothing.
+        "from playwright.sync_api import sync_playwright\n"
+        "with sync_playwright():\n"
+        "    assert asyncio.get_running_loop().is_running()\n"
+        '    ps.emails.get("em_1")\n',
     ],
-    ids=["outside-a-loop", "silenced", "async-client"],
+    ids=["outside-a-loop", "silenced", "async-client", "playwright-sync-api"],
 )
 def test_no_warning_where_nothing_blocks_or_when_silenced(
     body: str, server: FaultServer, tmp_path: Path
