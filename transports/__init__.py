@@ -25,7 +25,9 @@ Limits
     sending, the response head and the entire body, however slowly or
     endlessly the server sends. Most libraries time each socket operation
     instead; keep a deadline and give each operation only what is left of
-    it. ``request.max_response_bytes`` bounds the body: when the
+    it; and do the slow set-up (a TLS context, which loads the CA bundle)
+    when the transport is made, not in an attempt, whose time is for the
+    network. ``request.max_response_bytes`` bounds the body: when the
     ``Content-Length`` is larger, or the bytes read so far become larger,
     stop reading, close the connection and raise :class:`ResponseTooLarge`
     (the core fails the call with ``code == "response_too_large"``); never

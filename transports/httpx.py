@@ -113,7 +113,9 @@ class _Routes:
 
     def __init__(self, trust_env: bool) -> None:
         self.environment = Environment.from_environ() if trust_env else Environment()
-        self._context: ssl.SSLContext | None = None
+        # Made now, not in the first attempt: loading a CA bundle takes a good part of
+        # a second on a busy machine, and the attempt's timeout is for the network.
+        self.ssl_context = self.environment.ssl_context()
         self._proxies: dict[tuple[str, str, int], Proxy | None] = {}
 
     def proxy(self, request: Request) -> Proxy | None:
@@ -123,13 +125,6 @@ class _Routes:
         except KeyError:
             proxy = self._proxies[origin] = self.environment.proxy_for(*origin)
             return proxy
-
-    @property
-    def ssl_context(self) -> ssl.SSLContext:
-        # Made once, on first use (it reads the CA bundle), and shared by every pool.
-        if self._context is None:
-            self._context = self.environment.ssl_context()
-        return self._context
 
 
 def _core_request(request: Request, timeout: float) -> httpcore.Request:

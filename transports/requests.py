@@ -162,6 +162,19 @@ class _OwnAdapter(DeadlineAdapter):
         # opened and closed rather than blocking a thread with no deadline.
         super().__init__(pool_connections=4, pool_maxsize=100, max_retries=0)
         self._environment = environment
+        # Made once, now: urllib3 would otherwise load the CA bundle again for every
+        # new connection, inside the attempt's deadline.
+        self._context = environment.ssl_context()
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host.get("scheme") == "https":
+            pool.pop("ca_certs", None)
+            pool.pop("ca_cert_dir", None)
+            pool["ssl_context"] = self._context
+        return host, pool
 
     def proxy_headers(self, proxy: str) -> dict[str, str]:
         for known in (self._environment.http_proxy, self._environment.https_proxy):
@@ -292,15 +305,32 @@ class RequestsTransport:
         return Response(response.status_code, pairs, body.value())
 
     def close(self) -> None:
-        """Close the session if this transport created it."""
+        """Close the session, and every connection it keeps, if this transport created it."""
         if self._owns_session:
+            _close_connections(self._session)
             self._session.close()
 
     def _forget_inherited(self) -> None:
-        # In a forked child (see _fork): adapters close their pools' sockets without I/O
-        # and open new connections on next use, in this session as in a user's.
-        for adapter in self._session.adapters.values():
-            adapter.close()
+        # In a forked child (see _fork), in this session as in a user's: our copies of
+        # the sockets are closed (no I/O), and the adapters open new connections.
+        _close_connections(self._session)
+
+
+def _close_connections(session: requests.Session) -> None:
+    """Close every pooled connection of ``session``'s adapters, and drop their pools.
+
+    Recent urllib3 (2.4+) only drops its pools on ``clear()``, leaving their
+    sockets open until the garbage collector finds them: they are closed here.
+    """
+    for adapter in session.adapters.values():
+        if isinstance(adapter, requests.adapters.HTTPAdapter):
+            for manager in [adapter.poolmanager, *adapter.proxy_manager.values()]:
+                # keys() is a snapshot: urllib3 refuses to iterate the container itself.
+                for key in manager.pools.keys():  # noqa: SIM118
+                    pool = manager.pools.get(key)
+                    if pool is not None:
+                        pool.close()
+        adapter.close()
 
 
 def _headers(response: requests.Response) -> tuple[tuple[str, str], ...]:

@@ -346,7 +346,8 @@ class TrioTransport:
                 f"keepalive_expiry must be a number of seconds >= 0, got {keepalive_expiry!r}"
             )
         self._environment = Environment.from_environ() if trust_env else Environment()
-        self._ssl_context = ssl_context
+        # Made now, not in an attempt (see httpx._Routes).
+        self._ssl_context = ssl_context or _default_ssl_context(self._environment)
         self._max_connections = max_connections
         self._keepalive_expiry = float(keepalive_expiry)
         self._idle: dict[_Origin, collections.deque[_Connection]] = {}
@@ -473,8 +474,6 @@ class TrioTransport:
             raise
 
     async def _tls(self, stream: trio.abc.Stream, host: str, port: int) -> trio.SSLStream[Any]:
-        if self._ssl_context is None:
-            self._ssl_context = _default_ssl_context(self._environment)
         tls = trio.SSLStream(stream, self._ssl_context, server_hostname=host, https_compatible=True)
         try:
             await tls.do_handshake()

@@ -86,6 +86,7 @@ class Backend:
             "subject": email.subject,
             "tags": list(email.tags),
             "status": email.status,
+            "domain_id": email.domain_id,
             "event": event.type,
             "timestamp": event.at,
             **event.detail,

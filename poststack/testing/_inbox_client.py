@@ -51,6 +51,7 @@ class SandboxInbox:
         self._http = httpx.Client(base_url=f"{self.base_url}/_sandbox", timeout=timeout)
 
     def close(self) -> None:
+        """Close the HTTP connections (the sandbox itself keeps running)."""
         self._http.close()
 
     def __enter__(self) -> SandboxInbox:
@@ -129,9 +130,11 @@ class SandboxInbox:
         return cast("InboxMessage", self._json("GET", f"/messages/{email_id}"))
 
     def html(self, email_id: str) -> str:
+        """The email's HTML part (an :class:`InboxError` 404 when it has none)."""
         return self._call("GET", f"/messages/{email_id}/html").text
 
     def text(self, email_id: str) -> str:
+        """The email's text part (an :class:`InboxError` 404 when it has none)."""
         return self._call("GET", f"/messages/{email_id}/text").text
 
     def attachment(self, email_id: str, index: int) -> bytes:
@@ -171,6 +174,7 @@ class SandboxInbox:
         return cast("list[dict[str, Any]]", pending["faults"])
 
     def clear_faults(self) -> None:
+        """Disarm every pending fault."""
         self._call("DELETE", "/faults")
 
     def receive(self, **fields: Any) -> dict[str, Any]:

@@ -168,7 +168,7 @@ class Database:
             self._prepare_schema()
         except sqlite3.DatabaseError as exc:
             self._release_lock()
-            raise ValueError(f"{self.path} is not a sandbox database: {exc}") from None
+            raise ValueError(f"cannot use {self.path} as a sandbox database: {exc}") from None
         except BaseException:
             self._release_lock()
             raise

@@ -497,12 +497,13 @@ class Sandbox:
         own_origin = gate.allows_origin(request.headers.get("origin"))
         if InboxApp.owns(request.path):
             return self._inbox.handle(request, own_origin)
+        if not own_origin:
+            self._store.add_request(request)
+            return error_reply(403, "forbidden", "Cross-origin requests to the API are refused")
         fault = self.faults.take(request.method, request.path)
         if fault is not None:
             request = replace(request, fault=fault)
         self._store.add_request(request)
-        if not own_origin:
-            return error_reply(403, "forbidden", "Cross-origin requests to the API are refused")
         if fault is None:
             return self._api.handle(request)
         if fault.delay > 0 and self._stop_event.wait(fault.delay):

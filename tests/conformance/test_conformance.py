@@ -192,6 +192,10 @@ class Scenario:
         with FaultServer() as server:
             server.script(*self.script())
             raw = runtime.run(server.url, self.steps, **options)
+            # The runtime has closed its connections. The server reads each request in
+            # its own thread, which under load may lag behind a client that gave up
+            # (a hang, a timeout): once every connection is closed, all are recorded.
+            server.wait_for_open_connections(0, timeout=30)
             requests = server.requests
             port = server.port
             created = server.created_emails

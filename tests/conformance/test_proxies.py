@@ -5,15 +5,18 @@ Each scenario sets environment variables, starts a loopback proxy
 certificate for ``https://`` targets), and sends one email through each
 runtime. It checks what the proxy was asked, what the server received and
 what the caller got; the records of all runtimes must be identical. The
-docs' example transport honours no environment and is left out; a user's own
-httpx/httpx2 client honours it by its library's rules, which agree with the
-SDK's in every scenario here.
+docs' example transport honours no environment and is left out. A user's own
+httpx/httpx2 client is used as it is, so it honours the environment by its
+library's rules: those agree with the SDK's everywhere but in one place, where
+the test holds such a client to its library's own answer (see
+``library_reads_ca_file_anyway``).
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import importlib
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -124,6 +127,7 @@ def run(scenario: Scenario, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, c
             max_retries=0,
             trust_env=scenario.trust_env,
         )
+        server.wait_for_open_connections(0, timeout=30)  # every request recorded (see there)
         ports = {server.port: "<server>", proxy.port: "<proxy>", nowhere: "<nowhere>"}
         record = Record(
             _asked(proxy, ports),
@@ -252,6 +256,31 @@ SCENARIOS = [
 _records: dict[tuple[str, str], Record] = {}
 
 
+def library_reads_ca_file_anyway(
+    runtime: Runtime, scenario: Scenario, certificate: tuple[Path, ssl.SSLContext]
+) -> bool:
+    """Whether a user's client, made with ``trust_env=False``, still trusts ``SSL_CERT_FILE``.
+
+    httpx2 before 2.16 (the newest on Python 3.10) verifies with truststore,
+    which reads the variable whatever ``trust_env`` says. The SDK does not
+    rebuild a user's client, so there the send succeeds, as that library's own
+    requests do: asked here of a plain client of the library.
+    """
+    if runtime.own or scenario.trust_env or "SSL_CERT_FILE" not in scenario.env:
+        return False
+    cert, tls = certificate
+    library = importlib.import_module(runtime.name.split(".")[0])
+    with pytest.MonkeyPatch.context() as env, FaultServer(tls=tls) as server:
+        env.setenv("SSL_CERT_FILE", str(cert))
+        server.default = Reply(200, {})
+        with library.Client(trust_env=False) as client:
+            try:
+                client.get(server.url)
+            except library.ConnectError:
+                return False
+    return True
+
+
 def record_for(
     scenario: Scenario,
     runtime: Runtime,
@@ -272,7 +301,11 @@ def test_scenario(
     clean_environment: pytest.MonkeyPatch,
     certificate: tuple[Path, ssl.SSLContext],
 ) -> None:
-    scenario.check(record_for(scenario, runtime, clean_environment, certificate))
+    record = record_for(scenario, runtime, clean_environment, certificate)
+    if library_reads_ca_file_anyway(runtime, scenario, certificate):
+        ok(asked=[], through_proxy=False)(record)
+    else:
+        scenario.check(record)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -284,6 +317,7 @@ def test_same_on_every_runtime(
     records = {
         runtime.name: record_for(scenario, runtime, clean_environment, certificate)
         for runtime in SDK_RUNTIMES
+        if not library_reads_ca_file_anyway(runtime, scenario, certificate)
     }
     reference_name, reference = next(iter(records.items()))
     for name, record in records.items():

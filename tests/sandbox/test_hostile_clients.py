@@ -119,6 +119,14 @@ def test_cross_origin_api_calls_are_refused(sb: Sandbox) -> None:
     assert httpx.post(f"{sb.base_url}/emails", json=MESSAGE, headers=same).status_code == 202
 
 
+def test_a_refused_cross_origin_request_spends_no_fault(sb: Sandbox) -> None:
+    sb.faults.next(status=503)
+    foreign = {"Authorization": f"Bearer {sb.api_key}", "Origin": "http://attacker.example"}
+    assert httpx.get(f"{sb.base_url}/emails", headers=foreign).status_code == 403
+    own = {"Authorization": f"Bearer {sb.api_key}"}
+    assert httpx.get(f"{sb.base_url}/emails", headers=own).status_code == 503  # still armed
+
+
 def test_inbox_mutations_need_json_and_the_own_origin(sb: Sandbox) -> None:
     with PostStack(api_key=sb.api_key, base_url=sb.base_url) as ps:
         email_id = ps.emails.send(MESSAGE)["id"]

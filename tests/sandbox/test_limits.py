@@ -103,8 +103,8 @@ def test_a_limit_is_a_positive_whole_number(bad: object) -> None:
 def limited() -> Iterator[Sandbox]:
     """A limit of 3 per second whose clock stands still: the counts never depend on speed."""
     with Sandbox(rate_limit=3) as sb:
-        assert sb._limiter is not None  # noqa: SLF001
-        sb._limiter._clock = FakeClock()  # noqa: SLF001
+        assert sb._limiter is not None
+        sb._limiter._clock = FakeClock()
         yield sb
 
 

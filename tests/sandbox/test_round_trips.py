@@ -482,3 +482,46 @@ def test_workflows(api: Harness) -> None:
     assert (run["status"], run["nodesVisited"]) == ("completed", 2)
     api.ps.workflows.delete(workflow["publicId"])
     assert api.status_of(api.ps.workflows.get, workflow["publicId"]) == 404
+
+
+def test_forward_takes_50_recipients_in_each_field(api: Harness) -> None:
+    received = api.sb.receive(
+        from_="ada@example.org", to=["help@example.com"], subject="S", text="T"
+    )
+    to = [f"to{i}@example.org" for i in range(50)]
+    cc = [f"cc{i}@example.org" for i in range(50)]
+    sent = api.ps.inbound_emails.forward(
+        received["id"], {"from": "help@example.com", "to": to, "cc": cc}
+    )
+    email = api.sb.email(sent["id"])
+    assert (len(email.to), len(email.cc), email.subject) == (50, 50, "Fwd: S")
+    assert (
+        api.status_of(
+            api.ps.inbound_emails.forward,
+            received["id"],
+            {"from": "help@example.com", "to": [*to, "x@y.org"]},
+        )
+        == 422
+    )
+
+
+def test_channels_filtered_by_domain_hear_only_its_mail(api: Harness) -> None:
+    other = api.ps.domains.create({"name": "other.example.net"})["domain"]["id"]
+    for domain_id in (1, other):
+        api.ps.notification_channels.create(
+            {
+                "type": "slack",
+                "name": f"d{domain_id}",
+                "events": ["email.bounced"],
+                "config": {"webhookUrl": "https://hooks.slack.com/services/x"},
+                "domainId": domain_id,
+            }
+        )
+    api.ps.emails.send({**EMAIL, "to": ["bounced@example.org"]})  # from example.com, domain 1
+    api.restart()
+    channels = api.ps.notification_channels.list()["channels"]
+    counts = {
+        c["name"]: len(api.ps.notification_channels.list_deliveries(c["publicId"])["deliveries"])
+        for c in channels
+    }
+    assert counts == {"d1": 1, f"d{other}": 0}

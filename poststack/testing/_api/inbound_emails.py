@@ -200,8 +200,10 @@ def _prefixed(prefix: str, subject: str | None) -> str:
     return subject if subject.lower().startswith(prefix.lower()) else f"{prefix} {subject}".strip()
 
 
-def _send(call: ApiRequest, payload: dict[str, Any]) -> Reply:
-    (email,) = emails.accept(call, [emails.draft(call, payload)])
+def _send(
+    call: ApiRequest, payload: dict[str, Any], *, recipients: int = emails.MAX_RECIPIENTS
+) -> Reply:
+    (email,) = emails.accept(call, [emails.draft(call, payload, limit_recipients=recipients)])
     return ok({"id": email.id})
 
 
@@ -262,7 +264,7 @@ def forward(call: ApiRequest) -> Reply:
     ]
     if attachments:
         payload["attachments"] = attachments
-    return _send(call, payload)
+    return _send(call, payload, recipients=3 * MAX_FORWARD)  # to, cc and bcc: 50 each
 
 
 @routes.post("/inbound/{id}/draft-reply")
