@@ -6,6 +6,8 @@
 ...                 "subject": "Hello", "html": "<h1>Welcome!</h1>"})["id"]
 """
 
+from types import GenericAlias
+
 from poststack_core import (
     Attempt,
     EmailResult,
@@ -65,7 +67,8 @@ def _show_public_module() -> None:
     # name it too, and it re-exports every one of them.
     for name in __all__:
         public = globals()[name]
-        if isinstance(public, type):
+        # Type aliases (Hook) are left alone: Python 3.10 counts a Callable[...] as a type.
+        if isinstance(public, type) and not isinstance(public, GenericAlias):
             public.__module__ = __name__
 
 

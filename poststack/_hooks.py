@@ -37,7 +37,8 @@ EVENTS: tuple[HookEvent, ...] = ("request", "response", "retry", "error")
 Hook = Callable[[Attempt], None]
 """A hook of a :class:`~poststack.PostStack`: called with each attempt's record."""
 
-AsyncHook = Callable[[Attempt], Awaitable[None] | None]
+# Quoted: on Python 3.10 a collections.abc alias cannot be joined with | at run time.
+AsyncHook = Callable[[Attempt], "Awaitable[None] | None"]
 """A hook of an :class:`~poststack.AsyncPostStack`: a function, or a coroutine function."""
 
 
