@@ -131,6 +131,11 @@ CHECKS: list[Check] = [
         ("ours-httpx-sync", "cpu_us_per_req"),
     ),
     Check(
+        "whole client in memory CPU/send, a hook on each event vs none",
+        ("ours-client-memory-hooks", "cpu_us_per_req"),
+        ("ours-client-memory", "cpu_us_per_req"),
+    ),
+    Check(
         "httpx sync CPU/send, OpenTelemetry spans vs none",
         ("ours-httpx-sync-otel", "cpu_us_per_req"),
         ("ours-httpx-sync", "cpu_us_per_req"),

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
 from ._errors import PostStackError
-from ._messages import Response
 
 R = TypeVar("R")
 
@@ -45,14 +44,17 @@ class RateLimit:
     reset: float | None = None
 
     @classmethod
-    def of(cls, response: Response, now: float) -> RateLimit:
-        """The rate limit ``response`` states; ``now`` (epoch seconds) reads a timestamp."""
-        reset = _number(response.header("x-ratelimit-reset"))
+    def of(cls, headers: Mapping[str, str], now: float) -> RateLimit:
+        """The rate limit a response's ``headers`` state; ``now`` (epoch seconds) reads a timestamp.
+
+        ``headers`` have lower-case names, as ``Response.header_dict()`` gives them.
+        """
+        reset = _number(headers.get("x-ratelimit-reset"))
         if reset is not None and reset > EPOCH_THRESHOLD:
             reset = max(0.0, reset - now)
         return cls(
-            _count(response.header("x-ratelimit-limit")),
-            _count(response.header("x-ratelimit-remaining")),
+            _count(headers.get("x-ratelimit-limit")),
+            _count(headers.get("x-ratelimit-remaining")),
             reset,
         )
 

@@ -207,7 +207,7 @@ class Call(Generic[R]):
         if isinstance(outcome, Response):
             status: int | None = outcome.status
             headers = outcome.header_dict()
-            rate_limit: RateLimit | None = RateLimit.of(outcome, self._now)
+            rate_limit: RateLimit | None = RateLimit.of(headers, self._now)
         elif isinstance(outcome, ResponseTooLarge):  # the head had arrived
             status = outcome.status
             headers = Response(outcome.status, outcome.headers, b"").header_dict()
@@ -239,7 +239,7 @@ class Call(Generic[R]):
             outcome.status,
             headers,
             headers.get("x-request-id"),
-            RateLimit.of(outcome, self._now),
+            RateLimit.of(headers, self._now),
             self._attempt - 1,
             self._elapsed,
             self._key,

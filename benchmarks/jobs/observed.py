@@ -2,7 +2,9 @@
 
 The unwatched path is ``ours-httpx-sync``: these jobs are the same sends
 with something watching, so the informative ratios in ``targets.py`` read
-as the price of each.
+as the price of each. The two ``ours-client-memory`` jobs send through the
+whole client to a transport that answers from memory, so that the SDK's own
+CPU per send (and what a hook adds to it) is not lost in the HTTP stack's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,45 @@ def _sync(ctx: Context, send: Any, **options: Any) -> dict[str, Any]:
 
 def _send(ps: Any) -> Any:
     return ps.emails.send(PAYLOAD)
+
+
+class _Memory:
+    """A transport whose every answer is the same canned 202: no I/O at all."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def send(self, request: Any, timeout: float) -> Any:
+        return self._response
+
+    def close(self) -> None:
+        pass
+
+
+def _in_memory(ctx: Context, **options: Any) -> dict[str, Any]:
+    poststack = ours()
+    core = need("poststack_core")
+    body = b'{"id":"em_bench"}'
+    answer = core.Response(202, (("Content-Type", "application/json"),), body)
+    ps = poststack.PostStack(
+        api_key=API_KEY, base_url=ctx.url, transport=_Memory(answer), **options
+    )
+    with ps:
+        return run_sync(lambda: _send(ps), ctx.n, ctx.warmup)
+
+
+@job("ours-client-memory", "ours · whole client, in-memory transport (no I/O)", kind="core")
+def client_memory(ctx: Context) -> dict[str, Any]:
+    return _in_memory(ctx)
+
+
+@job("ours-client-memory-hooks", "ours · whole client in memory, a hook on each event", kind="core")
+def client_memory_hooks(ctx: Context) -> dict[str, Any]:
+    if not hasattr(ours(), "Attempt"):
+        raise Unavailable("poststack has no event hooks yet")
+    seen: list[Any] = []
+    hooks = {event: [seen.append] for event in ("request", "response", "retry", "error")}
+    return _in_memory(ctx, event_hooks=hooks)
 
 
 @job("ours-httpx-sync-hooks", "ours · httpx sync, a hook on each event", kind="send")

@@ -212,13 +212,13 @@ def test_records_are_values_without_the_key() -> None:
     ],
 )
 def test_rate_limit_headers(headers: tuple[tuple[str, str], ...], expected: RateLimit) -> None:
-    assert RateLimit.of(Response(200, headers, b""), NOW) == expected
+    assert RateLimit.of(Response(200, headers, b"").header_dict(), NOW) == expected
 
 
 @given(st.text(max_size=12))
 def test_any_header_text_gives_a_rate_limit_or_none_never_an_error(text: str) -> None:
     headers = tuple((name, text) for name, _ in LIMITS)
-    limit = RateLimit.of(Response(200, headers, b""), NOW)
+    limit = RateLimit.of(Response(200, headers, b"").header_dict(), NOW)
     for value in (limit.limit, limit.remaining, limit.reset):
         assert value is None or value >= 0
 
