@@ -81,6 +81,35 @@ TABLES: tuple[Table, ...] = (
             "the default sync client and sending."
         ),
     ),
+    Table(
+        "Bulk sending at the sandbox's rate limit (20 requests/s)",
+        ("bulk",),
+        "run",
+        (
+            Column("emails", "emails"),
+            Column("wall s", "wall_s", 2),
+            Column("ideal s", "ideal_s", 2),
+            Column("requests", "requests"),
+            Column("429s", "throttled"),
+            Column("429 %", "share_429_pct", 2),
+            Column("outbox", "outbox"),
+            Column("killed at", "killed_at"),
+            Column("rerun created", "rerun_created"),
+            Column("rerun requests", "rerun_requests"),
+            Column("outbox after rerun", "outbox_after_rerun"),
+        ),
+        intro=(
+            "`poststack send-many` (a child process, on the other CPU) against a sandbox "
+            "with `rate_limit=20` in the worker process, emails left queued. Wall is the "
+            "run's own elapsed time; ideal is what the limit allows: the last window of R "
+            "requests (every chunk and the run's plan) starts (R - 1) // 20 s after the "
+            "first, and the sandbox serves each request of that window in one round trip "
+            "(timed alone on an idle sandbox), one after the other. Then the same run, killed "
+            "with SIGKILL once half the emails are in a fresh sandbox's outbox, is run again "
+            "with the same `--run-id` and `--journal`: the outbox must end with every email "
+            "exactly once, the rerun creating only the missing ones."
+        ),
+    ),
 )
 
 METHOD = (

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jobs import JOBS, KINDS, Job, Profile
+from jobs import JOBS, KIND_REPEATS, KINDS, Job, Profile
 from results import Outcome
 
 HERE = Path(__file__).resolve().parent
@@ -211,7 +211,7 @@ def run_job(
         check=False,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=3600,
         env=envs[job.env],
         cwd=tempfile.gettempdir(),
         preexec_fn=preexec,
@@ -249,6 +249,8 @@ def run_all(
         for job in JOBS:
             out = outcomes[job.key]
             if out.unavailable or out.error:
+                continue
+            if job.kind in KIND_REPEATS and rep >= KIND_REPEATS[job.kind](prof):
                 continue
             result = run_job(job, prof, url, ready, envs, worker_cpu)
             if "unavailable" in result:

@@ -17,7 +17,10 @@ The public API, everything a driver, a transport or a façade needs:
   :class:`RateLimit` (what a response says of the rate limit),
   :class:`RawResponse` (a value with its response: ``Call.raw_response()``)
   and :func:`operation_name` (``"emails.send"``);
-- the errors a caller sees, webhook signatures, and the resource machinery
+- webhooks: signatures (:func:`verify`, :func:`sign`), and deliveries verified
+  and parsed into typed events (:func:`construct_event`, :func:`parse_event`,
+  :data:`Event` and its members);
+- the errors a caller sees, and the resource machinery
   (:class:`Resource`, :class:`Binder`, the descriptors) that turns every
   definition into a blocking or an async method;
 - pacing: :class:`Pacing` (a policy) and :class:`Pacer` (one client's shared
@@ -63,6 +66,27 @@ from ._errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from ._events import (
+    INBOUND_EVENT_TYPE,
+    TRACKING_EVENT_TYPES,
+    BouncedEvent,
+    ClickedEvent,
+    ComplainedEvent,
+    DeferredEvent,
+    DeliveredEvent,
+    Event,
+    FailedEvent,
+    InboundEvent,
+    OpenedEvent,
+    QueuedEvent,
+    SentEvent,
+    SoftBouncedEvent,
+    TrackingEvent,
+    TrackingEventType,
+    UnknownEvent,
+    UnsubscribedEvent,
+    parse_event,
+)
 from ._idempotency import idempotency_key_from
 from ._journal import JournalError
 from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
@@ -84,7 +108,7 @@ from ._resource import (
     planned,
 )
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
-from ._webhooks import SIGNATURE_HEADER, construct_event, sign, verify
+from ._webhooks import SIGNATURE_HEADER, Secret, check_secrets, construct_event, sign, verify
 
 __all__ = [
     "BATCH_LIMIT",
@@ -92,26 +116,37 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "INBOUND_EVENT_TYPE",
     "SIGNATURE_HEADER",
     "SPLIT_STATUSES",
+    "TRACKING_EVENT_TYPES",
     "Action",
     "Async",
     "Attempt",
     "AttemptTimedOut",
     "Binder",
+    "BouncedEvent",
     "Call",
     "CallStateError",
     "CancelFlag",
     "Chunk",
     "ChunkSend",
+    "ClickedEvent",
     "ClientConfig",
+    "ComplainedEvent",
     "ConnectFailed",
     "ConnectionBroken",
+    "DeferredEvent",
+    "DeliveredEvent",
     "Done",
     "EmailResult",
+    "Event",
     "Fail",
+    "FailedEvent",
+    "InboundEvent",
     "JournalError",
     "Mode",
+    "OpenedEvent",
     "Operation",
     "Pacer",
     "Pacing",
@@ -121,6 +156,7 @@ __all__ = [
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
+    "QueuedEvent",
     "RateLimit",
     "RawAsync",
     "RawResponse",
@@ -132,20 +168,28 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "RunChangedError",
+    "Secret",
     "Send",
     "SendMany",
     "SendManyError",
     "SendManyPlan",
     "SendManyResult",
     "SendManyRun",
+    "SentEvent",
+    "SoftBouncedEvent",
     "State",
     "Status",
     "Sync",
+    "TrackingEvent",
+    "TrackingEventType",
     "TransportFailure",
+    "UnknownEvent",
+    "UnsubscribedEvent",
     "Wait",
     "WebhookPayloadError",
     "WebhookVerificationError",
     "bulk",
+    "check_secrets",
     "chunk_operation",
     "construct_event",
     "endpoint",
@@ -154,6 +198,7 @@ __all__ = [
     "manifest_operation",
     "operation_name",
     "pages",
+    "parse_event",
     "plan_send_many",
     "planned",
     "sign",

@@ -36,7 +36,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from ._email_checks import check_email
 from ._narrow import as_list, as_mapping
@@ -121,7 +121,7 @@ class Chunk:
             check_email(email, f"emails[{self.start + offset}]")
         object.__setattr__(self, "emails", emails)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ class SendManyPlan:
     chunks: tuple[Chunk, ...]
     fingerprint: str
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 def chunk_digests(emails: Sequence[Mapping[str, Any]], batch_size: int) -> tuple[str, ...]:

@@ -78,6 +78,16 @@ class SendManyResult(Sequence[EmailResult]):
     ``throttled`` how many of them were 429s.
     """
 
+    run_id: str
+    sent: int
+    failed: int
+    skipped: int
+    already_sent: int
+    cancelled: bool
+    stopped_by: PostStackError | None
+    requests: int
+    throttled: int
+
     __slots__ = (
         "_errors",
         "_ids",
@@ -167,7 +177,8 @@ class SendManyResult(Sequence[EmailResult]):
         """This result, or :class:`SendManyError` when any email was not sent."""
         if self.ok:
             return self
-        raise SendManyError(self)
+        error = SendManyError(self)
+        raise error from error.first
 
     def __repr__(self) -> str:
         return (
@@ -181,17 +192,20 @@ class SendManyError(PostStackError):
 
     Raised by :meth:`SendManyResult.raise_for_failures`. Its status, code,
     request id and the rest are those of the first email's error that was
-    not sent (or of the error that stopped the run); a cancelled run's
-    skipped emails have none, and then ``status_code`` is 0 and ``code``
-    ``"cancelled"``.
+    not sent (or of the error that stopped the run), which is also its
+    ``__cause__``; a cancelled run's skipped emails have none, and then
+    ``status_code`` is 0 and ``code`` ``"cancelled"``.
     """
 
     result: SendManyResult
+    first: PostStackError | None
+    """The first email's error that was not sent (or the one that stopped the run)."""
 
     def __init__(self, result: SendManyResult) -> None:
         first = result.stopped_by or next(
             (r.error for r in result.failures() if r.error is not None), None
         )
+        self.first = first
         summary = (
             f"{len(result) - result.sent} of {len(result)} emails not sent "
             f"({result.failed} failed, {result.skipped} skipped) in run {result.run_id!r}"
@@ -209,7 +223,6 @@ class SendManyError(PostStackError):
                 retryable=first.retryable,
                 is_quota=first.is_quota,
             )
-            self.__cause__ = first
         self.result = result
 
     def __reduce__(self) -> tuple[object, ...]:

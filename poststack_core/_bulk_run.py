@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from ._bulk_plan import (
     Chunk,
@@ -395,7 +395,7 @@ class SendMany:
     detect_changes: bool = True
     chunk_plan: SendManyPlan | None = None
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     @property
     def registers(self) -> bool:

@@ -5,14 +5,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 from ._errors import WebhookPayloadError, WebhookVerificationError
+from ._events import Event, parse_event
 from ._narrow import as_mapping
 
 SIGNATURE_HEADER = "X-PostStack-Signature"
 _HEX = frozenset("0123456789abcdef")
+
+Secret = str | Sequence[str]
+"""A webhook's signing secret, or several: the new and the old one during a rotation."""
+
+_SECRET_ERROR = (
+    "the webhook secret must be a non-empty str: the signingSecret that webhooks.create "
+    "returned (or a list of them while you move to a rotated one)"
+)
 
 
 def _as_bytes(payload: str | bytes | bytearray | memoryview) -> bytes:
@@ -22,15 +31,24 @@ def _as_bytes(payload: str | bytes | bytearray | memoryview) -> bytes:
     return bytes(payload)
 
 
-def _check_secret(secret: object) -> str:
-    # An empty key is a key everyone knows: anyone could sign with it. It shows up when
-    # the secret's variable is unset, so it is a configuration error, raised loudly.
-    if not isinstance(secret, str) or not secret:
-        raise ValueError(
-            "the webhook secret must be a non-empty str: the signingSecret that "
-            "webhooks.create returned"
-        )
-    return secret
+def check_secrets(secret: object) -> tuple[str, ...]:
+    """The signing secrets in ``secret``: one str, or a sequence of them.
+
+    An empty key is a key everyone knows: anyone could sign with it. It shows up
+    when the secret's variable is unset, so it is a configuration error, raised
+    loudly (ValueError), as is an empty list or one holding anything but
+    non-empty strings. Secrets are never part of the message.
+    """
+    found: tuple[object, ...]
+    if isinstance(secret, str):
+        found = (secret,)
+    elif isinstance(secret, Sequence) and not isinstance(secret, (bytes, bytearray)):
+        found = tuple(cast("Sequence[object]", secret))
+    else:
+        raise ValueError(_SECRET_ERROR)
+    if not found or not all(isinstance(item, str) and item for item in found):
+        raise ValueError(_SECRET_ERROR)
+    return cast("tuple[str, ...]", found)
 
 
 def _hmac_sha256(secret: str, payload: bytes) -> str:
@@ -39,7 +57,10 @@ def _hmac_sha256(secret: str, payload: bytes) -> str:
 
 def sign(payload: str | bytes, secret: str) -> str:
     """The ``X-PostStack-Signature`` value PostStack sends for ``payload`` (for tests)."""
-    return f"sha256={_hmac_sha256(_check_secret(secret), _as_bytes(payload))}"
+    if not isinstance(secret, str):
+        raise ValueError(_SECRET_ERROR)
+    (key,) = check_secrets(secret)
+    return f"sha256={_hmac_sha256(key, _as_bytes(payload))}"
 
 
 def _candidates(signature_header: str) -> list[bytes]:
@@ -54,16 +75,18 @@ def _candidates(signature_header: str) -> list[bytes]:
     return found
 
 
-def verify(payload: str | bytes, signature_header: str, secret: str) -> bool:
+def verify(payload: str | bytes, signature_header: str, secret: Secret) -> bool:
     """True if any ``sha256=`` element of the header signs ``payload`` with ``secret``.
 
-    Two elements appear while a rotated secret's grace window is open. Never
-    raises for what a request brings (a malformed header or body simply does
-    not verify); an empty or missing ``secret`` is a ValueError. Every
-    candidate is compared, in constant time, so timing tells nothing about
-    which failed.
+    Two elements appear while a rotated secret's grace window is open.
+    ``secret`` may also be several secrets (your new and old one while you
+    switch an endpoint over): any of them may match. Never raises for what a
+    request brings (a malformed header or body simply does not verify); an
+    empty or missing ``secret`` is a ValueError. Every candidate is compared
+    with every secret, in constant time, so timing tells nothing about which
+    failed.
     """
-    secret = _check_secret(secret)
+    secrets = check_secrets(secret)
     if not isinstance(signature_header, str):
         return False
     if not isinstance(payload, (str, bytes, bytearray, memoryview)):
@@ -72,14 +95,22 @@ def verify(payload: str | bytes, signature_header: str, secret: str) -> bool:
         body = _as_bytes(payload)
     except UnicodeEncodeError:
         return False
-    wanted = _hmac_sha256(secret, body).encode("ascii")
+    candidates = _candidates(signature_header)
     matched = False
-    for candidate in _candidates(signature_header):
-        matched |= hmac.compare_digest(candidate, wanted)
+    for key in secrets:
+        wanted = _hmac_sha256(key, body).encode("ascii")
+        for candidate in candidates:
+            matched |= hmac.compare_digest(candidate, wanted)
     return matched
 
 
 def _signature_from(headers_or_signature: Mapping[str, str] | str) -> str:
+    """The ``X-PostStack-Signature`` value: given itself, or found in a request's headers.
+
+    Header names are matched case-insensitively. No such header is a
+    :class:`WebhookVerificationError`; anything but a mapping or a str is a
+    TypeError (a programming error, not something a request brings).
+    """
     if isinstance(headers_or_signature, str):
         return headers_or_signature
     items = getattr(headers_or_signature, "items", None)
@@ -100,13 +131,18 @@ def _refuse_constant(name: str) -> object:
 
 
 def construct_event(
-    payload: str | bytes, headers_or_signature: Mapping[str, str] | str, secret: str
-) -> dict[str, Any]:
-    """Verify a webhook delivery and return its parsed JSON event.
+    payload: str | bytes, headers_or_signature: Mapping[str, str] | str, secret: Secret
+) -> Event:
+    """Verify a webhook delivery and return its typed, normalized event.
 
     ``headers_or_signature`` is the request's headers (any mapping; the name is
     matched case-insensitively) or the ``X-PostStack-Signature`` value itself.
-    Pass the raw body bytes: re-serialised JSON will not verify.
+    Pass the raw body bytes: re-serialised JSON will not verify. ``secret`` is
+    the signing secret, or several of them (any may match).
+
+    The event is one of the TypedDicts of :data:`Event`, narrowed by
+    ``event["type"]``; an event type this SDK does not know is an
+    :class:`UnknownEvent`, and ``event["raw"]`` always holds the whole payload.
 
     Raises :class:`WebhookVerificationError` when the signature is missing or
     does not match, and its subclass :class:`WebhookPayloadError` when the
@@ -114,17 +150,17 @@ def construct_event(
     too deep, a bare array): never any other exception for what a request
     brings. An empty ``secret`` is a ValueError.
     """
-    secret = _check_secret(secret)
+    secrets = check_secrets(secret)
     signature = _signature_from(headers_or_signature)
-    if not verify(payload, signature, secret):
+    if not verify(payload, signature, secrets):
         raise WebhookVerificationError("webhook signature does not match the payload and secret")
     try:
-        event = json.loads(_as_bytes(payload), parse_constant=_refuse_constant)
+        parsed = json.loads(_as_bytes(payload), parse_constant=_refuse_constant)
     except ValueError as exc:  # UnicodeDecodeError included
         raise WebhookPayloadError(f"webhook payload is not JSON: {exc}") from None
     except RecursionError:
         raise WebhookPayloadError("webhook payload is not JSON: nested too deep") from None
-    if as_mapping(event) is None:
+    event = as_mapping(parsed)
+    if event is None:
         raise WebhookPayloadError("webhook payload is not a JSON object")
-    parsed: dict[str, Any] = event
-    return parsed
+    return parse_event(event)

@@ -60,8 +60,8 @@ def test_a_job_defined_twice_or_of_an_unknown_kind_is_refused() -> None:
 
     with pytest.raises(ValueError, match="defined twice"):
         job("ours-httpx-sync", "again", kind="send")
-    with pytest.raises(ValueError, match="unknown kind 'bulk'"):
-        job("ours-bulk", "bulk", kind="bulk")
+    with pytest.raises(ValueError, match="unknown kind 'stream'"):
+        job("ours-stream", "stream", kind="stream")
 
 
 def test_the_committed_report_is_the_rendering_of_the_committed_results() -> None:

@@ -69,6 +69,14 @@ def _one_email(subject: str) -> Callable[[Sandbox, str], None]:
     return check
 
 
+def _outbox_of(count: int) -> Callable[[Sandbox, str], None]:
+    def check(sb: Sandbox, stdout: str) -> None:
+        assert len(sb.outbox) == count
+        assert len({email.to for email in sb.outbox}) == count  # each once
+
+    return check
+
+
 def _printed_the_id(sb: Sandbox, stdout: str) -> None:
     (email,) = sb.outbox
     assert stdout.strip() == email.id
@@ -164,6 +172,10 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("docs/custom-transport.md", "class HttpClientTransport"): Check(
         after_code=CUSTOM_TRANSPORT_CHECK, after=_one_email("Hi")
     ),
+    ("docs/bulk.md", "June news for {s['name']}"): Check(after=_outbox_of(10_000)),
+    ("docs/bulk.md", "def stop_at_2000"): Check(after=_outbox_of(5_000)),
+    ("docs/bulk.md", "newsletter-2026-07"): Check(after=_outbox_of(300)),
+    ("docs/bulk.md", "newsletter-2026-06-queue"): Check(after=_outbox_of(250)),
 }
 
 # Pages whose blocks a test of their own runs against a sandbox: page -> that test.

@@ -21,7 +21,7 @@ import pytest
 
 from poststack import AsyncPostStack, PostStack
 from poststack.resources import Webhooks
-from poststack_core import Request, Resource, endpoint, pages, planned
+from poststack_core import Request, Resource, bulk, endpoint, pages, planned
 from poststack_core.endpoints import Resources
 
 from .recording import async_client, body_of, load_endpoints, path_of, query_of, sync_client
@@ -63,8 +63,9 @@ def test_the_clients_have_every_method_of_the_spec_and_no_other() -> None:
                 # A walker goes through the pages of one of the spec's own list methods.
                 assert (name, value.definition.__name__) in spec, attribute
             else:
-                # Anything else public is a plan of several requests (emails.send_many).
-                assert attribute.startswith("_") or isinstance(value, planned), attribute
+                # Anything else public is a plan of several requests, or a bulk run
+                # (emails.send_many and send_chunk).
+                assert attribute.startswith("_") or isinstance(value, (planned, bulk)), attribute
     assert ours == spec
     assert set(_resource_classes()) == {record["resource"] for record in RECORDS}
 

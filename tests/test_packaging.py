@@ -342,6 +342,17 @@ with PostStack() as ps:
     assert ps.emails.send(EMAIL)["id"].startswith("em_")
 PostStackInstrumentor().uninstrument()
 """,
+    # The command line sends from a CSV file, drawing its bar with rich.
+    "cli": SEND
+    + """
+import csv
+import rich
+from poststack.cli import main
+with open("rows.csv", "w", newline="") as out:
+    csv.writer(out).writerows([["email"], ["user@example.com"]])
+argv = ["send-many", "rows.csv", "--from", EMAIL["from"], "--subject", EMAIL["subject"]]
+assert main([*argv, "--text", "Hi", "--progress", "bar"]) == 0
+""",
     # A real worker (in a thread) takes the task from a real Redis and sends.
     "celery": SEND
     + """

@@ -450,38 +450,33 @@ def test_ctrl_c_finishes_the_chunks_in_flight_and_journals_them(
     assert len(sb.outbox) == 1000
 
 
-class Exploding:
-    """A transport with a bug: its second request raises something that is no failure."""
+def test_an_unexpected_error_stops_the_run_and_is_raised(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk fills up under the journal after its first chunk.
+    from poststack import _bulk
 
-    def __init__(self, url: str) -> None:
-        from poststack.transports.httpx import HttpxTransport
+    real_append = _bulk._JournalFile.append
+    writes: list[int] = []
 
-        self.inner = HttpxTransport()
-        self.calls = 0
-        self.lock = threading.Lock()
+    def append(self: Any, lines: list[str]) -> None:
+        writes.append(len(lines))
+        if len(writes) > 1:
+            raise OSError(28, "No space left on device")
+        real_append(self, lines)
 
-    def send(self, request: Request, timeout: float) -> Response:
-        with self.lock:
-            self.calls += 1
-            calls = self.calls
-        if calls == 2:
-            raise RuntimeError("bug in a transport")
-        return self.inner.send(request, timeout)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def test_an_unexpected_error_stops_the_run_and_is_raised(sb: Sandbox) -> None:
-    transport = Exploding(sb.base_url)
-    with (
-        PostStack(api_key=KEY, base_url=sb.base_url, transport=transport) as ps,
-        pytest.raises(RuntimeError, match="bug in a transport"),
-    ):
-        ps.emails.send_many(emails(1000), concurrency=1)
-    transport.close()
-    assert len(sb.outbox) == 100
-    assert transport.calls == 2
+    monkeypatch.setattr(_bulk._JournalFile, "append", append)
+    with pytest.raises(OSError, match="No space left"):
+        send_many(
+            "httpx",
+            sb.base_url,
+            emails(1000),
+            run_id="disk",
+            journal=tmp_path / "j",
+            concurrency=1,
+        )
+    assert len(sb.outbox) == 200  # the chunk whose line could not be written was sent
+    assert len(writes) == 2  # and no chunk started after it
 
 
 # --- pacing --------------------------------------------------------------------------------
@@ -533,7 +528,9 @@ def test_a_paced_client_shares_one_budget_between_its_threads() -> None:
         transport.close()
         assert len(sandbox.outbox) == 160
     throttled = transport.statuses.count(429)
-    assert throttled <= 0.02 * len(transport.statuses) + 1  # the first answers teach the limit
+    # Eight threads, one budget: a 429 now and then where the sandbox's own timing jitters
+    # on a busy machine (each thread unpaced would meet hundreds).
+    assert throttled <= 0.05 * len(transport.statuses)
     assert len(transport.statuses) == 160 + throttled
 
 

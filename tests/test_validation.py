@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
-import json
-import pickle
 from typing import Any
 
 import pytest
 
-from poststack import PostStackError, SendManyError
 from poststack_core import Request, Response
 
 from .recording import async_client, body_of, json_response, sync_client
@@ -30,133 +26,6 @@ def batch_reply(request: Request) -> Response:
 
 
 # --- emails.send_many -------------------------------------------------------
-
-
-def test_send_many_sends_batches_of_100_and_keeps_the_order() -> None:
-    client, recorder = sync_client(batch_reply)
-    results = client.emails.send_many([email(n) for n in range(250)])
-    assert results == [{"id": f"em_{n}"} for n in range(250)]
-    sizes = [len(body_of(request)["emails"]) for request in recorder.requests]
-    assert sizes == [100, 100, 50]
-    assert {request.target for request in recorder.requests} == {"/emails/batch"}
-    keys = [request.header("Idempotency-Key") for request in recorder.requests]
-    assert None not in keys
-    assert len(set(keys)) == 3
-    assert body_of(recorder.requests[2])["emails"][0] == email(200)
-
-
-def test_send_many_async() -> None:
-    client, recorder = async_client(batch_reply)
-    results = asyncio.run(client.emails.send_many([email(n) for n in range(101)]))
-    assert results == [{"id": f"em_{n}"} for n in range(101)]
-    assert [len(body_of(r)["emails"]) for r in recorder.requests] == [100, 1]
-
-
-def test_send_many_derives_a_key_per_batch_from_the_callers_key() -> None:
-    client, recorder = sync_client(batch_reply)
-    client.emails.send_many([email(n) for n in range(150)], idempotency_key="run-7")
-    assert [r.header("Idempotency-Key") for r in recorder.requests] == ["run-7-0", "run-7-1"]
-
-
-def test_a_callers_key_must_leave_room_for_the_batch_numbers() -> None:
-    client, recorder = sync_client(batch_reply)
-    with pytest.raises(ValueError, match="at most 253 characters for 150 emails"):
-        client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 254)
-    assert recorder.requests == []
-    client.emails.send_many([email(n) for n in range(150)], idempotency_key="k" * 253)
-    assert [r.header("Idempotency-Key") for r in recorder.requests] == [
-        "k" * 253 + "-0",
-        "k" * 253 + "-1",
-    ]
-
-
-def test_send_many_keeps_per_email_errors_in_place() -> None:
-    def reply(request: Request) -> Response:
-        return json_response({"data": [{"id": "em_0"}, {"error": "bad address"}]})
-
-    client, _ = sync_client(reply)
-    assert client.emails.send_many([email(0), email(1)]) == [
-        {"id": "em_0"},
-        {"error": "bad address"},
-    ]
-
-
-def _fail_batch(number: int, status: int = 503) -> Any:
-    """Answer batch ``number`` (0-based) with ``status``, the others as batch_reply does."""
-    seen: list[Request] = []
-
-    def reply(request: Request) -> Response:
-        seen.append(request)
-        if len(seen) - 1 == number:
-            body = json.dumps({"error": "Service Unavailable", "code": "internal_error"})
-            return Response(status, (("x-request-id", "req_bad"),), body.encode())
-        return batch_reply(request)
-
-    return reply
-
-
-@pytest.mark.parametrize("make", [sync_client, async_client], ids=["sync", "async"])
-def test_a_failed_batch_stops_the_call_and_keeps_what_was_sent(make: Any) -> None:
-    client, recorder = make(_fail_batch(1))
-
-    def send_many() -> object:
-        pending = client.emails.send_many([email(n) for n in range(250)])
-        return asyncio.run(pending) if inspect.iscoroutine(pending) else pending
-
-    with pytest.raises(SendManyError) as info:
-        send_many()
-    error = info.value
-    assert len(recorder.requests) == 2  # the third batch was never sent
-    assert (error.status_code, error.code, error.request_id) == (503, "internal_error", "req_bad")
-    assert error.retryable
-    assert isinstance(error.__cause__, PostStackError)
-    assert error.__cause__.status_code == 503
-    assert error.results[:100] == [{"id": f"em_{n}"} for n in range(100)]
-    assert len(error.results) == 250
-    assert {r["code"] for r in error.results[100:]} == {"not_sent"}
-    assert error.results[100]["error"].startswith("not sent: 503 internal_error:")
-    copy = pickle.loads(pickle.dumps(error))
-    assert (type(copy), copy.results, copy.status_code) == (SendManyError, error.results, 503)
-
-
-def test_a_failed_first_batch_sends_nothing_else() -> None:
-    client, recorder = sync_client(_fail_batch(0, status=401))
-    with pytest.raises(PostStackError) as info:
-        client.emails.send_many([email(n) for n in range(150)])
-    assert len(recorder.requests) == 1
-    assert isinstance(info.value, SendManyError)
-    assert info.value.status_code == 401
-    assert not info.value.retryable
-    assert [r.get("code") for r in info.value.results] == ["not_sent"] * 150
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"data": [{"id": "em_0"}]},  # one result for two emails: ids would be misattributed
-        {"data": [{"id": "em_0"}, {"id": "em_1"}, {"id": "em_2"}]},
-        {"data": [{"id": "em_0"}, "em_1"]},
-        {"emails": [{"id": "em_0"}, {"id": "em_1"}]},
-        {},
-    ],
-)
-def test_a_batch_answer_without_one_result_per_email_is_invalid(answer: Any) -> None:
-    def reply(request: Request) -> Response:
-        return Response(202, (("x-request-id", "req_5"),), json.dumps(answer).encode())
-
-    client, recorder = sync_client(reply)
-    with pytest.raises(SendManyError) as info:
-        client.emails.send_many([email(0), email(1)])
-    assert (info.value.status_code, info.value.code) == (202, "invalid_response")
-    assert info.value.request_id == "req_5"
-    assert len(recorder.requests) == 1  # a 2xx is never sent again within the call
-    assert [r.get("code") for r in info.value.results] == ["not_sent", "not_sent"]
-
-
-def test_send_many_of_nothing_sends_nothing() -> None:
-    client, recorder = sync_client()
-    assert client.emails.send_many([]) == []
-    assert recorder.requests == []
 
 
 @pytest.mark.parametrize(
@@ -336,11 +205,11 @@ def test_booleans_in_queries_are_lower_case() -> None:
 
 def test_on_the_class_a_method_is_its_definition() -> None:
     from poststack.resources import Emails
-    from poststack_core import Operation, Plan
+    from poststack_core import Operation, SendMany
 
     operation = Emails.send(email(0))
     assert isinstance(operation, Operation)
     assert (operation.method, operation.path, operation.body) == ("POST", "/emails", email(0))
-    plan = Emails.send_many([email(n) for n in range(101)])
-    assert isinstance(plan, Plan)
-    assert [len(op.body["emails"]) for op in plan.operations] == [100, 1]
+    run = Emails.send_many([email(n) for n in range(101)])
+    assert isinstance(run, SendMany)
+    assert [len(chunk.emails) for chunk in run.plan("r").chunks] == [100, 1]

@@ -1,4 +1,4 @@
-"""poststack.webhooks: construct_event on top of the verify vectors in the table test."""
+"""poststack.webhooks: verify and construct_event on top of the vectors in the table test."""
 
 from __future__ import annotations
 
@@ -69,17 +69,41 @@ def test_an_empty_or_missing_secret_is_refused_by_every_helper(secret: object) -
     ],
 )
 def test_construct_event_from_headers(headers: dict[str, str]) -> None:
-    assert construct_event(BODY, headers, SECRET) == EVENT
+    event = construct_event(BODY, headers, SECRET)
+    assert event["raw"] == EVENT
+    assert event["type"] == "email.delivered"
+    assert event["email_id"] == "em_1"
 
 
 def test_construct_event_from_the_signature_itself() -> None:
-    assert construct_event(BODY.decode(), sign(BODY, SECRET), SECRET) == EVENT
+    assert construct_event(BODY.decode(), sign(BODY, SECRET), SECRET)["raw"] == EVENT
 
 
 def test_construct_event_during_rotation_accepts_either_secret() -> None:
     header = f"{sign(BODY, 'whsec_new')},{sign(BODY, 'whsec_old')}"
-    assert construct_event(BODY, header, "whsec_old") == EVENT
-    assert construct_event(BODY, header, "whsec_new") == EVENT
+    assert construct_event(BODY, header, "whsec_old")["raw"] == EVENT
+    assert construct_event(BODY, header, "whsec_new")["raw"] == EVENT
+
+
+def test_a_receiver_that_rotates_passes_both_secrets() -> None:
+    # After a cut-over without grace only the new secret signs; an endpoint still
+    # configured with the old one alone refuses, one given both accepts.
+    header = sign(BODY, "whsec_new")
+    assert not verify(BODY, header, "whsec_old")
+    assert verify(BODY, header, ["whsec_old", "whsec_new"])
+    assert verify(BODY, header, ("whsec_new",))
+    assert construct_event(BODY, header, ["whsec_old", "whsec_new"])["raw"] == EVENT
+    with pytest.raises(WebhookVerificationError, match="does not match"):
+        construct_event(BODY, header, ["whsec_old", "whsec_older"])
+
+
+@pytest.mark.parametrize(
+    "secrets", [[], ["whsec_a", ""], ["whsec_a", None], b"whsec", 42], ids=repr
+)
+def test_a_list_of_secrets_must_hold_only_non_empty_strings(secrets: object) -> None:
+    with pytest.raises(ValueError, match="non-empty str") as info:
+        verify(BODY, sign(BODY, "whsec_a"), secrets)  # type: ignore[arg-type]
+    assert "whsec_a" not in str(info.value)  # a secret is never part of an error
 
 
 @pytest.mark.parametrize(
@@ -122,7 +146,7 @@ def test_a_validly_signed_payload_that_is_not_an_object_is_a_payload_error(
         construct_event(payload, sign(payload, SECRET), SECRET)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # no time limit on a loaded machine
 @given(st.one_of(st.binary(max_size=200), st.text(max_size=200), json_values.map(json.dumps)))
 def test_construct_event_only_ever_returns_an_object_or_raises_verification_errors(
     payload: bytes | str,

@@ -168,7 +168,7 @@ class _OwnAdapter(DeadlineAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> Any:  # types-requests names the pair with private TypedDicts, which vary by release
         host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
         if host.get("scheme") == "https":
             pool.pop("ca_certs", None)

@@ -19,12 +19,12 @@ from __future__ import annotations
 import importlib
 
 from ._measure import Unavailable
-from ._registry import ENVS, FULL, JOBS, KINDS, QUICK, Context, Job, Profile, job
+from ._registry import ENVS, FULL, JOBS, KIND_REPEATS, KINDS, QUICK, Context, Job, Profile, job
 
 # Importing a module registers its jobs. This order (not the alphabetical one an
 # import statement gets from the formatter) is the order of each repeat and of
 # the report's rows.
-for _module in ("ours", "observed", "official", "floors", "core", "startup"):
+for _module in ("ours", "observed", "official", "floors", "core", "startup", "bulk"):
     importlib.import_module(f"{__name__}.{_module}")
 
 JOB_BY_KEY = {j.key: j for j in JOBS}
@@ -35,6 +35,7 @@ __all__ = [
     "JOBS",
     "JOB_BY_KEY",
     "KINDS",
+    "KIND_REPEATS",
     "QUICK",
     "Context",
     "Job",

@@ -43,6 +43,8 @@ class Profile(NamedTuple):
     import_pairs: int  # (bare, import) interpreter pairs per import measurement
     n_core: int
     n_rss: int
+    n_bulk: int  # emails per bulk run (at the sandbox's rate limit: minutes, not seconds)
+    bulk_repeats: int  # bulk runs take minutes: fewer repeats than the rest
 
 
 FULL = Profile(
@@ -54,6 +56,8 @@ FULL = Profile(
     import_pairs=10,
     n_core=20000,
     n_rss=500,
+    n_bulk=5000,
+    bulk_repeats=1,
 )
 QUICK = Profile(
     repeats=2,
@@ -64,6 +68,8 @@ QUICK = Profile(
     import_pairs=2,
     n_core=500,
     n_rss=30,
+    n_bulk=200,
+    bulk_repeats=1,
 )
 
 # Each kind of measurement: (n, warmup) for one run of one of its jobs. The
@@ -75,7 +81,10 @@ KINDS: dict[str, Callable[[Profile], tuple[int, int]]] = {
     "core": lambda p: (p.n_core, p.n_core // 10),
     "import": lambda p: (p.import_pairs, 0),
     "rss": lambda p: (p.n_rss, p.warmup),
+    "bulk": lambda p: (p.n_bulk, 0),
 }
+# Kinds that run fewer repeats than the profile's (each of their runs takes minutes).
+KIND_REPEATS: dict[str, Callable[[Profile], int]] = {"bulk": lambda p: p.bulk_repeats}
 ENVS = ("ours", "official")
 
 # Every job, in the order of definition: the order of each repeat and of the

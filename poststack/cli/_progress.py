@@ -1,6 +1,6 @@
 """How ``send-many`` shows its progress: a live bar, plain lines, JSON lines, or nothing.
 
-A bar (``rich`` when it is installed, ``pip install poststack[cli]``, else a
+A bar (``rich`` when it is installed, ``pip install "poststack[cli]>=1"``, else a
 plain one-line bar) needs a terminal; plain lines suit logs and CI. Every
 display gets :class:`~poststack.Progress` values, one after each chunk, from
 one thread at a time, and draws at most a few times a second.

@@ -18,7 +18,18 @@
 
 Configuration keys (all optional; key and base URL fall back to the environment):
 ``POSTSTACK_API_KEY``, ``POSTSTACK_BASE_URL``, ``POSTSTACK_TIMEOUT``,
-``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP``.
+``POSTSTACK_MAX_RETRIES``, ``POSTSTACK_ALLOW_INSECURE_HTTP``, and
+``POSTSTACK_WEBHOOK_SECRET`` for :func:`webhook_blueprint`, which receives
+webhook deliveries::
+
+    from poststack.webhooks import WebhookRouter
+
+    events = WebhookRouter()
+
+    @events.on("email.bounced")
+    def bounced(event): ...
+
+    app.register_blueprint(webhook_blueprint(events))   # POST /webhooks/poststack
 
 The client lives as long as the app: it is stored in
 ``app.extensions["poststack"]``, shared by every request and thread (it is
@@ -35,9 +46,12 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
-from flask import Flask, current_app
+from flask import Blueprint, Flask, Request, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from poststack import PostStack as Client
+from poststack.webhooks import Secret, WebhookRouter
+from poststack_core import check_secrets
 
 from ._config import client_options
 
@@ -45,9 +59,10 @@ if TYPE_CHECKING:
     from poststack.resources import Emails, Sync
     from poststack.transports import Transport
 
-__all__ = ["EXTENSION_KEY", "PostStack", "get_client"]
+__all__ = ["DEFAULT_WEBHOOK_PATH", "EXTENSION_KEY", "PostStack", "get_client", "webhook_blueprint"]
 
 EXTENSION_KEY = "poststack"
+DEFAULT_WEBHOOK_PATH = "/webhooks/poststack"
 
 
 def get_client(app: Flask | None = None) -> Client:
@@ -105,3 +120,50 @@ class PostStack:
     def close(self, app: Flask | None = None) -> None:
         """Close the client of ``app`` (default: the current app) now. Idempotent."""
         get_client(app).close()
+
+
+def _read_body(incoming: Request, limit: int) -> bytes | None:
+    """The raw body, or ``None`` when it is longer than ``limit`` (read no further)."""
+    if incoming.content_length is not None and incoming.content_length > limit:
+        return None
+    body = incoming.stream.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def webhook_blueprint(
+    router: WebhookRouter,
+    path: str = DEFAULT_WEBHOOK_PATH,
+    *,
+    secret: Secret | None = None,
+    name: str = "poststack_webhooks",
+) -> Blueprint:
+    """A blueprint with one ``POST path`` that runs each delivery through ``router``, once.
+
+    ``app.register_blueprint(webhook_blueprint(events))``. The secret is
+    ``secret``, else ``app.config["POSTSTACK_WEBHOOK_SECRET"]`` (a str, or a
+    list during a rotation), else the router's own, else
+    ``$POSTSTACK_WEBHOOK_SECRET``. Answers: 200 (handled, or a redelivery of a
+    handled event), 401 (missing or wrong signature), 400 (signed, not a JSON
+    object), 409 (being handled by another request), 413 (over the router's
+    ``max_body_size``); a handler's exception propagates (500) and PostStack
+    delivers the event again. Async handlers run in an event loop of their own.
+    With Flask-WTF's CSRF protection on, exempt it: ``csrf.exempt(blueprint)``.
+    """
+    secrets = check_secrets(secret) if secret is not None else None
+    blueprint = Blueprint(name, __name__)
+
+    @blueprint.post(path)
+    def receive() -> ResponseReturnValue:
+        config = cast("Mapping[str, object]", current_app.config)
+        configured = secrets or config.get("POSTSTACK_WEBHOOK_SECRET") or None
+        body = _read_body(request, router.max_body_size)
+        if body is None:
+            return jsonify(detail="Webhook body too large"), 413
+        result = router.handle(
+            body,
+            dict(request.headers.items()),
+            secret=check_secrets(configured) if configured is not None else None,
+        )
+        return jsonify(result.body), result.status
+
+    return blueprint

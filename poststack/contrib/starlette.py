@@ -3,55 +3,69 @@
 ::
 
     from starlette.applications import Starlette
-    from starlette.routing import Route
-    from poststack.contrib.starlette import get_client, lifespan, webhook_endpoint
+    from poststack.contrib.starlette import lifespan, webhook_route
+    from poststack.webhooks import Event, WebhookRouter
 
-    async def on_event(event, request):
+    router = WebhookRouter()    # $POSTSTACK_WEBHOOK_SECRET
+
+    @router.on("email.bounced")
+    async def bounced(event: Event) -> None:
         ...
 
     app = Starlette(
         lifespan=lifespan(),    # AsyncPostStack() from $POSTSTACK_API_KEY, closed at shutdown
-        routes=[Route("/webhooks/poststack", webhook_endpoint(on_event), methods=["POST"])],
+        routes=[webhook_route(router)],   # POST /webhooks/poststack
     )
 
-``poststack.contrib.fastapi`` builds FastAPI dependencies on these.
+``webhook_endpoint(handler)`` is the lower-level piece: one handler for every
+verified event, without de-duplication. ``poststack.contrib.fastapi`` builds
+FastAPI dependencies and routers on these.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from poststack import AsyncPostStack, WebhookPayloadError, WebhookVerificationError
-from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, SIGNATURE_HEADER, construct_event
+from poststack import AsyncPostStack, WebhookVerificationError
+from poststack.webhooks import (
+    DEFAULT_MAX_BODY_SIZE,
+    WEBHOOK_SECRET_ENV,
+    Event,
+    Secret,
+    WebhookRouter,
+)
+from poststack_core import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, check_secrets
 
 if TYPE_CHECKING:
     from poststack.transports import AsyncTransport
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_WEBHOOK_PATH",
     "STATE_KEY",
     "WEBHOOK_SECRET_ENV",
     "WebhookRejected",
     "client_lifespan",
     "get_client",
     "lifespan",
-    "normalize_secret",
+    "router_endpoint",
     "verified_event",
     "webhook_endpoint",
+    "webhook_route",
 ]
 
 STATE_KEY = "poststack"
-WEBHOOK_SECRET_ENV = "POSTSTACK_WEBHOOK_SECRET"
-DEFAULT_MAX_BODY_SIZE = 5 * 1024 * 1024
+DEFAULT_WEBHOOK_PATH = "/webhooks/poststack"
 
-WebhookHandler = Callable[[dict[str, Any], Request], Awaitable[Response | None]]
+WebhookHandler = Callable[[Event, Request], Awaitable[Response | None]]
 
 
 @asynccontextmanager
@@ -131,31 +145,6 @@ class WebhookRejected(WebhookVerificationError):
         self.detail = detail
 
 
-Secret = str | Sequence[str] | None
-
-
-def normalize_secret(secret: Secret) -> tuple[str, ...] | None:
-    """Check a ``secret=`` argument early: ``None``, or a tuple of non-empty strings."""
-    if secret is None:
-        return None
-    found = (secret,) if isinstance(secret, str) else tuple(secret)
-    if not found or not all(isinstance(s, str) and s for s in found):
-        raise ValueError("secret must be a non-empty str or a list of them")
-    return found
-
-
-def _secrets(secret: Secret) -> tuple[str, ...]:
-    found = normalize_secret(secret)
-    if found is not None:
-        return found
-    value = os.environ.get(WEBHOOK_SECRET_ENV)
-    if not value:
-        raise RuntimeError(
-            f"no webhook signing secret: pass secret=... or set ${WEBHOOK_SECRET_ENV}"
-        )
-    return (value,)
-
-
 async def _read_body(request: Request, max_body_size: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit():
@@ -174,36 +163,31 @@ async def _read_body(request: Request, max_body_size: int) -> bytes:
 
 async def verified_event(
     request: Request,
-    secret: Secret = None,
+    secret: Secret | None = None,
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-) -> dict[str, Any]:
-    """Read the raw body, check ``X-PostStack-Signature``, and return the parsed event.
+) -> Event:
+    """Read the raw body, check ``X-PostStack-Signature``, and return the typed event.
 
     ``secret`` is the webhook's signing secret (``signingSecret`` from
     ``webhooks.create``), several secrets (any one may match), or ``None`` to
     read ``$POSTSTACK_WEBHOOK_SECRET`` on each request. Raises
-    :class:`WebhookRejected` with the status to answer.
+    :class:`WebhookRejected` with the status to answer. This only verifies:
+    :func:`webhook_route` also skips redeliveries.
     """
-    secrets = _secrets(secret)
     body = await _read_body(request, max_body_size)
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if signature is None:
-        raise WebhookRejected(401, f"Missing {SIGNATURE_HEADER} header")
-    for candidate in secrets:
-        try:
-            return construct_event(body, signature, candidate)
-        except WebhookPayloadError:
-            raise WebhookRejected(400, "Webhook body is not a JSON object") from None
-        except WebhookVerificationError:
-            continue  # signed with another secret, maybe
-    raise WebhookRejected(401, "Invalid webhook signature")
+    # A router without handlers or store: the one place that decides what to refuse.
+    checker = WebhookRouter(store=None, max_body_size=max_body_size)
+    result = checker.handle(body, request.headers, secret=secret)
+    if result.event is None:
+        raise WebhookRejected(result.status, str(result.body["detail"]))
+    return result.event
 
 
 def webhook_endpoint(
     handler: WebhookHandler,
     *,
-    secret: Secret = None,
+    secret: Secret | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
 ) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint that verifies each delivery, then calls ``handler(event, request)``.
@@ -212,17 +196,54 @@ def webhook_endpoint(
     reaches the handler (400 for a signed body that is not a JSON object, 413
     for one over ``max_body_size``). The handler's response is returned; if it
     returns ``None`` the answer is ``200 {"received": true}``. PostStack retries
-    a delivery that is not answered with a 2xx.
+    a delivery that is not answered with a 2xx. For routing by type and
+    skipping redeliveries, use :func:`webhook_route`.
     """
-
-    secret = normalize_secret(secret)
+    secrets = check_secrets(secret) if secret is not None else None
 
     async def endpoint(request: Request) -> Response:
         try:
-            event = await verified_event(request, secret, max_body_size=max_body_size)
+            event = await verified_event(request, secrets, max_body_size=max_body_size)
         except WebhookRejected as exc:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         response = await handler(event, request)
         return response if response is not None else JSONResponse({"received": True})
 
     return endpoint
+
+
+def router_endpoint(
+    router: WebhookRouter, *, secret: Secret | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint that hands each delivery to ``router`` (see :func:`webhook_route`)."""
+    secrets = check_secrets(secret) if secret is not None else None
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await _read_body(request, router.max_body_size)
+        except WebhookRejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        result = await router.handle_async(
+            body, request.headers, secret=secrets, run_sync=run_in_threadpool
+        )
+        return JSONResponse(result.body, status_code=result.status)
+
+    return endpoint
+
+
+def webhook_route(
+    router: WebhookRouter,
+    path: str = DEFAULT_WEBHOOK_PATH,
+    *,
+    secret: Secret | None = None,
+    name: str = "poststack_webhook",
+) -> Route:
+    """A ``POST`` route that runs each verified delivery through ``router``, once.
+
+    ``secret`` overrides the router's (default: ``$POSTSTACK_WEBHOOK_SECRET``).
+    Sync handlers run in Starlette's thread pool, async ones on the loop. The
+    answers are the router's: 200 (handled, or a redelivery of a handled
+    event), 401, 400, 409 (being handled by another request), 413; a handler's
+    exception propagates (500), and PostStack delivers the event again.
+    """
+    return Route(path, router_endpoint(router, secret=secret), methods=["POST"], name=name)

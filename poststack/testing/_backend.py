@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ._clock import SandboxClock
 from ._lifecycle import Lifecycle, Timings
@@ -93,4 +93,7 @@ class Backend:
         }
         if email.broadcast_id is not None:
             data["broadcast_id"] = email.broadcast_id
+        metadata: object = email.payload.get("metadata")
+        if isinstance(metadata, dict) and metadata:
+            data["metadata"] = dict(cast("dict[str, Any]", metadata))  # sent, so sent back
         self.emit(f"email.{event.type}", data, email_id=email.id)

@@ -46,7 +46,7 @@ class SandboxInbox:
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url: str = base_url.rstrip("/")
         self._timeout = timeout
         self._http = httpx.Client(base_url=f"{self.base_url}/_sandbox", timeout=timeout)
 

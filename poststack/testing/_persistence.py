@@ -141,7 +141,7 @@ class Database:
     """One open sandbox database: loads it, applies each commit, holds the lock file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path: Path = Path(path)
         if self.path.is_dir():
             raise ValueError(f"db must be a file path, not a directory: {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -161,7 +161,7 @@ class Sandbox:
             "idle_timeout": idle_timeout,
             "request_timeout": request_timeout,
         }
-        self.clock = SandboxClock(frozen=clock == "frozen", start=start_time)
+        self.clock: SandboxClock = SandboxClock(frozen=clock == "frozen", start=start_time)
         self._limiter = RateLimiter(rate_limit) if rate_limit is not None else None
         self._database = Database(db) if db is not None else None
         try:

@@ -73,8 +73,8 @@ class Store:
     """All mutable state of one sandbox, guarded by one lock."""
 
     def __init__(self, database: Database | None = None, *, request_log: int | None = None) -> None:
-        self.lock = threading.RLock()
-        self.changed = threading.Condition(self.lock)
+        self.lock: threading.RLock = threading.RLock()
+        self.changed: threading.Condition = threading.Condition(self.lock)
         self.database = database
         self._entities: dict[str, dict[str, Entity]] = {}
         self._aliases: dict[str, dict[str, str]] = {}

@@ -57,6 +57,8 @@ class SendEmailParams(_SendRequired, total=False):
     text: str
     headers: dict[str, str]
     tags: list[str]
+    metadata: dict[str, str]
+    """Your own data about the email; the webhook events about it carry it back."""
     attachments: list[Attachment]
     idempotency_key: str
     scheduled_at: str

@@ -25,6 +25,8 @@ _BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # in CI (CI=true) it is collected anyway and fails on the import.
 _FRAMEWORKS = {
     "test_django.py": "django",
+    "test_django_options.py": "django",
+    "test_django_webhooks.py": "django",
     "test_flask.py": "flask",
     "test_starlette.py": "starlette",
     "test_fastapi.py": "fastapi",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import sys
+import types
 from collections.abc import Iterator
 from email.mime.image import MIMEImage
 from pathlib import Path
@@ -30,9 +32,13 @@ from django.core.mail import (
 from django.test import Client, override_settings
 
 from poststack import PostStack, PostStackError
-from poststack.contrib.django import EmailBackend, RejectedEmails, poststack_id
+from poststack.contrib.django import EmailBackend, RejectedEmails, post_send, poststack_id, pre_send
 from poststack.testing import Sandbox
+from poststack.webhooks import sign
 from tests.contrib.conftest import doc_blocks
+from tests.contrib.django_helpers import live_site, shop_models
+from tests.webhook_helpers import client_for as client_for_sandbox
+from tests.webhook_helpers import register
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
@@ -358,32 +364,126 @@ def test_admin_error_mails(mail: Sandbox) -> None:
     assert "RuntimeError" in (report.html or "")
 
 
-def test_docs(mail: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings_block, send_block, connection_block = doc_blocks("django")
+def _block(phrase: str) -> str:
+    (found,) = [block for block in doc_blocks("django") if phrase in block]
+    return found
+
+
+def test_docs(
+    mail: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every block of docs/django.md, in order, each where a reader would put it."""
+    assert len(doc_blocks("django")) == 11
     monkeypatch.setenv("POSTSTACK_API_KEY", mail.api_key)
+    monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", "whsec_from_the_env")
     namespace: dict[str, Any] = {}
-    exec(settings_block, namespace)
+    exec(_block("EMAIL_BACKEND ="), namespace)
     configured = {k: v for k, v in namespace.items() if k.isupper()}
     assert configured["EMAIL_BACKEND"] == "poststack.contrib.django.EmailBackend"
-    with override_settings(**configured):
-        exec(send_block, {})
-        welcome, receipt = mail.wait_for_emails(2)
-        assert welcome.from_ == "Acme <hello@yourdomain.com>"
-        assert receipt.html == "<p>Thanks for your order.</p>"
-        assert receipt.bcc == ("archive@yourdomain.com",)
-        assert receipt.tags == ("receipt", "shop")
-        assert receipt.attachments[0]["filename"] == "receipt.pdf"
-        exec(send_block, {})  # the receipt is idempotent: only the welcome mail is new
-        assert len(mail.wait_for_emails(3)) == 3
-        exec(connection_block, {})
-        assert len(mail.wait_for_emails(5)) == 5
-    assert [e.subject for e in mail.outbox] == [
-        "Welcome",
-        "Your receipt",
-        "Welcome",
-        "Hello",
-        "Hello",
-    ]
+    assert configured["POSTSTACK_WEBHOOK_SECRET"] == "whsec_from_the_env"
+    with override_settings(**configured, POSTSTACK_BASE_URL=mail.base_url):
+        _sending_blocks(mail, caplog, capsys)
+        _webhook_blocks(mail)
+
+
+def _sending_blocks(
+    mail: Sandbox, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    receipt_block = _block('subject="Your receipt"')
+    exec(receipt_block, {})
+    welcome, receipt = mail.wait_for_emails(2)
+    assert welcome.from_ == "Acme <hello@yourdomain.com>"
+    assert receipt.tags == ("django", "receipt", "shop")  # the settings' default first
+    assert receipt.payload["metadata"] == {"order_id": "1234"}
+    assert (receipt.html, receipt.bcc) == (
+        "<p>Thanks for your order.</p>",
+        ("archive@yourdomain.com",),
+    )
+    assert receipt.payload["reply_to"] == "support@yourdomain.com"
+    assert receipt.attachments[0]["filename"] == "receipt.pdf"
+    assert capsys.readouterr().out == f"{receipt.id}\n"
+    exec(receipt_block, {})  # the receipt is idempotent: only the welcome mail is new
+    assert len(mail.wait_for_emails(3)) == 3
+    assert capsys.readouterr().out == f"{receipt.id}\n"
+
+    exec(_block("notice = EmailMessage("), {})
+    assert mail.wait_for_emails(4)[-1].tags == ("django", "security")
+
+    with client_for_sandbox(mail) as ps:
+        template = ps.templates.create(
+            {"name": "Welcome", "subject": "Hi {{first_name}}", "text": "Welcome, {{first_name}}!"}
+        )["template"]
+        ps.templates.publish(template["publicId"])
+    # The page names its template "tpl_welcome"; here it has the id the sandbox gave it.
+    reminder_block = _block("reminder = PostStackMessage(")
+    exec(reminder_block.replace('"tpl_welcome"', repr(template["publicId"])), {})
+    reminder = mail.wait_for_emails(5)[-1]
+    assert (reminder.status, reminder.subject, reminder.text) == (
+        "scheduled",
+        "Hi Ada",
+        "Welcome, Ada!",
+    )
+    assert reminder.payload["unsubscribe"] is False
+    assert reminder.payload["metadata"] == {"user_id": "42"}
+    assert reminder.to == ("Ada Lovelace <ada@example.com>",)
+    assert capsys.readouterr().out == f"scheduled\n{reminder.id}\n"
+
+    hooks: dict[str, Any] = {}
+    exec(_block("def skip_opted_out"), hooks)
+    try:
+        with caplog.at_level(logging.INFO, logger="shop.mail"):
+            assert send_mail("News", "x", None, ["unsubscribed@example.com"]) == 0
+            assert send_mail("News", "x", None, ["subscribed@example.com"]) == 1
+    finally:
+        pre_send.disconnect(hooks["skip_opted_out"])
+        post_send.disconnect(hooks["log_status"])
+    news = mail.wait_for_emails(6)[-1]
+    assert news.to == ("subscribed@example.com",)
+    assert f"'News': queued {news.id}" in caplog.text
+
+    exec(_block("with get_connection() as connection:"), {})
+    assert [e.subject for e in mail.wait_for_emails(8)[-2:]] == ["Hello", "Hello"]
+
+
+def _webhook_blocks(mail: Sandbox) -> None:
+    urls = types.ModuleType("docs_django_urls")
+    exec(_block("# urls.py"), urls.__dict__)
+    sys.modules[urls.__name__] = urls
+    shop = shop_models()  # the models block, loaded as the shop app's models.py
+    try:
+        with override_settings(ROOT_URLCONF=urls.__name__), live_site() as url:
+            _, secret = register(mail, url, ["email.delivered"])
+            with override_settings(POSTSTACK_WEBHOOK_SECRET=secret):
+                exec(_block("def confirm(order: Order)"), {"Order": shop["Order"]})
+                (delivery,) = mail.wait_for_deliveries(1, timeout=30)
+        assert (delivery.url, delivery.status_code) == (url, 200)
+        order = shop["Order"].objects.get(email="ada@example.com")
+        assert order.poststack_id == delivery.email_id
+        assert order.email_status == "delivered"
+    finally:
+        del sys.modules[urls.__name__]
+
+    store_settings: dict[str, Any] = {}
+    exec(_block("POSTSTACK_WEBHOOK_STORE ="), store_settings)
+    secret_settings: dict[str, Any] = {}
+    exec(_block("POSTSTACK_WEBHOOK_SECRET = ["), secret_settings)
+    old_secret = secret_settings["POSTSTACK_WEBHOOK_SECRET"][1]
+    body = b'{"id": "evt_docs", "type": "email.sent", "data": {"email_id": "em_1"}}'
+    headers = {"X-PostStack-Signature": sign(body, old_secret)}
+    with override_settings(
+        POSTSTACK_WEBHOOK_STORE=store_settings["POSTSTACK_WEBHOOK_STORE"],
+        POSTSTACK_WEBHOOK_SECRET=secret_settings["POSTSTACK_WEBHOOK_SECRET"],
+    ):
+        answers = [
+            Client()
+            .post("/webhooks/poststack/", body, content_type="application/json", headers=headers)
+            .json()
+            for _ in range(2)
+        ]
+    assert answers == [{"received": True}, {"received": True, "duplicate": True}]
 
 
 def test_a_batch_entry_rejected_on_its_own_is_reported() -> None:

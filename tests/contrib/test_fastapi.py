@@ -4,6 +4,7 @@ sandbox's real signed webhook deliveries."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Annotated, Any
 
 import httpx
@@ -11,14 +12,16 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from poststack import AsyncPostStack
+from poststack import AsyncPostStack, PostStack
 from poststack.contrib.fastapi import (
     PostStackClient,
     VerifiedEvent,
     WebhookVerifier,
     lifespan,
+    webhook_router,
 )
 from poststack.testing import Sandbox
+from poststack.webhooks import Event, SentEvent, WebhookRouter
 from poststack_core import sign
 from tests.contrib.conftest import doc_blocks, serve_asgi
 
@@ -27,12 +30,10 @@ MESSAGE: Any = {"from": "hello@yourdomain.com", "to": ["a@example.org"], "subjec
 
 
 # Module level: FastAPI resolves the (string) annotations of routes in module globals.
-SmallEvent = Annotated[
-    dict[str, Any], Depends(WebhookVerifier(["whsec_a", "whsec_b"], max_body_size=100))
-]
+SmallEvent = Annotated[Event, Depends(WebhookVerifier(["whsec_a", "whsec_b"], max_body_size=100))]
 
 
-def make_app(sb: Sandbox, received: list[dict[str, Any]]) -> FastAPI:
+def make_app(sb: Sandbox, received: list[Event]) -> FastAPI:
     app = FastAPI(lifespan=lifespan(api_key=sb.api_key, base_url=sb.base_url))
 
     @app.post("/send")
@@ -78,12 +79,14 @@ def test_missing_lifespan_is_a_clear_error(sb: Sandbox) -> None:
 
 def test_webhook_verification(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", SECRET)
-    received: list[dict[str, Any]] = []
+    received: list[Event] = []
     body = json.dumps({"type": "email.delivered", "data": {"email_id": "em_1"}}).encode()
     with TestClient(make_app(sb, received)) as http:
         ok = http.post("/hook", content=body, headers=signed(body))
         assert (ok.status_code, ok.json()) == (200, {"ok": True})
-        assert received == [json.loads(body)]
+        assert [e["raw"] for e in received] == [json.loads(body)]
+        assert received[0]["type"] == "email.delivered"
+        assert received[0]["email_id"] == "em_1"
 
         # Upper-case hex and a rotation header with an old signature first still verify.
         rotated = f"sha256={'0' * 64}, {sign(body, SECRET).upper().replace('SHA256', 'sha256')}"
@@ -122,7 +125,7 @@ def test_webhook_body_limit_and_several_secrets() -> None:
 
     @app.post("/hook")
     async def hook(event: SmallEvent) -> dict[str, Any]:
-        return event
+        return event["raw"]
 
     with TestClient(app) as http:
         for secret in ("whsec_a", "whsec_b"):
@@ -144,22 +147,22 @@ def test_webhook_body_limit_and_several_secrets() -> None:
         WebhookVerifier([])
 
 
-def register_webhook(sb: Sandbox, url: str) -> str:
+def register_webhook(sb: Sandbox, url: str, events: list[str] | None = None) -> tuple[int, str]:
+    """Register a webhook over plain HTTP (not the SDK); its id and signing secret."""
     response = httpx.post(
         f"{sb.base_url}/webhooks",
-        json={"url": url, "events": ["email.sent", "email.delivered"]},
+        json={"url": url, "events": events or ["email.sent", "email.delivered"]},
         headers={"Authorization": f"Bearer {sb.api_key}"},
     )
     response.raise_for_status()
-    secret = response.json()["signingSecret"]
-    assert isinstance(secret, str)
-    return secret
+    created = response.json()
+    return created["webhook"]["id"], created["signingSecret"]
 
 
 def test_real_signed_deliveries_over_uvicorn(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    received: list[dict[str, Any]] = []
+    received: list[Event] = []
     with serve_asgi(make_app(sb, received)) as url:
-        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", register_webhook(sb, f"{url}/hook"))
+        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", register_webhook(sb, f"{url}/hook")[1])
         register_webhook(sb, f"{url}/hook?other")  # signed with another secret: refused
         email_id = httpx.post(f"{url}/send").json()["id"]
         deliveries = sb.wait_for_deliveries(4, timeout=30)
@@ -168,7 +171,7 @@ def test_real_signed_deliveries_over_uvicorn(sb: Sandbox, monkeypatch: pytest.Mo
         ("email.sent", 200, 1),
         ("email.delivered", 200, 1),
     ]
-    assert [(e["type"], e["data"]["email_id"]) for e in received] == [
+    assert [(e["type"], e["raw"]["data"]["email_id"]) for e in received] == [
         ("email.sent", email_id),
         ("email.delivered", email_id),
     ]
@@ -176,24 +179,78 @@ def test_real_signed_deliveries_over_uvicorn(sb: Sandbox, monkeypatch: pytest.Mo
     assert [(d.status_code, d.ok) for d in others] == [(401, False), (401, False)]
 
 
-def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    main_block, custom_block, starlette_block = doc_blocks("fastapi")
+def test_webhook_router_over_uvicorn(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = WebhookRouter()
+    threads: list[str] = []
+    attempts: list[str | None] = []
+
+    @events.on("email.sent")
+    def sent(event: SentEvent) -> None:  # sync: in the thread pool, off the event loop
+        threads.append(threading.current_thread().name)
+        attempts.append(event["email_id"])
+        if len(attempts) == 1:
+            raise ConnectionError("the database is restarting")
+
+    app = make_app(sb, [])
+    app.include_router(webhook_router(events, "/ps-hooks"))
+    with serve_asgi(app) as url:
+        webhook_id, secret = register_webhook(sb, f"{url}/ps-hooks")
+        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", secret)
+        email_id = httpx.post(f"{url}/send").json()["id"]
+        first = sb.wait_for_deliveries(2, timeout=30)
+        with PostStack(api_key=sb.api_key, base_url=sb.base_url) as ps:
+            ps.webhooks.replay(webhook_id, first[0].id)
+        again = sb.wait_for_deliveries(3, timeout=30)[-1]
+        unsigned = httpx.post(f"{url}/ps-hooks", json={"type": "email.sent"})
+    assert [(d.event_type, d.status_code, d.attempts) for d in first] == [
+        ("email.sent", 200, 2),  # a 500 first: the handler raised; PostStack retried
+        ("email.delivered", 200, 1),  # no handler for it: acknowledged
+    ]
+    assert (again.status_code, json.loads(again.response_body or "")) == (
+        200,
+        {"received": True, "duplicate": True},
+    )
+    assert attempts == [email_id, email_id]
+    assert all(name != "MainThread" and "uvicorn" not in name for name in threads)
+    assert (unsigned.status_code, unsigned.json()) == (
+        401,
+        {"detail": "Missing X-PostStack-Signature header"},
+    )
+    assert "/ps-hooks" not in json.dumps(app.openapi())  # not advertised
+
+
+def test_docs(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_block, audit_block, custom_block, starlette_block = doc_blocks("fastapi")
     monkeypatch.setenv("POSTSTACK_API_KEY", sb.api_key)
     monkeypatch.setenv("POSTSTACK_BASE_URL", sb.base_url)
 
     namespace: dict[str, Any] = {"__name__": "docs_fastapi"}
     exec(main_block, namespace)
     with serve_asgi(namespace["app"]) as url:
-        monkeypatch.setenv(
-            "POSTSTACK_WEBHOOK_SECRET", register_webhook(sb, f"{url}/webhooks/poststack")
+        _, secret = register_webhook(
+            sb, f"{url}/webhooks/poststack", ["email.sent", "email.delivered", "email.bounced"]
         )
-        response = httpx.post(f"{url}/signup", params={"email": "new@example.org"})
-        email_id = response.json()["email_id"]
-        assert [d.ok for d in sb.wait_for_deliveries(2, timeout=30)] == [True, True]
+        monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", secret)
+        welcome = httpx.post(f"{url}/signup", params={"email": "new@example.org"}).json()
+        httpx.post(f"{url}/signup", params={"email": "bounced@example.org"})
+        deliveries = sb.wait_for_deliveries(4, timeout=30)
         unsigned = httpx.post(f"{url}/webhooks/poststack", json={"type": "email.delivered"})
-        assert unsigned.status_code == 401
-    assert namespace["delivered"] == {email_id}
+    assert [d.status_code for d in deliveries] == [200] * 4
+    assert unsigned.status_code == 401
+    assert namespace["delivered"] == {welcome["email_id"]}
+    assert namespace["bounced"] == {"bounced@example.org"}
+    assert capsys.readouterr().out.count("PostStack event: email.sent") == 2
     assert sb.outbox[0].to == ("new@example.org",)
+
+    namespace = {"__name__": "docs_fastapi_audit"}
+    exec(audit_block, namespace)
+    with TestClient(namespace["app"]) as http:
+        body = b'{"type": "email.opened", "data": {}}'
+        answer = http.post("/webhooks/audit", content=body, headers=signed(body, secret))
+        assert answer.json() == {"type": "email.opened"}
+        assert http.post("/webhooks/audit", content=body).status_code == 401
 
     namespace = {"__name__": "docs_fastapi_custom"}
     exec(custom_block, namespace)
@@ -207,10 +264,11 @@ def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     namespace = {"__name__": "docs_starlette"}
     exec(starlette_block, namespace)
     with serve_asgi(namespace["app"]) as url:
-        secret = register_webhook(sb, f"{url}/webhooks/poststack")
+        secret = register_webhook(sb, f"{url}/webhooks/poststack")[1]
         monkeypatch.setenv("POSTSTACK_WEBHOOK_SECRET", secret)
         email_id = httpx.post(f"{url}/send").json()["email_id"]
         # The first part's webhook (its server is gone) gets these events too.
         deliveries = [d for d in sb.wait_for_deliveries(4, timeout=30) if d.url.startswith(url)]
         assert [(d.email_id, d.status_code) for d in deliveries] == [(email_id, 200)] * 2
         assert httpx.post(f"{url}/webhooks/poststack", content=b"{}").status_code == 401
+    assert "PostStack event: email.sent" in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import weakref
 from typing import Any
@@ -11,9 +12,11 @@ import pytest
 from flask import Flask
 
 from poststack import PostStack as Client
-from poststack.contrib.flask import PostStack, get_client
+from poststack.contrib.flask import PostStack, get_client, webhook_blueprint
 from poststack.testing import Sandbox
+from poststack.webhooks import DeliveredEvent, SentEvent, WebhookRouter, sign
 from tests.contrib.conftest import doc_blocks
+from tests.webhook_helpers import register, serve_wsgi
 
 MESSAGE: Any = {
     "from": "hello@yourdomain.com",
@@ -134,8 +137,10 @@ def test_closed_with_the_app(sb: Sandbox) -> None:
         client.emails.send(MESSAGE)
 
 
-def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    factory_block, report_block = doc_blocks("flask")
+def test_docs(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    factory_block, report_block, webhook_block = doc_blocks("flask")
     monkeypatch.setenv("FLASK_POSTSTACK_API_KEY", sb.api_key)
     monkeypatch.setenv("FLASK_POSTSTACK_BASE_URL", sb.base_url)
     namespace: dict[str, Any] = {"__name__": "docs_flask"}
@@ -150,3 +155,73 @@ def test_docs(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
 
     exec(report_block, namespace)
     assert namespace["send_report"](app) == sb.wait_for_emails(2)[1].id
+
+    # The webhook blueprint, served for real, fed by the sandbox's lifecycle.
+    hooks: dict[str, Any] = {"__name__": "docs_flask_webhooks"}
+    exec(webhook_block, hooks)
+    app = hooks["create_app"]()
+    with serve_wsgi(app) as base, caplog.at_level(logging.INFO, logger="shop.mail"):
+        _, secret = register(sb, f"{base}/webhooks/poststack", ["email.sent", "email.bounced"])
+        app.config["POSTSTACK_WEBHOOK_SECRET"] = secret
+        with app.app_context():
+            hooks["poststack"].emails.send({**MESSAGE, "to": ["bounced@example.org"]})
+        deliveries = sb.wait_for_deliveries(2, timeout=30)
+    assert [(d.event_type, d.status_code) for d in deliveries] == [
+        ("email.sent", 200),
+        ("email.bounced", 200),
+    ]
+    assert hooks["bounced_addresses"] == {"bounced@example.org"}
+    assert "PostStack event email.sent" in caplog.text
+
+
+def test_webhook_blueprint(sb: Sandbox) -> None:
+    events = WebhookRouter()
+    seen: list[tuple[str, str | None]] = []
+    attempts: list[str] = []
+
+    @events.on("email.delivered")
+    async def delivered(event: DeliveredEvent) -> None:  # async works in Flask too
+        seen.append((event["type"], event["email_id"]))
+
+    @events.on("email.sent")
+    def sent(event: SentEvent) -> None:
+        attempts.append(event["type"])
+        if len(attempts) == 1:
+            raise ConnectionError("the database is restarting")
+
+    ext = PostStack()
+    app = make_app(sb, ext)
+    app.register_blueprint(webhook_blueprint(events, "/hooks/ps", name="hooks"))
+    with serve_wsgi(app) as base:
+        webhook_id, secret = register(sb, f"{base}/hooks/ps", ["email.sent", "email.delivered"])
+        app.config["POSTSTACK_WEBHOOK_SECRET"] = ["whsec_previous", secret]
+        email_id = app.test_client().post("/send").get_json()["id"]
+        first = sb.wait_for_deliveries(2, timeout=30)
+        with Client(api_key=sb.api_key, base_url=sb.base_url) as ps:
+            ps.webhooks.replay(webhook_id, first[-1].id)
+        replayed = sb.wait_for_deliveries(3, timeout=30)[-1]
+    assert [(d.event_type, d.status_code, d.attempts) for d in first] == [
+        ("email.sent", 200, 2),  # a 500 first: the handler raised, PostStack retried
+        ("email.delivered", 200, 1),
+    ]
+    assert (replayed.status_code, replayed.response_body) == (
+        200,
+        '{"duplicate":true,"received":true}\n',
+    )
+    assert seen == [("email.delivered", email_id)]
+    assert attempts == ["email.sent", "email.sent"]
+
+    http = app.test_client()
+    body = b'{"id": "evt_x", "type": "email.sent", "data": {}}'
+    assert http.post("/hooks/ps", data=body).status_code == 401
+    assert http.post(
+        "/hooks/ps", data=body, headers={"X-PostStack-Signature": sign(body, "x")}
+    ).get_json() == {"detail": "Invalid webhook signature"}
+    small = Flask(__name__)
+    small.register_blueprint(webhook_blueprint(WebhookRouter(max_body_size=10), secret="whsec_s"))
+    big = small.test_client().post(
+        "/webhooks/poststack", data=body, headers={"X-PostStack-Signature": sign(body, "whsec_s")}
+    )
+    assert (big.status_code, big.get_json()) == (413, {"detail": "Webhook body too large"})
+    with pytest.raises(ValueError, match="non-empty str"):
+        webhook_blueprint(events, secret="")

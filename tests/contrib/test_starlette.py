@@ -24,18 +24,20 @@ from poststack.contrib.starlette import (
     get_client,
     verified_event,
     webhook_endpoint,
+    webhook_route,
 )
 from poststack.testing import Sandbox
 from poststack.transports.httpx import AsyncHttpxTransport
+from poststack.webhooks import ClickedEvent, Event, WebhookRouter
 from poststack_core import WebhookVerificationError, sign
 
 
 def test_webhook_endpoint_and_own_lifespan(sb: Sandbox) -> None:
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
 
-    async def handler(event: dict[str, Any], request: Request) -> Response | None:
+    async def handler(event: Event, request: Request) -> Response | None:
         events.append(event)
-        if event.get("type") == "custom":
+        if event["type"] == "unknown" and event["name"] == "custom":
             return PlainTextResponse("custom answer", status_code=202)
         return None
 
@@ -75,7 +77,7 @@ def test_webhook_endpoint_and_own_lifespan(sb: Sandbox) -> None:
         assert (answer.status_code, answer.text) == (202, "custom answer")
         bad = http.post("/hook", content=body, headers={"X-PostStack-Signature": sign(body, "x")})
         assert (bad.status_code, bad.json()) == (401, {"detail": "Invalid webhook signature"})
-        assert [e["type"] for e in events] == ["email.sent", "custom"]
+        assert [e["type"] for e in events] == ["email.sent", "unknown"]
         assert http.post("/send").json()["id"] == sb.wait_for_emails(1)[0].id
 
 
@@ -90,6 +92,53 @@ def test_verified_event_errors_are_verification_errors() -> None:
     assert raised.value.status_code == 401
     with pytest.raises(ValueError, match="secret"):
         webhook_endpoint(lambda event, request: None, secret="")  # type: ignore[arg-type,return-value]
+
+
+def test_webhook_route() -> None:
+    events = WebhookRouter(secret="whsec_r")
+    seen: list[str | None] = []
+
+    @events.on("email.clicked")
+    async def clicked(event: ClickedEvent) -> None:
+        seen.append(event["url"])
+
+    app = Starlette(
+        routes=[webhook_route(events), webhook_route(events, "/other", secret="whsec_o")]
+    )
+    body = b'{"id": "evt_1", "type": "email.clicked", "data": {"link": "https://x.example/"}}'
+    with TestClient(app) as http:
+        first = http.post(
+            "/webhooks/poststack",
+            content=body,
+            headers={"X-PostStack-Signature": sign(body, "whsec_r")},
+        )
+        again = http.post(
+            "/webhooks/poststack",
+            content=body,
+            headers={"X-PostStack-Signature": sign(body, "whsec_r")},
+        )
+        other = http.post(
+            "/other", content=body, headers={"X-PostStack-Signature": sign(body, "whsec_r")}
+        )
+        chunked = http.post(
+            "/webhooks/poststack",
+            content=iter([body[:10], body[10:]]),
+            headers={"X-PostStack-Signature": sign(body, "whsec_r")},
+        )
+    assert (first.status_code, first.json()) == (200, {"received": True})
+    assert again.json() == {"received": True, "duplicate": True}
+    assert (other.status_code, other.json()) == (401, {"detail": "Invalid webhook signature"})
+    assert chunked.json() == {"received": True, "duplicate": True}
+    assert seen == ["https://x.example/"]
+
+    small = Starlette(routes=[webhook_route(WebhookRouter(secret="whsec_r", max_body_size=20))])
+    with TestClient(small) as http:
+        for content in (body, iter([body[:10], body[10:]])):
+            answer = http.post("/webhooks/poststack", content=content)
+            assert (answer.status_code, answer.json()) == (
+                413,
+                {"detail": "Webhook body too large"},
+            )
 
 
 def test_get_client_without_lifespan() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from typing_extensions import assert_type
 
@@ -93,7 +93,7 @@ def sync_usage(ps: PostStack) -> None:
     assert_type(Webhooks.verify(b"{}", "sha256=00", "whsec"), bool)
     assert_type(poststack.webhooks.verify(b"{}", "sha256=00", "whsec"), bool)
     event = poststack.webhooks.construct_event(b"{}", {"X-PostStack-Signature": "x"}, "whsec")
-    assert_type(event, dict[str, Any])
+    assert_type(event, poststack.webhooks.Event)
 
 
 def bulk_usage(ps: PostStack) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import Celery
 from celery.result import AsyncResult
 from django.core.mail import EmailMessage
@@ -18,6 +16,7 @@ from poststack.contrib.fastapi import PostStackClient, WebhookVerifier, get_clie
 from poststack.contrib.flask import PostStack as FlaskPostStack
 from poststack.contrib.flask import get_client as flask_client
 from poststack.types import SendEmailParams, SendEmailResponse
+from poststack.webhooks import Event
 
 PAYLOAD: SendEmailParams = {"from": "a@b.c", "to": ["x@y.z"], "subject": "Hi", "text": "Hi"}
 
@@ -51,4 +50,4 @@ async def fastapi_usage(ps: PostStackClient, request: Request) -> None:
     assert_type(ps, AsyncPostStack)
     assert_type(get_client(request), AsyncPostStack)
     assert_type(await ps.emails.send(PAYLOAD), SendEmailResponse)
-    assert_type(await WebhookVerifier("whsec")(request), dict[str, Any])
+    assert_type(await WebhookVerifier("whsec")(request), Event)

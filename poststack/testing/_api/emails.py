@@ -110,6 +110,7 @@ def draft(
             raise bad_request(f"{where}Missing required field: html or text")
     tags = fields.strings("tags") or []
     headers = fields.string_map("headers") or {}
+    fields.string_map("metadata")  # checked here; kept in the payload, sent back in events
     attachments = _attachments(fields)
     scheduled = fields.timestamp("scheduled_at")
     fields.flag("unsubscribe")

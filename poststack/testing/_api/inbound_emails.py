@@ -110,13 +110,20 @@ def receive(backend: Backend, fields: Fields) -> dict[str, Any]:
                 "content": base64.b64encode(content).decode(),
             },
         )
+    # The event carries the inbound email as the API shows it (and the attachments'
+    # descriptions), so a receiver needs no request to read it.
+    attachments_data = [
+        a.data
+        for a in ATTACHMENT.all(backend.store)
+        if a.private["inbound_id"] == inbound.data["id"]
+    ]
     backend.emit(
         "inbound.received",
         {
-            "id": inbound.data["id"],
+            **inbound.data,
             "from": sender.address,
             "to": first.address,
-            "subject": subject,
+            "attachments": attachments_data,
         },
     )
     return inbound.data

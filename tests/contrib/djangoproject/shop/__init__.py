@@ -1,0 +1,1 @@
+"""An app whose models module the tests fill from the snippets of docs/django.md."""
