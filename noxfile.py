@@ -55,8 +55,9 @@ ALL_EXTRAS = ".[{}]".format(",".join(EXTRAS))
 OWN_SESSION = {"arq": "tests/contrib/test_arq.py"}
 TEST_EXTRAS = ".[{}]".format(",".join(e for e in EXTRAS if e not in OWN_SESSION))
 # uvicorn serves the FastAPI app that receives the sandbox's webhooks; Starlette's
-# TestClient wants httpx2. redis-server (for the Celery tests) comes from apt (.ci/run).
-CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2"]
+# TestClient wants httpx2; the OpenTelemetry tests export spans to the SDK's in-memory
+# exporter. redis-server (for the Celery tests) comes from apt (.ci/run).
+CONTRIB_TEST_DEPS = ["uvicorn>=0.29", "httpx2", "opentelemetry-sdk>=1.20"]
 # Type information for frameworks that ship none (stubs matching Django 5.2).
 CONTRIB_STUBS = ["django-stubs>=5.2,<6", "celery-types"]
 # The web inbox's browser tests (tests/browser) drive Debian's /usr/bin/chromium
@@ -77,7 +78,15 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict), both as Python 3.10, on the packages and typing tests."""
     session.install("-e", ALL_EXTRAS, "mypy>=1.10", "pyright[nodejs]>=1.1.380")
     # httpx2: the transports accept its clients, and the checkers must see its types.
-    session.install("types-requests", "typing_extensions", "httpx2", *CONTRIB_STUBS, *TEST_DEPS)
+    # opentelemetry-sdk: docs/observability.md's snippets use it, as a reader's app would.
+    session.install(
+        "types-requests",
+        "typing_extensions",
+        "httpx2",
+        "opentelemetry-sdk>=1.20",
+        *CONTRIB_STUBS,
+        *TEST_DEPS,
+    )
     session.run("python", "tests/typing/extract_readme.py")
     session.run("mypy", "--strict", "--python-version", OLDEST, *TYPED)
     session.run("pyright", "--pythonversion", OLDEST, *TYPED)
@@ -112,8 +121,12 @@ def tests_arq(session: nox.Session) -> None:
 
 
 # --- benchmarks (benchmarks/run.py) ---------------------------------------------------------
-# matplotlib is installed only here, for the chart: it is no dependency of the SDK.
-BENCH_DEPS = ("httpx", "httpx2", "requests", "urllib3", "trio", "h11", "aiohttp", "matplotlib")
+# matplotlib is installed only here, for the chart: it is no dependency of the SDK;
+# opentelemetry-sdk for the job that measures what tracing costs.
+BENCH_DEPS = (
+    "httpx", "httpx2", "requests", "urllib3", "trio", "h11", "aiohttp", "matplotlib",
+    "opentelemetry-sdk",
+)  # fmt: skip
 
 
 def _bench(session: nox.Session, *args: str) -> None:

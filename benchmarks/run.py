@@ -36,7 +36,7 @@ from typing import Any
 import runner
 import server as bench_server
 from chart import draw_chart
-from jobs import FULL, JOB_BY_KEY, QUICK, Profile
+from jobs import FULL, JOB_BY_KEY, JOBS, QUICK, Profile
 from report import render
 from results import Outcome, evaluate
 from targets import CHECKS
@@ -72,7 +72,11 @@ def read_results(path: Path) -> tuple[dict[str, Outcome], dict[str, Any]]:
     """The outcomes and metadata of a results.json written by a run."""
     data = json.loads(path.read_text(encoding="utf-8"))
     meta = {**data["meta"], "profile": Profile(**data["meta"]["profile"])}
-    return {k: Outcome(**v) for k, v in data["outcomes"].items()}, meta
+    outcomes = {k: Outcome(**v) for k, v in data["outcomes"].items()}
+    # A job added since that run has no figures in it: a "not available" row, not a KeyError.
+    for job in JOBS:
+        outcomes.setdefault(job.key, Outcome(unavailable="not in this run (added later)"))
+    return outcomes, meta
 
 
 def summary_line(outcomes: dict[str, Outcome], prof: Profile, elapsed: float, where: Path) -> str:

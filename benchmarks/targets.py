@@ -167,6 +167,27 @@ CHECKS: list[Check] = [
         ("ours-import", "import_ms"),
         ("official-import", "import_ms"),
     ),
+    # What watching a call costs (benchmarks/jobs/observed.py), against the same sends unwatched.
+    Check(
+        "httpx sync CPU/send, a hook on each event vs none",
+        ("ours-httpx-sync-hooks", "cpu_us_per_req"),
+        ("ours-httpx-sync", "cpu_us_per_req"),
+    ),
+    Check(
+        "httpx sync CPU/send, with_raw_response vs plain",
+        ("ours-httpx-sync-raw", "cpu_us_per_req"),
+        ("ours-httpx-sync", "cpu_us_per_req"),
+    ),
+    Check(
+        "whole client in memory CPU/send, a hook on each event vs none",
+        ("ours-client-memory-hooks", "cpu_us_per_req"),
+        ("ours-client-memory", "cpu_us_per_req"),
+    ),
+    Check(
+        "httpx sync CPU/send, OpenTelemetry spans vs none",
+        ("ours-httpx-sync-otel", "cpu_us_per_req"),
+        ("ours-httpx-sync", "cpu_us_per_req"),
+    ),
     Check(
         "bulk, 100 per batch: wall time vs the ideal the rate limit allows",
         ("bulk-batch", "wall_s"),

@@ -6,7 +6,10 @@
 ...                 "subject": "Hello", "html": "<h1>Welcome!</h1>"})["id"]
 """
 
+from types import GenericAlias
+
 from poststack_core import (
+    Attempt,
     EmailResult,
     JournalError,
     Pacing,
@@ -14,6 +17,8 @@ from poststack_core import (
     PostStackError,
     PostStackTimeoutError,
     Progress,
+    RateLimit,
+    RawResponse,
     RunChangedError,
     SendManyError,
     SendManyResult,
@@ -23,11 +28,20 @@ from poststack_core import (
 
 from . import webhooks
 from ._client import AsyncPostStack, PostStack
+from ._guard import EventLoopBlockingWarning
+from ._hooks import AsyncEventHooks, AsyncHook, EventHooks, Hook, HookEvent
 from ._version import __version__
 
 __all__ = [
+    "AsyncEventHooks",
+    "AsyncHook",
     "AsyncPostStack",
+    "Attempt",
     "EmailResult",
+    "EventHooks",
+    "EventLoopBlockingWarning",
+    "Hook",
+    "HookEvent",
     "JournalError",
     "Pacing",
     "PostStack",
@@ -35,6 +49,8 @@ __all__ = [
     "PostStackError",
     "PostStackTimeoutError",
     "Progress",
+    "RateLimit",
+    "RawResponse",
     "RunChangedError",
     "SendManyError",
     "SendManyResult",
@@ -51,7 +67,8 @@ def _show_public_module() -> None:
     # name it too, and it re-exports every one of them.
     for name in __all__:
         public = globals()[name]
-        if isinstance(public, type):
+        # Type aliases (Hook) are left alone: Python 3.10 counts a Callable[...] as a type.
+        if isinstance(public, type) and not isinstance(public, GenericAlias):
             public.__module__ = __name__
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from poststack_core import (
     DEFAULT_BASE_URL,
@@ -17,16 +19,21 @@ from poststack_core import (
     ClientConfig,
     Mode,
     Pacing,
+    RawAsync,
+    RawSync,
     RetryPolicy,
     Sync,
 )
 from poststack_core.endpoints import Resources
 
 from ._driving import Awaiting, Blocking
+from ._hooks import AsyncEventHooks, EventHooks, Hooks
 from ._version import __version__
 from .transports import AsyncTransport, Environment, Transport
 
 T = TypeVar("T", Transport, AsyncTransport)
+H = TypeVar("H", EventHooks, AsyncEventHooks)
+C = TypeVar("C", bound="_Client[Any, Any, Any]")
 
 USER_AGENT = f"poststack-python/{__version__}"
 _CLOSED = "this {} client is closed: it sends nothing more (create a new one)"
@@ -83,8 +90,22 @@ def _config(
     )
 
 
-class _Client(Resources[Mode], Generic[Mode, T]):
-    """What both clients share: arguments, configuration, the resources."""
+class RawView(Resources[Mode]):
+    """``client.with_raw_response``: the client's resources, each endpoint giving a RawResponse."""
+
+    def __init__(self, binder: Binder, owner: object) -> None:
+        super().__init__(binder)
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return f"<with_raw_response of {self._owner!r}>"
+
+
+class _Client(Resources[Mode], Generic[Mode, T, H]):
+    """What both clients share: arguments, configuration, the resources, views."""
+
+    # True for AsyncPostStack, which awaits what its event hooks return.
+    _awaits_hooks = False
 
     def __init__(
         self,
@@ -98,6 +119,7 @@ class _Client(Resources[Mode], Generic[Mode, T]):
         trust_env: bool = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         pacing: Pacing | None = None,
+        event_hooks: H | None = None,
     ) -> None:
         self._config = _config(
             api_key, base_url, timeout, max_retries, allow_insecure_http, max_response_bytes
@@ -117,14 +139,56 @@ class _Client(Resources[Mode], Generic[Mode, T]):
         if pacing is not None and not isinstance(pacing, Pacing):
             raise TypeError(f"pacing must be a Pacing, got {type(pacing).__name__}")
         self._pacing = pacing
+        hooks = Hooks.of(event_hooks, awaits=self._awaits_hooks)
         self._transport: T | None = transport
         self._owns_transport = transport is None
         self._closed = False
         self._lock = threading.Lock()  # guards creating and closing the sync transport
-        super().__init__(self._binder())
+        self._bound = self._binder(self._get_transport, hooks)
+        self._raw_view: RawView[Any] | None = None
+        super().__init__(self._bound)
 
-    def _binder(self) -> Binder:
+    def _binder(self, transport: Callable[[], T], hooks: Hooks | None) -> Blocking | Awaiting:
         raise NotImplementedError
+
+    def _get_transport(self) -> T:
+        raise NotImplementedError
+
+    def with_options(self: C, *, event_hooks: H | None = None) -> C:
+        """This client with more options for some calls: ``ps.with_options(event_hooks=...)``.
+
+        The view shares the client's configuration, transport (connection
+        pool) and pacing: it is cheap to make per call. Its ``event_hooks``
+        run after the client's own, event by event. Closing the view closes
+        nothing but the view, since it owns no transport; closing the client
+        closes the view's transport too.
+        """
+        hooks = Hooks.of(event_hooks, awaits=self._awaits_hooks)
+        origin = self
+        view = copy.copy(self)
+        view._transport = None
+        view._owns_transport = False
+        view._closed = False
+        view._raw_view = None
+
+        def transport() -> Any:
+            if view._closed:
+                raise RuntimeError(_CLOSED.format(type(view).__name__))
+            return origin._bound.transport()
+
+        view._bound = self._bound.with_hooks(hooks, view, transport)
+        view._bind_resources(view._bound)
+        return view
+
+    def _bind_resources(self, binder: Binder) -> None:
+        # A view's resources: built anew, bound to the view's binder (not the client's).
+        super().__init__(binder)
+
+    def _raw(self) -> RawView[Any]:
+        view = self._raw_view
+        if view is None:
+            view = self._raw_view = RawView(self._bound.raw(), self)
+        return view
 
     @property
     def base_url(self) -> str:
@@ -135,7 +199,7 @@ class _Client(Resources[Mode], Generic[Mode, T]):
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
 
 
-class PostStack(_Client[Sync, Transport]):
+class PostStack(_Client[Sync, Transport, EventHooks]):
     """The blocking client. Safe to share between threads.
 
     ``api_key`` defaults to ``$POSTSTACK_API_KEY`` and ``base_url`` to
@@ -163,7 +227,16 @@ class PostStack(_Client[Sync, Transport]):
     ``max_rate``, and the API's ``x-ratelimit-*`` and ``Retry-After``. By
     default requests are not paced (``emails.send_many`` paces its own).
 
-    A closed client refuses every call with a RuntimeError.
+    ``event_hooks`` (``{"request": [...], "response": [...], "retry": [...],
+    "error": [...]}``) are functions called with a record of each attempt
+    (:class:`poststack_core.Attempt`); they observe and never change a call.
+    :meth:`with_options` adds hooks for some calls only, and
+    :attr:`with_raw_response` returns each endpoint's value with its
+    response (status, headers, request id, rate limit, retries).
+
+    A closed client refuses every call with a RuntimeError. A call made
+    inside a running event loop (an ``async def``) blocks that loop: the
+    first one warns (:class:`~poststack.EventLoopBlockingWarning`).
     """
 
     def _get_transport(self) -> Transport:
@@ -179,8 +252,21 @@ class PostStack(_Client[Sync, Transport]):
                 transport = self._transport
         return transport
 
-    def _binder(self) -> Binder:
-        return Blocking(self._config, self._get_transport, self, self._pacing)
+    def _binder(self, transport: Callable[[], Transport], hooks: Hooks | None) -> Blocking:
+        return Blocking(self._config, transport, self, self._pacing, hooks)
+
+    @property
+    def with_raw_response(self) -> Resources[RawSync]:
+        """The same resources, each endpoint returning a :class:`~poststack.RawResponse`.
+
+        ``ps.with_raw_response.emails.send(...)`` sends as ``ps.emails.send``
+        does and returns its value as ``.parsed``, with the response's
+        ``status_code``, ``headers``, ``request_id``, ``rate_limit`` and the
+        ``retries`` it took. Walkers (``..._all``) and ``send_many`` have no
+        raw form.
+        """
+        view: Resources[RawSync] = self._raw()
+        return view
 
     def close(self) -> None:
         """Close the transport if this client created it. Idempotent."""
@@ -204,14 +290,17 @@ class PostStack(_Client[Sync, Transport]):
         self.close()
 
 
-class AsyncPostStack(_Client[Async, AsyncTransport]):
+class AsyncPostStack(_Client[Async, AsyncTransport, AsyncEventHooks]):
     """The async client, for asyncio and trio. Safe to share between tasks.
 
     Same arguments and defaults as :class:`PostStack`; use ``async with`` or
     ``await client.aclose()``. It works from one event loop after another
     (successive ``asyncio.run()`` calls, trio after asyncio): its own
-    transport opens new connections in each.
+    transport opens new connections in each. Its event hooks may be
+    coroutine functions: it awaits them.
     """
+
+    _awaits_hooks = True
 
     def _get_transport(self) -> AsyncTransport:
         # No lock needed: nothing awaits between the check and the assignment.
@@ -224,8 +313,18 @@ class AsyncPostStack(_Client[Async, AsyncTransport]):
             transport = self._transport = AsyncHttpxTransport(trust_env=self._trust_env)
         return transport
 
-    def _binder(self) -> Binder:
-        return Awaiting(self._config, self._get_transport, self, self._pacing)
+    def _binder(self, transport: Callable[[], AsyncTransport], hooks: Hooks | None) -> Awaiting:
+        return Awaiting(self._config, transport, self, self._pacing, hooks)
+
+    @property
+    def with_raw_response(self) -> Resources[RawAsync]:
+        """The same resources, each endpoint's coroutine giving a :class:`~poststack.RawResponse`.
+
+        As :attr:`PostStack.with_raw_response`: ``await
+        ps.with_raw_response.emails.send(...)``.
+        """
+        view: Resources[RawAsync] = self._raw()
+        return view
 
     async def aclose(self) -> None:
         """Close the transport if this client created it. Idempotent."""

@@ -13,6 +13,10 @@ The public API, everything a driver, a transport or a façade needs:
   built by the endpoint definitions in :mod:`poststack_core.endpoints`;
   :class:`PagedCall` for walking a list page by page;
 - configuration: :class:`ClientConfig` and :class:`RetryPolicy`;
+- observing: :class:`Attempt` (one attempt, described by ``Call.record()``),
+  :class:`RateLimit` (what a response says of the rate limit),
+  :class:`RawResponse` (a value with its response: ``Call.raw_response()``)
+  and :func:`operation_name` (``"emails.send"``);
 - webhooks: signatures (:func:`verify`, :func:`sign`), and deliveries verified
   and parsed into typed events (:func:`construct_event`, :func:`parse_event`,
   :data:`Event` and its members);
@@ -29,6 +33,7 @@ The public API, everything a driver, a transport or a façade needs:
   hands a client to run.
 """
 
+from ._attempt import Attempt, RateLimit, RawResponse
 from ._bulk_plan import (
     BATCH_LIMIT,
     Chunk,
@@ -88,7 +93,20 @@ from ._messages import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
 from ._operation import Operation, Plan, ResponseKind
 from ._pacing import Pacer, Pacing
 from ._pagination import PagedCall
-from ._resource import Async, Binder, Mode, Resource, Sync, bulk, endpoint, pages, planned
+from ._resource import (
+    Async,
+    Binder,
+    Mode,
+    RawAsync,
+    RawSync,
+    Resource,
+    Sync,
+    bulk,
+    endpoint,
+    operation_name,
+    pages,
+    planned,
+)
 from ._retry_policy import DEFAULT_MAX_RETRIES, RetryPolicy
 from ._webhooks import SIGNATURE_HEADER, Secret, check_secrets, construct_event, sign, verify
 
@@ -104,6 +122,7 @@ __all__ = [
     "TRACKING_EVENT_TYPES",
     "Action",
     "Async",
+    "Attempt",
     "AttemptTimedOut",
     "Binder",
     "BouncedEvent",
@@ -138,6 +157,10 @@ __all__ = [
     "PostStackTimeoutError",
     "Progress",
     "QueuedEvent",
+    "RateLimit",
+    "RawAsync",
+    "RawResponse",
+    "RawSync",
     "Request",
     "Resource",
     "Response",
@@ -173,6 +196,7 @@ __all__ = [
     "idempotency_key_from",
     "is_loopback_host",
     "manifest_operation",
+    "operation_name",
     "pages",
     "parse_event",
     "plan_send_many",

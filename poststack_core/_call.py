@@ -19,6 +19,13 @@ Any other event raises CallStateError and leaves the Call BROKEN for good (as
 an h11 connection that saw a protocol error), so a confused driver can never
 send a request twice by accident. The request, and with it the
 Idempotency-Key, is built once and resent unchanged on every attempt.
+
+Observers ask, never decide: ``call.record()`` describes the attempt in hand
+(an :class:`~poststack_core.Attempt`: what was sent and, once it ended, what
+came of it), and ``call.raw_response()`` the response a finished call
+succeeded with. Both only read what the events brought, so a Call observed
+or not decides the same; ``receive`` and ``transport_failed`` take the
+attempt's ``elapsed`` time, which the driver measured, for those records.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
+from ._attempt import Attempt, RateLimit, RawResponse
 from ._config import ClientConfig
 from ._content import ContentTooLarge, ContentUndecodable, decoded
 from ._errors import (
@@ -113,10 +121,25 @@ class Call(Generic[R]):
     caller's own key (``operation.idempotency_key``) or else one from
     ``new_key()``, called once, so every attempt resends the same key; other
     methods carry none. ``random`` returns floats in [0, 1) for backoff
-    jitter; the clock arrives with each ``receive``.
+    jitter; the clock arrives with each ``receive``. ``name`` is what the
+    attempt records call the operation (``"emails.send"``, see
+    :func:`~poststack_core.operation_name`).
     """
 
-    __slots__ = ("_attempt", "_operation", "_policy", "_random", "_send", "state")
+    __slots__ = (
+        "_action",
+        "_attempt",
+        "_elapsed",
+        "_key",
+        "_name",
+        "_now",
+        "_operation",
+        "_outcome",
+        "_policy",
+        "_random",
+        "_send",
+        "state",
+    )
 
     def __init__(
         self,
@@ -125,6 +148,7 @@ class Call(Generic[R]):
         *,
         new_key: Callable[[], str],
         random: Callable[[], float],
+        name: str = "",
     ) -> None:
         key = None
         if operation.needs_idempotency_key:
@@ -134,13 +158,92 @@ class Call(Generic[R]):
         self._policy = config.retry
         self._random = random
         self._attempt = 0
+        self._key = key
         self._send = Send(config.build_request(operation, key), timeout, 1)
+        # What the last event brought, for record(): read only when someone asks.
+        self._outcome: Response | TransportFailure | None = None
+        self._now = 0.0
+        self._elapsed: float | None = None
+        self._action: Action[R] | None = None
+        self._name = name
         self.state = State.IDLE
 
     @property
     def attempts(self) -> int:
         """How many attempts have been handed to the driver so far."""
         return self._attempt
+
+    @property
+    def name(self) -> str:
+        """The operation's name in the records (``"emails.send"``), as the Call was given it."""
+        return self._name
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The Idempotency-Key every attempt carries (None but for POSTs)."""
+        return self._key
+
+    def record(self) -> Attempt:
+        """The attempt in hand, described: just sent (SENDING), or ended (every later state).
+
+        An ended attempt's record holds its outcome (status, headers, request
+        id, rate limit, elapsed time) and what the Call made of it (the
+        ``wait`` before a retry, or the ``error``). A query: it changes
+        nothing, and raises CallStateError only before ``start()`` or once the
+        Call is broken.
+        """
+        state = self.state
+        if state is State.IDLE or state is State.BROKEN:
+            raise CallStateError(f"record() has no attempt to describe in state {state.name}")
+        request = self._send.request
+        path = request.target.partition("?")[0]
+        base = (self._name, request.method, request.url, path, self._attempt, self._key)
+        if state is State.SENDING:
+            return Attempt(*base)
+        outcome, action = self._outcome, self._action
+        assert outcome is not None  # every state after SENDING came with an outcome
+        wait = action.seconds if isinstance(action, Wait) else None
+        error = action.error if isinstance(action, (Wait, Fail)) else None
+        if isinstance(outcome, Response):
+            status: int | None = outcome.status
+            headers = outcome.header_dict()
+            rate_limit: RateLimit | None = RateLimit.of(headers, self._now)
+        elif isinstance(outcome, ResponseTooLarge):  # the head had arrived
+            status = outcome.status
+            headers = Response(outcome.status, outcome.headers, b"").header_dict()
+            rate_limit = None
+        else:
+            status, headers, rate_limit = None, {}, None
+        return Attempt(
+            *base,
+            status=status,
+            request_id=headers.get("x-request-id"),
+            headers=headers,
+            elapsed=self._elapsed,
+            rate_limit=rate_limit,
+            wait=wait,
+            error=error,
+        )
+
+    def raw_response(self) -> RawResponse[R]:
+        """The value a DONE call succeeded with, together with the response it came from."""
+        action = self._action
+        outcome = self._outcome
+        if self.state is not State.DONE or not isinstance(action, Done):
+            raise CallStateError(f"raw_response() needs a DONE call, not {self.state.name}")
+        assert isinstance(outcome, Response)  # only a response ends a call DONE
+        headers = outcome.header_dict()
+        done: Done[R] = action
+        return RawResponse(
+            done.value,
+            outcome.status,
+            headers,
+            headers.get("x-request-id"),
+            RateLimit.of(headers, self._now),
+            self._attempt - 1,
+            self._elapsed,
+            self._key,
+        )
 
     def _enter(self, event: str) -> None:
         if (self.state, event) not in _TRANSITIONS:
@@ -160,9 +263,11 @@ class Call(Generic[R]):
         )
         assert new in _TRANSITIONS[(self.state, event)]
         self.state = new
+        self._action = action
         return action
 
     def _next_send(self) -> Send:
+        self._outcome = None
         self._attempt += 1
         send = self._send
         if send.attempt != self._attempt:
@@ -179,9 +284,14 @@ class Call(Generic[R]):
         self._enter("resume")
         return self._move("resume", self._next_send())
 
-    def receive(self, response: Response, now: float) -> Action[R]:
-        """The driver got a whole response; ``now`` is seconds since the epoch."""
+    def receive(self, response: Response, now: float, elapsed: float | None = None) -> Action[R]:
+        """The driver got a whole response; ``now`` is seconds since the epoch.
+
+        ``elapsed``, if the driver measured it, is how long the attempt took
+        (seconds): it goes into the attempt's record and decides nothing.
+        """
         self._enter("receive")
+        self._outcome, self._now, self._elapsed = response, now, elapsed
         status = response.status
         if status < 200:
             # Transports skip interim 1xx answers; one that gets here (a 101 nobody
@@ -221,12 +331,18 @@ class Call(Generic[R]):
             return self._move("receive", Fail(error))
         return self._move("receive", Wait(wait, error))
 
-    def transport_failed(self, failure: TransportFailure) -> Action[R]:
-        """The attempt produced no whole response: ``failure`` says why."""
+    def transport_failed(
+        self, failure: TransportFailure, elapsed: float | None = None
+    ) -> Action[R]:
+        """The attempt produced no whole response: ``failure`` says why.
+
+        ``elapsed`` is as for :meth:`receive`: for the record only.
+        """
         self._enter("transport_failed")
         if not isinstance(failure, TransportFailure):
             self.state = State.BROKEN
             raise CallStateError(f"transport_failed() needs a TransportFailure, got {failure!r}")
+        self._outcome, self._elapsed = failure, elapsed
         return self._after_failure("transport_failed", failure)
 
     def _after_failure(self, event: str, failure: TransportFailure) -> Action[R]:

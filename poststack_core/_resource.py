@@ -25,6 +25,17 @@ Four descriptors cover every shape of call:
 * :class:`bulk` - a bulk run (:class:`~poststack_core.SendMany`), its chunks
   sent concurrently, paced: ``ps.emails.send_many(emails)``.
 
+Every client also has a raw view, ``client.with_raw_response``: the same
+resources built with a binder in raw mode (``Resource[RawSync]``,
+``Resource[RawAsync]``), where each :class:`endpoint` returns a
+:class:`~poststack_core.RawResponse` of its value, typed through the same
+overloads. Walkers and bulk runs make many requests for one result, so
+they have no raw form.
+
+Calls are named after their definition (:func:`operation_name`:
+``emails.send``), in attempt records, logs and traces: the name comes from
+the module and the function, so there is no list of names to keep.
+
 ``Final`` declares each attribute's type as the descriptor's own, so type
 checkers (and ``pyright --verifytypes``) read it as declared, not guessed.
 On the class, an attribute is the definition itself: ``Emails.send(payload)``
@@ -38,6 +49,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
+from ._attempt import RawResponse
 from ._bulk_results import SendManyResult
 from ._bulk_run import SendMany
 from ._operation import Operation, Plan
@@ -58,7 +70,24 @@ class Async:
     """Marker: the resource belongs to an async client (``AsyncPostStack``)."""
 
 
-Mode = TypeVar("Mode", Sync, Async)
+class RawSync:
+    """Marker: the resource belongs to ``PostStack.with_raw_response`` (RawResponse values)."""
+
+
+class RawAsync:
+    """Marker: the resource belongs to ``AsyncPostStack.with_raw_response``."""
+
+
+Mode = TypeVar("Mode", Sync, Async, RawSync, RawAsync)
+
+
+def operation_name(definition: Callable[..., object]) -> str:
+    """The name calls of an endpoint definition go by: ``"emails.send"``, ``"api_keys.create"``.
+
+    It is the definition's resource module and its own name (the spec's
+    ``resource.method``), so adding an endpoint names it too.
+    """
+    return f"{definition.__module__.rpartition('.')[2]}.{definition.__name__}"
 
 
 class Binder(Protocol):
@@ -66,8 +95,18 @@ class Binder(Protocol):
 
     Each method returns the callable a resource attribute becomes: blocking
     for a ``PostStack``, coroutine functions and async iterators for an
-    ``AsyncPostStack``. ``repr`` of a binder names its client.
+    ``AsyncPostStack``; a binder in raw mode (``with_raw_response``) binds
+    only ``bind``, to methods that return a RawResponse, and raises
+    AttributeError for the other shapes. ``repr`` of a binder names its
+    client; ``path`` is where its methods live, the start of their qualified
+    names (``"AsyncPostStack"``: ``AsyncPostStack.emails.send``, the name
+    Python's "coroutine ... was never awaited" warning shows).
     """
+
+    @property
+    def path(self) -> str:
+        """Where the bound methods live: the start of their qualified names."""
+        ...
 
     def bind(self, build: Callable[..., Operation[Any]]) -> Callable[..., Any]:
         """A method that builds the Operation and runs it: its parsed result."""
@@ -131,7 +170,8 @@ class _Derived(Generic[Build]):
         # help() shows the definition's parameters and a docstring that fits.
         functools.update_wrapper(bound, self._build)
         bound.__name__ = self._name
-        bound.__qualname__ = self.__qualname__
+        resource_name = operation_name(self._build).partition(".")[0]
+        bound.__qualname__ = f"{resource._binder.path}.{resource_name}.{self._name}"  # pyright: ignore[reportPrivateUsage]
         bound.__doc__ = self._doc()
         signature = inspect.signature(self._build)
         bound.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -158,7 +198,28 @@ class _Method(_Derived[Build], Generic[Build, P, R]):
 
 
 class endpoint(_Method[Callable[P, Operation[R]], P, R]):
-    """A method derived from an endpoint definition ``build(...) -> Operation[R]``."""
+    """A method derived from an endpoint definition ``build(...) -> Operation[R]``.
+
+    Through a raw view (``client.with_raw_response``) the method returns a
+    ``RawResponse[R]`` instead of the ``R``.
+    """
+
+    @overload
+    def __get__(self, resource: None, owner: type) -> endpoint[P, R]: ...
+    @overload
+    def __get__(self, resource: Resource[Sync], owner: type) -> Callable[P, R]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[Async], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    @overload
+    def __get__(self, resource: Resource[RawSync], owner: type) -> Callable[P, RawResponse[R]]: ...
+    @overload
+    def __get__(
+        self, resource: Resource[RawAsync], owner: type
+    ) -> Callable[P, Coroutine[Any, Any, RawResponse[R]]]: ...
+    def __get__(self, resource: Resource[Any] | None, owner: type) -> object:
+        return self._derive(resource)
 
     def __init__(self, build: Callable[P, Operation[R]]) -> None:
         self._build = build

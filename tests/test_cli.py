@@ -562,9 +562,13 @@ def test_max_retries_flag_is_honoured(poststack_sandbox: Sandbox) -> None:
     retried = run(["emails", "list", *connect(sb), "--max-retries", "1", "-v"])
     assert retried.returncode == 0, retried.stderr
     assert len(sb.requests) == 3
-    warning, debug = retried.stderr.splitlines()
-    assert warning.startswith("poststack: warning: GET /emails failed with 503 (attempt 1, ")
-    assert debug.startswith("poststack: debug: GET /emails -> 200")
+    sent, warning, resent, done = retried.stderr.splitlines()
+    assert sent == "poststack: debug: emails.list: GET /emails (attempt 1)"
+    assert resent == "poststack: debug: emails.list: GET /emails (attempt 2)"
+    assert warning.startswith(
+        "poststack: warning: emails.list: GET /emails failed (attempt 1): 503"
+    )
+    assert done.startswith("poststack: info: emails.list: GET /emails -> 200 in ")
 
 
 @pytest.fixture
@@ -582,7 +586,9 @@ def test_connection_refused_is_a_status_0_error(cli: list[str], refusing_port: i
     assert result.returncode == 1
     assert result.stdout == ""
     retry, error = result.stderr.splitlines()
-    assert retry.startswith("poststack: warning: GET /emails failed with ConnectFailed")
+    assert retry.startswith(
+        "poststack: warning: emails.list: GET /emails failed (attempt 1): connect_error: "
+    )
     assert "retrying in" in retry
     assert error.startswith(f"error: 0 connect_error: could not connect for GET {base_url}")
     assert error.endswith("(no HTTP response from the server)")

@@ -38,6 +38,7 @@ fence; tests/docs_snippets.py parses them.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -113,8 +114,55 @@ transport.close()
 assert result["id"].startswith("em_")
 """
 
+
+def _printed(*lines: str) -> Callable[[Sandbox, str], None]:
+    """The program printed lines that match these patterns (re.fullmatch), in this order."""
+
+    def check(sb: Sandbox, stdout: str) -> None:
+        printed = stdout.splitlines()
+        assert len(printed) == len(lines), stdout
+        for pattern, line in zip(lines, printed, strict=True):
+            assert re.fullmatch(pattern, line), (pattern, line)
+
+    return check
+
+
+def _spans_printed(sb: Sandbox, stdout: str) -> None:
+    # ConsoleSpanExporter writes one JSON object per span, as each ends.
+    decoder, spans, at = json.JSONDecoder(), [], 0
+    while at < len(stdout.rstrip()):
+        span, at = decoder.raw_decode(stdout, at)
+        spans.append(span)
+        at += len(stdout[at:]) - len(stdout[at:].lstrip())
+    attempt, call, signup = spans
+    assert [s["name"] for s in spans] == ["POST", "emails.send", "signup"]
+    assert attempt["parent_id"] == call["context"]["span_id"]
+    assert call["parent_id"] == signup["context"]["span_id"]
+    assert attempt["attributes"]["http.response.status_code"] == 202
+    assert sb.api_key not in stdout
+
+
+def _json_lines(sb: Sandbox, stdout: str) -> None:
+    (line,) = stdout.splitlines()
+    record = json.loads(line)
+    assert (record["level"], record["operation"], record["status"]) == ("INFO", "domains.list", 200)
+    assert record["message"].startswith("domains.list: GET /domains -> 200 in ")
+
+
 # (page, a phrase only that block contains) -> what to check.
 CHECKS: dict[tuple[str, str], Check] = {
+    ("docs/observability.md", "def on_retry("): Check(
+        after=_printed(r"emails\.send -> 202 in \d+\.\d{3} s")
+    ),
+    ("docs/observability.md", "traced = ps.with_options("): Check(
+        after=_printed(r"request id: \S+")
+    ),
+    ("docs/observability.md", "async def publish("): Check(after=_printed(r"emails\.send 202 \S+")),
+    ("docs/observability.md", "raw = ps.with_raw_response"): Check(
+        after=_printed(r"em_\w+ 202 \S+ 0", r"rate limit: None None None")
+    ),
+    ("docs/observability.md", "ConsoleSpanExporter"): Check(after=_spans_printed),
+    ("docs/observability.md", "class JsonLines("): Check(after=_json_lines),
     ("README.md", "ps = PostStack()  # the key from"): Check(after=_printed_the_id),
     ("README.md", "async def main()"): Check(after=_printed_the_id),
     ("README.md", "except PostStackConnectionError as e:"): Check(

@@ -254,16 +254,17 @@ def test_the_key_never_shows_in_reprs_errors_or_logs(
     assert "SECRETSECRET" not in caplog.text
 
 
-def test_logging_one_debug_line_per_attempt_and_a_warning_per_retry(
+def test_logging_a_debug_line_per_attempt_a_warning_per_retry_and_the_answer(
     server: FaultServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # tests/test_logging.py has the rest: the fields in extra, stderr, POSTSTACK_LOG.
     caplog.set_level(logging.DEBUG, logger="poststack")
     server.script(Reply(503, {"error": "x"}, {"Retry-After": "0.01"}), Reply(202, {"id": "em_1"}))
     with PostStack(api_key="k", base_url=server.url) as ps:
         ps.emails.send(EMAIL)
     records = [r for r in caplog.records if r.name == "poststack"]
-    assert [r.levelname for r in records] == ["WARNING", "DEBUG"]
-    retry, done = (r.getMessage() for r in records)
+    assert [r.levelname for r in records] == ["DEBUG", "WARNING", "DEBUG", "INFO"]
+    _, retry, _, done = (r.getMessage() for r in records)
     assert "POST /emails" in retry
     assert "503" in retry
     assert "attempt 1" in retry

@@ -346,6 +346,16 @@ async def send(ps: PostStackClient) -> dict:
     return {"id": (await ps.emails.send(EMAIL))["id"]}
 """
     + ASGI_DRIVER,
+    # The API alone (no SDK): instrumenting changes nothing, and the email goes out.
+    "opentelemetry": SEND
+    + """
+from poststack import PostStack
+from poststack.contrib.opentelemetry import PostStackInstrumentor
+PostStackInstrumentor().instrument(propagate=True)
+with PostStack() as ps:
+    assert ps.emails.send(EMAIL)["id"].startswith("em_")
+PostStackInstrumentor().uninstrument()
+""",
     # The command line sends from a CSV file, drawing its bar with rich.
     "cli": SEND
     + """
@@ -431,7 +441,7 @@ import poststack
 with poststack.PostStack() as ps:
     ps.emails.send(EMAIL)
 optional = ("requests", "trio", "django", "flask", "starlette", "fastapi", "celery", "rq",
-            "arq", "dramatiq")
+            "arq", "dramatiq", "opentelemetry")
 assert not [m for m in optional if m in sys.modules], "the base install imported an extra"
 """
 )

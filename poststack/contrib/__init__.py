@@ -7,6 +7,8 @@
 - :mod:`poststack.contrib.starlette`: lifespan client, ``webhook_route`` (Starlette only)
 - :mod:`poststack.contrib.fastapi`: the same as FastAPI dependencies, ``webhook_router``
 - :mod:`poststack.contrib.celery`: an idempotent, retrying ``send_email`` task
+- :mod:`poststack.contrib.opentelemetry`: ``PostStackInstrumentor().instrument()``, a span
+  per call and per attempt
 
 The webhook pieces all run a :class:`poststack.webhooks.WebhookRouter`. Install
 the matching extra, e.g. ``pip install "poststack[django]>=1"``.

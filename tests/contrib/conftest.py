@@ -33,6 +33,7 @@ _FRAMEWORKS = {
     "test_celery.py": "celery",
     "test_rq.py": "rq",
     "test_dramatiq.py": "dramatiq",
+    "test_opentelemetry.py": "opentelemetry",
 }
 # A test module whose library is tested in a nox session of its own (noxfile.py's
 # OWN_SESSION) is skipped wherever the library is missing, in CI too; in its own
