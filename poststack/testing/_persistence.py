@@ -160,17 +160,17 @@ class Database:
         self._lock_file.truncate()
         self._lock_file.write(str(os.getpid()))
         self._lock_file.flush()
+        # Every use is under the store's lock, from whichever thread handles the request.
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
-            # Every use is under the store's lock, from whichever thread handles the request.
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._prepare_schema()
         except sqlite3.DatabaseError as exc:
-            self._release_lock()
+            self.close()
             raise ValueError(f"cannot use {self.path} as a sandbox database: {exc}") from None
         except BaseException:
-            self._release_lock()
+            self.close()
             raise
 
     def _prepare_schema(self) -> None:

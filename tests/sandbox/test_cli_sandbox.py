@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -59,7 +60,7 @@ def test_db_keeps_the_inbox_through_a_crash(tmp_path: Path) -> None:
         contact = ps.contacts.create({"email": "ada@example.org"})["contact"]["publicId"]
     child.kill()  # no clean shutdown: what was answered must be on disk already
     # A reader sees it, as another process may at any time (WAL).
-    with sqlite3.connect(db) as reader:
+    with closing(sqlite3.connect(db)) as reader:
         kinds = dict(reader.execute("SELECT kind, COUNT(*) FROM records GROUP BY kind").fetchall())
         assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert kinds["email"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_the_inbox_views_survive_a_restart(db: Path) -> None:
 def test_the_schema_is_versioned(db: Path) -> None:
     with Sandbox(db=db):
         pass
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(ValueError, match="newer sandbox"):
@@ -132,7 +133,7 @@ def test_every_request_is_committed_before_it_is_answered(db: Path) -> None:
     with Sandbox(db=db) as sb, PostStack(api_key=sb.api_key, base_url=sb.base_url) as ps:
         ps.contacts.create({"email": "ada@example.org"})
         # Another connection, while the sandbox runs, sees the answered request.
-        with sqlite3.connect(db) as reader:
+        with closing(sqlite3.connect(db)) as reader:
             (count,) = reader.execute(
                 "SELECT COUNT(*) FROM records WHERE kind = 'contact'"
             ).fetchone()
