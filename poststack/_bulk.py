@@ -222,8 +222,9 @@ def run_sync(
             worker()
         else:
             with ThreadPoolExecutor(job.concurrency, thread_name_prefix="poststack-bulk") as pool:
-                futures = [pool.submit(worker) for _ in range(job.concurrency)]
                 try:
+                    # Submitting is inside: a Ctrl-C may come as soon as the first worker runs.
+                    futures = [pool.submit(worker) for _ in range(job.concurrency)]
                     for future in futures:
                         future.result()
                 except BaseException:
