@@ -163,6 +163,7 @@ def _header(meta: dict[str, Any]) -> list[str]:
         f"repeat; core alone: {prof.n_core} calls; peak RSS after {prof.n_rss} sends.",
         f"- Load average (1 min) at start / end: {meta['load_start']} / {meta['load_end']} "
         "(anything else running on the machine makes wall times noisy; CPU times less so)",
+        *(f"- Measured again later: {note}" for note in meta.get("remeasured", [])),
         f"- Total run time: {meta['elapsed']:.0f} s\n",
         "Cells: median over repeats (min–max). Ratios are taken per repeat pair "
         "(A_i / B_i, measured next to each other), then the median.\n",
