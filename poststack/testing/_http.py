@@ -28,8 +28,10 @@ class Reply:
 class StreamReply:
     """A 200 response whose body is written over time (the inbox's event stream).
 
-    The server sends the head, then calls ``run(write)``; ``write`` sends one
-    chunk and raises ``OSError`` once the client has gone. ``run`` returns when
+    The server calls ``run(write)`` and sends the head with the first chunk, so
+    whatever ``run`` does before its first write (the inbox subscribes to changes)
+    is done before the client sees the response. ``write`` sends one chunk and
+    raises ``OSError`` once the client has gone. ``run`` returns when
     the stream is over (the client left, or the sandbox is stopping).
     """
 

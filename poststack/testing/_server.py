@@ -551,16 +551,19 @@ class HTTPServer:
         sock = connection.sock
         try:
             headers = [*self._head(request.request_id, reply), ("connection", "close")]
-            sock.sendall(conn.send(h11.Response(status_code=200, headers=headers, reason=b"OK")))
+            # The head goes out with the first chunk: what run() sets up before it
+            # writes is in place before the client can see the response.
+            unsent = [conn.send(h11.Response(status_code=200, headers=headers, reason=b"OK"))]
 
             def write(chunk: bytes) -> None:
                 if self._stopping.is_set():
                     raise ConnectionAbortedError("the sandbox is stopping")
-                sock.sendall(conn.send(h11.Data(data=chunk)))
+                sock.sendall(b"".join([*unsent, conn.send(h11.Data(data=chunk))]))
+                unsent.clear()
 
             reply.run(write)
             with contextlib.suppress(OSError, h11.ProtocolError):
-                sock.sendall(conn.send(h11.EndOfMessage()))
+                sock.sendall(b"".join([*unsent, conn.send(h11.EndOfMessage())]))
         except (OSError, h11.ProtocolError):
             pass
         finally:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from poststack import PostStack, PostStackConnectionError, PostStackError
 from poststack.testing import Sandbox
@@ -543,6 +543,7 @@ def test_a_scheduled_email_goes_out_when_the_clock_is_moved_on(
 
 
 def test_older_emails_load_on_demand(page: Page, client: PostStack) -> None:
+    live(page)  # a page opened after the send would show the newest 50
     client.emails.batch(
         {"emails": [email(f"Bulk {n:02}") for n in range(55)]}  # type: ignore[typeddict-item]
     )
@@ -555,6 +556,38 @@ def test_older_emails_load_on_demand(page: Page, client: PostStack) -> None:
     expect(rows(page)).to_have_count(55)
     expect(rows(page).last).to_contain_text("Bulk 00")
     expect(page.get_by_role("button", name="Load older emails")).to_be_hidden()
+
+
+def test_emails_that_arrive_while_the_list_loads_are_all_shown(
+    browser: Browser, sandbox: Sandbox, client: PostStack
+) -> None:
+    # The page's first answer for the list is held until 55 emails have arrived on its
+    # stream: they are shown when it comes in, not just the newest 50.
+    context = browser.new_context()
+    held: list[Route] = []
+
+    def hold_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    try:
+        page = context.new_page()
+        page.route(re.compile(r"/_sandbox/messages\?"), hold_first)
+        page.goto(sandbox.base_url + "/")
+        live(page)
+        client.emails.batch(
+            {"emails": [email(f"Bulk {n:02}") for n in range(55)]}  # type: ignore[typeddict-item]
+        )
+        expect(page).to_have_title(re.compile(r"^\(55\) "))  # the page has all 55 events
+        assert len(held) == 1
+        held[0].continue_()
+        expect(rows(page)).to_have_count(55)
+        expect(page.locator("#list-count")).to_have_text("55 emails")
+        expect(page.get_by_role("button", name="Load older emails")).to_be_hidden()
+    finally:
+        context.close()
 
 
 def test_the_keyboard_moves_through_the_list(page: Page, client: PostStack) -> None:

@@ -10,8 +10,9 @@
 //
 // Asking the server is `sync()`. Only one runs at a time: an event or a new
 // search that comes while one is in flight marks the list dirty, and the sync
-// goes round once more when its answer is in. So no event is lost between a
-// fetch and the stream, and an older answer never overwrites a newer one.
+// goes round once more when its answer is in, asking for one more row for each
+// email that arrived meanwhile. So no event is lost between a fetch and the
+// stream, and an older answer never overwrites a newer one.
 // Each (re)connection of the stream syncs too, which covers whatever happened
 // while it was down.
 //
@@ -80,6 +81,7 @@ const state = {
   fresh: new Set(), // ids that arrived live and were not opened yet
   syncing: false,
   dirty: false,
+  arrivals: 0, // emails that arrived since the list was last set from the server's answer
   resetPage: false,
   loadingMore: false,
   loaded: false,
@@ -246,14 +248,18 @@ async function sync() {
     do {
       state.dirty = false;
       const asked = filters();
-      const limit = state.resetPage
-        ? PAGE
-        : Math.min(MAX_LIMIT, Math.max(PAGE, state.items.length));
+      // What is shown stays shown, and every email that arrived since is added on top:
+      // 55 arriving while the first answer is on its way show as 55, not the newest 50.
+      const shown = state.resetPage ? PAGE : Math.max(PAGE, state.items.length);
+      const limit = Math.min(MAX_LIMIT, shown + state.arrivals);
       state.resetPage = false;
       const result = await api.listMessages(asked, { limit, offset: 0 });
       // A search typed while this answer was on its way makes it stale: go round again.
       if (formatSearch(asked) !== formatSearch(filters())) state.dirty = true;
-      if (!state.dirty) setItems(result.messages ?? [], result.total);
+      if (!state.dirty) {
+        state.arrivals = 0;
+        setItems(result.messages ?? [], result.total);
+      }
     } while (state.dirty);
   } catch (error) {
     showListError(error);
@@ -305,6 +311,8 @@ async function loadMore() {
 function onArrived(summary) {
   state.fresh.add(summary.id);
   if (state.syncing || isFiltered(filters())) {
+    state.arrivals += 1;
+    updateTitle();
     sync();
     return;
   }
