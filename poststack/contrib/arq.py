@@ -91,6 +91,8 @@ Context = dict[Any, Any]
 _logger = logging.getLogger("poststack")
 
 _default_clients = ProcessClient(async_client_from_environment)
+_all_clients: list[ProcessClient[AsyncPostStack]] = [_default_clients]
+"""Every job's clients, the default and each ``client_factory``'s: :func:`shutdown` closes them."""
 
 
 async def startup(ctx: Context) -> None:
@@ -102,10 +104,11 @@ async def startup(ctx: Context) -> None:
 
 
 async def shutdown(ctx: Context) -> None:
-    """An ``on_shutdown`` hook: close the worker's client and its connections."""
-    client = _default_clients.release()
-    if client is not None:
-        await client.aclose()
+    """An ``on_shutdown`` hook: close the worker's clients and their connections."""
+    for clients in _all_clients:
+        client = clients.release()
+        if client is not None:
+            await client.aclose()
 
 
 UserJob = Callable[Concatenate[Context, AsyncPostStack, str, P], Awaitable[R]]
@@ -154,12 +157,15 @@ def with_poststack(
     ``arq.worker.Retry`` with the wait (``Retry-After``, else the backoff);
     any other fails the job. arq's ``max_tries`` bounds the runs.
     ``client_factory`` makes the client (default: from the worker's
-    environment; the default client is the one :func:`startup` and
-    :func:`shutdown` manage).
+    environment, the client :func:`startup` makes); :func:`shutdown` closes
+    it either way.
     """
     # arq counts the tries (max_tries): no limit of ours on top of it.
     retries = JobRetries(None, backoff, backoff_max)
-    clients = ProcessClient(client_factory) if client_factory else _default_clients
+    clients = _default_clients
+    if client_factory is not None:
+        clients = ProcessClient(client_factory)
+        _all_clients.append(clients)
 
     def decorate(fn: UserJob[P, R]) -> Job_[R]:
         @functools.wraps(fn)

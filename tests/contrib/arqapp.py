@@ -13,6 +13,7 @@ from arq.connections import RedisSettings
 
 from poststack import AsyncPostStack
 from poststack.contrib.arq import send_chunk, send_email, shutdown, startup, with_poststack
+from tests.contrib.closing import NotingAsyncPostStack
 
 JOB_TIMEOUT = 10
 """Seconds a job may run. arq gives the job of a dead worker to another once its
@@ -52,12 +53,23 @@ async def welcome_and_tips(
     return ids
 
 
+@with_poststack(client_factory=NotingAsyncPostStack)
+async def noted_send(ctx: dict[str, object], client: AsyncPostStack, key: str, to: str) -> str:
+    """A job whose client notes its closing (the clean-shutdown test)."""
+    email = await client.emails.send(
+        {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"},
+        idempotency_key=key,
+    )
+    return email["id"]
+
+
 class WorkerSettings:
     functions: ClassVar = [
         send_email,
         send_chunk,
         func(send_receipt, max_tries=3),
         welcome_and_tips,
+        noted_send,
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -40,6 +40,7 @@ from poststack.contrib.dramatiq import (  # noqa: E402
     send_email,
     with_poststack,
 )
+from tests.contrib.closing import NotingPostStack  # noqa: E402
 
 # A process that imported poststack.contrib.dramatiq before this module has its
 # actors on another broker: the tests import it through here only.
@@ -51,6 +52,7 @@ __all__ = [
     "connect",
     "enqueue_email",
     "enqueue_send_many",
+    "noted_send",
     "send_chunk",
     "send_email",
     "send_receipt",
@@ -93,3 +95,13 @@ def welcome_and_tips(client: PostStack, key: str, to: str) -> list[str]:
         )
         ids.append(email["id"])
     return ids
+
+
+@with_poststack(client_factory=NotingPostStack)
+def noted_send(client: PostStack, key: str, to: str) -> str:
+    """An actor whose client notes its closing (the clean-shutdown test)."""
+    email = client.emails.send(
+        {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"},
+        idempotency_key=key,
+    )
+    return email["id"]

@@ -29,6 +29,7 @@ from redis import Redis
 from poststack import AsyncPostStack
 from poststack.contrib.arq import enqueue_email, enqueue_send_many, send_email, with_poststack
 from poststack.testing import Sandbox
+from tests.contrib.closing import CLOSED_LOG, closed_pids
 from tests.contrib.conftest import doc_blocks, wait_until
 from tests.contrib.harness import (
     WorkerProcess,
@@ -277,6 +278,23 @@ def test_500_sends_through_two_workers_create_exactly_500(env: Env) -> None:
     # Both workers took jobs (each logs the jobs it ran).
     assert "send_email" in alpha.output().split("redis_version=", 1)[1]
     assert "send_email" in beta.output().split("redis_version=", 1)[1]
+
+
+def test_shutdown_closes_every_client_of_the_worker(env: Env) -> None:
+    log = env.tmp / "closed.log"
+    worker = env.worker("closing", env={CLOSED_LOG: str(log)})
+
+    async def scenario(redis: ArqRedis) -> None:
+        done = await outcome(await redis.enqueue_job("noted_send", "noted@example.org"))
+        assert done.success
+        assert done.result == env.sb.outbox[0].id
+
+    with workers(worker):
+        env.run(scenario)
+        assert closed_pids(log) == []  # open while the worker runs
+    # Stopped with SIGTERM: on_shutdown closed the client of the job's own factory.
+    assert worker.exited()
+    assert closed_pids(log) == [worker.pid]
 
 
 def test_send_many_as_chunk_jobs_never_duplicates(env: Env) -> None:

@@ -24,11 +24,13 @@ from redis import Redis
 from poststack import PostStackError
 from poststack.testing import Sandbox
 from tests.contrib import dramatiqapp  # before anything imports poststack.contrib.dramatiq
+from tests.contrib.closing import CLOSED_LOG, closed_pids
 from tests.contrib.conftest import doc_blocks, wait_until
 from tests.contrib.dramatiqapp import (
     PostStackMiddleware,
     enqueue_email,
     enqueue_send_many,
+    noted_send,
     send_email,
     send_receipt,
     welcome_and_tips,
@@ -286,6 +288,20 @@ def test_500_sends_through_two_worker_processes_create_exactly_500(env: Env) -> 
     assert sorted(e.to[0] for e in outbox) == sorted(f"user{n}@example.org" for n in range(500))
     assert sorted(keys_sent(sb)) == sorted(f"dramatiq-{m.message_id}" for m in sent)
     assert not any(env.dead(m) for m in sent)
+
+
+def test_a_worker_process_closes_its_clients_when_the_worker_stops(env: Env) -> None:
+    log = env.tmp / "closed.log"
+    worker = env.worker("closing", env={CLOSED_LOG: str(log)})
+    with workers(worker):
+        (process,) = worker.children()
+        sent = noted_send.send("noted@example.org")
+        env.settled(sent)
+        assert [e.subject for e in env.sb.outbox] == ["Noted"]
+        assert closed_pids(log) == []  # open while the worker runs
+    # Stopped with SIGTERM: the worker process closed the client it made.
+    assert worker.exited()
+    assert closed_pids(log) == [process]
 
 
 def test_send_many_as_chunk_messages_never_duplicates(env: Env) -> None:

@@ -30,6 +30,7 @@ from poststack.contrib.rq import (
     send_email,
 )
 from poststack.testing import Sandbox
+from tests.contrib.closing import CLOSED_LOG, closed_pids
 from tests.contrib.conftest import doc_blocks, wait_until
 from tests.contrib.harness import (
     WorkerProcess,
@@ -40,7 +41,7 @@ from tests.contrib.harness import (
     worker_env,
     workers,
 )
-from tests.contrib.rqapp import send_receipt, welcome_and_tips
+from tests.contrib.rqapp import noted_send, send_receipt, welcome_and_tips
 
 MESSAGE: Any = {"from": "hello@yourdomain.com", "subject": "Hi", "text": "Hello"}
 DONE = {JobStatus.FINISHED, JobStatus.FAILED}
@@ -280,6 +281,19 @@ def test_500_sends_through_two_workers_create_exactly_500(env: Env) -> None:
     assert sorted(job.return_value()["id"] for job in jobs) == sorted(e.id for e in outbox)
     assert sorted(e.to[0] for e in outbox) == sorted(f"user{n}@example.org" for n in range(500))
     assert {job.worker_name for job in jobs} == {"alpha", "beta"}
+
+
+def test_a_simple_worker_closes_its_clients_when_it_stops(env: Env) -> None:
+    log = env.tmp / "closed.log"
+    worker = env.worker("closing", worker_class="rq.SimpleWorker", env={CLOSED_LOG: str(log)})
+    with workers(worker):
+        job = finished(env.queue.enqueue(noted_send, "noted@example.org"))
+        assert job.get_status() == JobStatus.FINISHED
+        assert job.return_value() == env.sb.outbox[0].id
+        assert closed_pids(log) == []  # open while the worker runs
+    # Stopped with SIGTERM: the process's client was closed as it exited.
+    assert worker.exited()
+    assert closed_pids(log) == [worker.pid]
 
 
 def test_send_many_as_chunk_jobs_never_duplicates(env: Env) -> None:
