@@ -13,7 +13,7 @@ from arq.connections import RedisSettings
 
 from poststack import AsyncPostStack
 from poststack.contrib.arq import send_chunk, send_email, shutdown, startup, with_poststack
-from tests.contrib.closing import NotingAsyncPostStack
+from tests.contrib.closing import NotingAsyncPostStack, noted_email
 
 JOB_TIMEOUT = 10
 """Seconds a job may run. arq gives the job of a dead worker to another once its
@@ -56,10 +56,7 @@ async def welcome_and_tips(
 @with_poststack(client_factory=NotingAsyncPostStack)
 async def noted_send(ctx: dict[str, object], client: AsyncPostStack, key: str, to: str) -> str:
     """A job whose client notes its closing (the clean-shutdown test)."""
-    email = await client.emails.send(
-        {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"},
-        idempotency_key=key,
-    )
+    email = await client.emails.send(noted_email(to), idempotency_key=key)
     return email["id"]
 
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from poststack import AsyncPostStack, PostStack
+from poststack.types import SendEmailParams
 
 CLOSED_LOG = "POSTSTACK_TEST_CLOSED_LOG"
 
@@ -30,6 +31,11 @@ class NotingAsyncPostStack(AsyncPostStack):
     async def aclose(self) -> None:
         await super().aclose()
         _note_closed()
+
+
+def noted_email(to: str) -> SendEmailParams:
+    """What the apps' noted_send jobs send."""
+    return {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"}
 
 
 def closed_pids(log: Path) -> list[int]:

@@ -40,7 +40,7 @@ from poststack.contrib.dramatiq import (  # noqa: E402
     send_email,
     with_poststack,
 )
-from tests.contrib.closing import NotingPostStack  # noqa: E402
+from tests.contrib.closing import NotingPostStack, noted_email  # noqa: E402
 
 # A process that imported poststack.contrib.dramatiq before this module has its
 # actors on another broker: the tests import it through here only.
@@ -100,8 +100,5 @@ def welcome_and_tips(client: PostStack, key: str, to: str) -> list[str]:
 @with_poststack(client_factory=NotingPostStack)
 def noted_send(client: PostStack, key: str, to: str) -> str:
     """An actor whose client notes its closing (the clean-shutdown test)."""
-    email = client.emails.send(
-        {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"},
-        idempotency_key=key,
-    )
+    email = client.emails.send(noted_email(to), idempotency_key=key)
     return email["id"]

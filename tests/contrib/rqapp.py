@@ -7,7 +7,7 @@ from rq.job import Job
 
 from poststack import PostStack
 from poststack.contrib.rq import with_poststack
-from tests.contrib.closing import NotingPostStack
+from tests.contrib.closing import NotingPostStack, noted_email
 
 
 class QuickWorker(Worker):
@@ -53,8 +53,5 @@ def welcome_and_tips(client: PostStack, key: str, to: str) -> list[str]:
 @with_poststack(client_factory=NotingPostStack)
 def noted_send(client: PostStack, key: str, to: str) -> str:
     """A job whose client notes its closing (the clean-shutdown test)."""
-    email = client.emails.send(
-        {"from": "hi@yourdomain.com", "to": [to], "subject": "Noted", "text": "Hi"},
-        idempotency_key=key,
-    )
+    email = client.emails.send(noted_email(to), idempotency_key=key)
     return email["id"]
