@@ -25,10 +25,10 @@ body is collected under the request's ``max_response_bytes`` (see
 
 A connection is *checked out* by one task for one exchange and either goes
 back to the idle pool, when h11 says both sides finished the exchange cleanly
-and may start another, or is closed at once. Every other ending (the attempt
-timed out, the caller cancelled it, the server broke the connection or sent
-something that is not HTTP) closes it: a connection is never reused in an
-unknown state. Closing is a synchronous close of the socket, so it also
+and may start another and nothing was read past the response's end, or is
+closed at once. Every other ending (the attempt timed out, the caller
+cancelled it, the server broke the connection or sent something that is not
+HTTP) closes it: a connection is never reused in an unknown state. Closing is a synchronous close of the socket, so it also
 works inside a cancelled scope.
 
 Bytes move through :class:`_SocketStream`, a ``trio.abc.Stream`` over the
@@ -44,9 +44,10 @@ stream: every wait is a checkpoint.
 admits at most that many exchanges at a time and a new connection is opened
 only when no idle one is left (or an idle one to another origin is closed to
 make room). An idle connection is not reused after ``keepalive_expiry``
-seconds, nor when its socket became readable while idle (the server closed it
-or sent something unasked): a new connection is opened instead, which is not a
-retry, since the request never left. A connection that the server closes
+seconds, nor when its socket became readable while idle (the server closed
+it, reset it or sent something unasked; one ``poll()`` tells): a new
+connection is opened instead, which is not a retry, since the request never
+left. A connection that the server closes
 just as a request goes out is a :class:`ConnectionBroken` the core retries.
 
 A request goes through the proxy the environment names for its URL (see
@@ -289,6 +290,12 @@ class _Connection:
         """After a whole exchange: reset h11 for the next one, or say it must close."""
         conn = self.h11
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            # Bytes read past the end of the response were sent unasked (a 408 before
+            # an idle timeout, say), in the same read as the response, so the socket
+            # will not show them: h11 would take them for the next request's answer.
+            unasked, closed = conn.trailing_data
+            if unasked or closed:
+                return False
             conn.start_next_cycle()
             return True
         return False
