@@ -28,8 +28,9 @@ back to the idle pool, when h11 says both sides finished the exchange cleanly
 and may start another and nothing was read past the response's end, or is
 closed at once. Every other ending (the attempt timed out, the caller
 cancelled it, the server broke the connection or sent something that is not
-HTTP) closes it: a connection is never reused in an unknown state. Closing is a synchronous close of the socket, so it also
-works inside a cancelled scope.
+HTTP) closes it: a connection is never reused in an unknown state. Closing
+is a synchronous close of the socket, so it also works inside a cancelled
+scope.
 
 Bytes move through :class:`_SocketStream`, a ``trio.abc.Stream`` over the
 plain non-blocking socket that ``trio.open_tcp_stream`` connected (TLS is
