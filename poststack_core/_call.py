@@ -68,6 +68,11 @@ class State(enum.Enum):
     FAILED = "failed"
     BROKEN = "broken"
 
+    # Every event looks its state up in _TRANSITIONS: hash members by identity (in C)
+    # rather than by name (Enum's __hash__, in Python). Members are singletons, so
+    # equal members still hash equal.
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Send:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
+import struct
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -208,6 +210,68 @@ def test_connection_closed_by_the_server_while_idle_is_replaced_without_a_retry(
 
     trio.run(main)
     assert len(served) == 3  # each call found the idle one dead and opened another, no retry
+
+
+async def _answer_once_then(stream: trio.SocketStream, ending: str) -> None:
+    """Answer one request with 200 ``{}``, then ``ending``.
+
+    ``"unasked_bytes"`` writes, in the same write as the answer, what looks like
+    another response (as servers that time an idle connection out do), and keeps
+    the connection open: the client reads both at once. ``"unasked_bytes_later"``
+    writes it separately, so it may arrive while the connection is idle.
+    ``"reset"`` resets the connection.
+    """
+    conn = h11.Connection(h11.SERVER)
+    while not isinstance(event := conn.next_event(), h11.EndOfMessage):
+        if event is h11.NEED_DATA:
+            conn.receive_data(await stream.receive_some(65536))
+    reply = conn.send(h11.Response(status_code=200, headers=[("content-length", "2")]))
+    unasked = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n"
+    if ending == "unasked_bytes":
+        await stream.send_all((reply or b"") + b"{}" + unasked)
+        return
+    await stream.send_all((reply or b"") + b"{}")
+    if ending == "unasked_bytes_later":
+        await stream.send_all(unasked)
+    else:
+        # SO_LINGER with a zero timeout: close() sends a reset, not a FIN.
+        stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stream.socket.close()
+
+
+@pytest.mark.parametrize("ending", ["unasked_bytes", "unasked_bytes_later", "reset"])
+def test_an_idle_connection_the_server_wrote_to_or_reset_is_never_reused(ending: str) -> None:
+    served: list[int] = []
+    opened: list[int] = []
+    send_ended, ended = trio.open_memory_channel[None](10)
+
+    async def handler(stream: trio.SocketStream) -> None:
+        opened.append(1)
+        if len(opened) > 1:
+            await _serve_h11(stream, close_after=False, served=served)
+            return
+        await _answer_once_then(stream, ending)
+        served.append(1)
+        await send_ended.send(None)
+        await trio.sleep_forever()  # the unasked bytes stay unread on an open connection
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+            port = listener.socket.getsockname()[1]
+            transport = TrioTransport()
+            url = f"http://127.0.0.1:{port}"
+            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=transport)
+            assert await ps.emails.get("em_1") == {}
+            await ended.receive()  # the 408 was sent, or the connection reset
+            # Reused, it would answer with the 408 meant for no request, or fail (no retries).
+            assert await ps.emails.get("em_2") == {}
+            await transport.aclose()
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+    assert len(opened) == 2
+    assert len(served) == 2
 
 
 def test_tls_verifies_certificates(tmp_path: Path) -> None:

@@ -25,11 +25,12 @@ body is collected under the request's ``max_response_bytes`` (see
 
 A connection is *checked out* by one task for one exchange and either goes
 back to the idle pool, when h11 says both sides finished the exchange cleanly
-and may start another, or is closed at once. Every other ending (the attempt
-timed out, the caller cancelled it, the server broke the connection or sent
-something that is not HTTP) closes it: a connection is never reused in an
-unknown state. Closing is a synchronous close of the socket, so it also
-works inside a cancelled scope.
+and may start another and nothing was read past the response's end, or is
+closed at once. Every other ending (the attempt timed out, the caller
+cancelled it, the server broke the connection or sent something that is not
+HTTP) closes it: a connection is never reused in an unknown state. Closing
+is a synchronous close of the socket, so it also works inside a cancelled
+scope.
 
 Bytes move through :class:`_SocketStream`, a ``trio.abc.Stream`` over the
 plain non-blocking socket that ``trio.open_tcp_stream`` connected (TLS is
@@ -44,9 +45,10 @@ stream: every wait is a checkpoint.
 admits at most that many exchanges at a time and a new connection is opened
 only when no idle one is left (or an idle one to another origin is closed to
 make room). An idle connection is not reused after ``keepalive_expiry``
-seconds, nor when its socket became readable while idle (the server closed it
-or sent something unasked): a new connection is opened instead, which is not a
-retry, since the request never left. A connection that the server closes
+seconds, nor when its socket became readable while idle (the server closed
+it, reset it or sent something unasked; one ``poll()`` tells): a new
+connection is opened instead, which is not a retry, since the request never
+left. A connection that the server closes
 just as a request goes out is a :class:`ConnectionBroken` the core retries.
 
 A request goes through the proxy the environment names for its URL (see
@@ -64,6 +66,7 @@ from __future__ import annotations
 
 import collections
 import math
+import select
 import socket as _socket
 import ssl
 from collections.abc import Awaitable, Callable
@@ -83,7 +86,6 @@ from poststack_core import (
 from ._body import Body
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
-from ._runtime import is_readable
 
 __all__ = ["TrioTransport"]
 
@@ -119,6 +121,9 @@ class _SocketStream(trio.abc.Stream):
         sock.setblocking(False)
         self.socket = sock
         self.deadline = math.inf
+        # Set by a send, cleared by the receive after it: the server cannot have answered
+        # a request that has only just gone out, so that receive need not look at once.
+        self._just_sent = False
 
     async def _wait(self, wait: Callable[[_socket.socket], Awaitable[None]]) -> None:
         with trio.CancelScope(deadline=self.deadline) as scope:
@@ -146,6 +151,7 @@ class _SocketStream(trio.abc.Stream):
                         view = view[sent:]
         except OSError as exc:
             raise trio.BrokenResourceError(f"socket connection broken: {exc}") from exc
+        self._just_sent = True
 
     async def wait_send_all_might_not_block(self) -> None:
         await self._wait(trio.lowlevel.wait_writable)
@@ -156,15 +162,19 @@ class _SocketStream(trio.abc.Stream):
         sock = self.socket
         size = _READ_SIZE if max_bytes is None else max_bytes
         try:
-            try:
-                data = sock.recv(size)
-            except BlockingIOError:
-                pass
+            if self._just_sent:
+                self._just_sent = False
             else:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-                return data
-            # Nothing yet. One pass through the scheduler first: a nearby server has
-            # usually answered by then, and registering the socket for a wait costs more.
+                try:
+                    data = sock.recv(size)
+                except BlockingIOError:
+                    pass
+                else:
+                    await trio.lowlevel.cancel_shielded_checkpoint()
+                    return data
+            # Nothing yet (or a request just went out). One pass through the scheduler
+            # first: a nearby server has usually answered by then, and registering the
+            # socket for a wait costs more.
             await trio.lowlevel.checkpoint()
             while True:
                 try:
@@ -188,6 +198,7 @@ class _Connection:
     """
 
     __slots__ = (
+        "_poll",
         "forward",
         "h11",
         "idle_since",
@@ -210,10 +221,22 @@ class _Connection:
         self.proxy_headers = _encoded(proxy.headers) if forward and proxy is not None else []
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.idle_since = 0.0
+        # Registered once: asking it costs one poll() with no timeout, where a
+        # recv(MSG_PEEK) that finds nothing costs a system call and an exception.
+        self._poll = select.poll()
+        self._poll.register(self.socket, select.POLLIN)
 
     def close(self) -> None:
         """Close at once, without a TLS goodbye: safe in a cancelled scope, or a forked child."""
         self.socket.close()
+
+    def went_stale(self) -> bool:
+        """Whether the idle connection must not carry another request.
+
+        True when its socket became readable while idle (the server closed it,
+        reset it or sent something unasked), or is closed: any poll event at all.
+        """
+        return self.socket.fileno() < 0 or bool(self._poll.poll(0))
 
     async def exchange(self, request: Request) -> Response:
         """Write ``request`` and read the whole response; map failures to ConnectionBroken."""
@@ -268,6 +291,12 @@ class _Connection:
         """After a whole exchange: reset h11 for the next one, or say it must close."""
         conn = self.h11
         if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            # Bytes read past the end of the response were sent unasked (a 408 before
+            # an idle timeout, say), in the same read as the response, so the socket
+            # will not show them: h11 would take them for the next request's answer.
+            unasked, closed = conn.trailing_data
+            if unasked or closed:
+                return False
             conn.start_next_cycle()
             return True
         return False
@@ -375,12 +404,13 @@ class TrioTransport:
         if run is not self._run:
             self._start_run(run)
         try:
-            return await self._send(request, trio.current_time() + timeout)
+            now = trio.current_time()
+            return await self._send(request, now, now + timeout)
         except trio.TooSlowError as exc:
             exc.args = (f"no whole response within {timeout:g} s",)
             raise AttemptTimedOut(exc.args[0]) from exc
 
-    async def _send(self, request: Request, deadline: float) -> Response:
+    async def _send(self, request: Request, now: float, deadline: float) -> Response:
         slots = self._slots
         assert slots is not None
         try:
@@ -390,10 +420,11 @@ class TrioTransport:
         except trio.WouldBlock:
             with trio.fail_at(deadline):
                 await slots.acquire()
+            now = trio.current_time()  # for the idle connections' expiry, after the wait
         try:
             proxy = self._environment.proxy_for(request.scheme, request.host, request.port)
             origin = (request.scheme, request.host, request.port, proxy)
-            connection = self._checkout(origin)
+            connection = self._checkout(origin, now)
             if connection is None:
                 with trio.fail_at(deadline):
                     connection = await self._connect(origin)
@@ -425,17 +456,17 @@ class TrioTransport:
         self._slots = trio.Semaphore(self._max_connections)
         self._run = run
 
-    def _checkout(self, origin: _Origin) -> _Connection | None:
+    def _checkout(self, origin: _Origin, now: float) -> _Connection | None:
         idle = self._idle.get(origin)
         if not idle:
             return None
-        oldest_usable = trio.current_time() - self._keepalive_expiry
+        oldest_usable = now - self._keepalive_expiry
         # Expired connections sit at the left end: drop them first.
         while idle and idle[0].idle_since <= oldest_usable:
             self._discard(idle.popleft())
         while idle:
             connection = idle.pop()  # the most recently used one is the likeliest alive
-            if is_readable(connection.socket):
+            if connection.went_stale():
                 # The server closed it (or sent data unasked) while it was idle.
                 self._discard(connection)
                 continue
