@@ -187,6 +187,17 @@ async def _serve_h11(stream: trio.abc.Stream, *, close_after: bool, served: list
             conn.start_next_cycle()
 
 
+async def _client_of(
+    nursery: trio.Nursery, handler: Callable[[trio.SocketStream], Awaitable[None]]
+) -> tuple[TrioTransport, AsyncPostStack]:
+    """Serve ``handler`` on a loopback port; a client (no retries) on a TrioTransport to it."""
+    [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+    port = listener.socket.getsockname()[1]
+    transport = TrioTransport()
+    url = f"http://127.0.0.1:{port}"
+    return transport, AsyncPostStack(API_KEY, url, max_retries=0, transport=transport)
+
+
 def test_connection_closed_by_the_server_while_idle_is_replaced_without_a_retry() -> None:
     served: list[int] = []
     send_closed, closed = trio.open_memory_channel[None](10)
@@ -197,11 +208,7 @@ def test_connection_closed_by_the_server_while_idle_is_replaced_without_a_retry(
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
-            port = listener.socket.getsockname()[1]
-            transport = TrioTransport()
-            url = f"http://127.0.0.1:{port}"
-            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=transport)
+            transport, ps = await _client_of(nursery, handler)
             for _ in range(3):
                 assert await ps.emails.get("em_1") == {}
                 await closed.receive()  # the server has closed the now idle connection
@@ -257,11 +264,7 @@ def test_an_idle_connection_the_server_wrote_to_or_reset_is_never_reused(ending:
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
-            port = listener.socket.getsockname()[1]
-            transport = TrioTransport()
-            url = f"http://127.0.0.1:{port}"
-            ps = AsyncPostStack(API_KEY, url, max_retries=0, transport=transport)
+            transport, ps = await _client_of(nursery, handler)
             assert await ps.emails.get("em_1") == {}
             await ended.receive()  # the 408 was sent, or the connection reset
             # Reused, it would answer with the 408 meant for no request, or fail (no retries).
