@@ -16,7 +16,7 @@ def draw_chart(checks: list[CheckResult], path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed (nox -s bench installs it)"
-    rows = [r for r in checks if r.check.den is not None]
+    rows = [r for r in checks if r.check.den is not None or r.check.unit == "×"]
     if not any(r.value is not None for r in rows):
         return "no ratio could be computed"
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.5))

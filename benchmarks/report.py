@@ -46,6 +46,26 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "Side by side in one process",
+        ("paired",),
+        "comparison",
+        (
+            Column("CPU ratio", "cpu_ratio", 3),
+            Column("req/s ratio", "rps_ratio", 3),
+            Column("ours CPU µs/send", "ours_cpu_us"),
+            Column("floor CPU µs/send", "floor_cpu_us"),
+            Column("ours req/s", "ours_rps"),
+            Column("floor req/s", "floor_rps"),
+        ),
+        intro=(
+            "Ours (`AsyncPostStack.emails.send` over the transport) and the floor of the "
+            "same library in one event loop, in alternating blocks of sends, so that both "
+            "see the same load (`jobs/paired.py`). Each cell: the median over blocks in a "
+            "repeat, then median (min–max) over repeats. The ratios are ours over the "
+            "floor's; the targets on TrioTransport and AiohttpTransport use them."
+        ),
+    ),
+    Table(
         "Core alone",
         ("core",),
         "measurement",
@@ -179,7 +199,8 @@ def _checks(checks: list[CheckResult], chart: str | None) -> list[str]:
             continue
         target = f"{c.op} {c.limit:g}{c.unit}"
         unit = c.unit if c.den is None else "×"
-        value = "–" if r.value is None else fmt(r.value, 2 if c.den else 1, unit=unit.strip())
+        digits = 2 if unit == "×" else 1
+        value = "–" if r.value is None else fmt(r.value, digits, unit=unit.strip())
         lines.append(f"| {c.label} | {target} | {value} | {r.verdict} |")
     lines += ["", "Informative ratios:\n", "| ratio | measured |", "| --- | --- |"]
     for r in checks:

@@ -393,14 +393,8 @@ class Blocking(ClientBinder):
     def run(self, operation: Operation[R], name: str = "") -> R:
         """Run one Operation with the client's transport: its parsed result."""
         check_not_in_event_loop(name or operation.method)
-        return run_sync(
-            operation,
-            self._config,
-            self._transport(),
-            pacer=self._pacer,
-            name=name,
-            hooks=self._hooks,
-        )
+        call = new_call(operation, self._config, name)
+        return drive_sync(call, self._transport(), pacer=self._pacer, hooks=self._hooks)
 
     def run_raw(self, operation: Operation[R], name: str = "") -> RawResponse[R]:
         """Run one Operation: its parsed result with the response it came from."""
@@ -514,14 +508,8 @@ class Awaiting(ClientBinder):
 
     async def run(self, operation: Operation[R], name: str = "") -> R:
         """Run one Operation with the client's transport: its parsed result."""
-        return await run_async(
-            operation,
-            self._config,
-            self._transport(),
-            pacer=self._pacer,
-            name=name,
-            hooks=self._hooks,
-        )
+        call = new_call(operation, self._config, name)
+        return await drive_async(call, self._transport(), pacer=self._pacer, hooks=self._hooks)
 
     async def run_raw(self, operation: Operation[R], name: str = "") -> RawResponse[R]:
         """Run one Operation: its parsed result with the response it came from."""

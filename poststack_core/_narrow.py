@@ -8,7 +8,9 @@ from typing import Any, cast
 
 def as_mapping(value: object) -> Mapping[str, Any] | None:
     """``value`` as a mapping with str keys (what JSON objects decode to), else None."""
-    if isinstance(value, Mapping):
+    # dict first: JSON objects are dicts, and isinstance() against the Mapping ABC runs
+    # Python code, which a match earlier in the tuple skips.
+    if isinstance(value, (dict, Mapping)):
         return cast("Mapping[str, Any]", value)
     return None
 

@@ -266,20 +266,25 @@ class _Connection:
             content: Body | None = None
             while True:
                 event = conn.next_event()
+                # h11's event classes are ABCs, so isinstance() of one that does not match
+                # runs Python code; each is final, so its type says which it is.
+                kind = type(event)
                 if event is h11.NEED_DATA:
                     # bytes from a socket, bytearray from TLS: h11 takes either.
                     conn.receive_data(cast(bytes, await stream.receive_some(_READ_SIZE)))
-                elif isinstance(event, h11.Data):
-                    assert content is not None
-                    content.add(event.data)
-                elif isinstance(event, h11.Response):
+                elif kind is h11.Response:
+                    assert isinstance(event, h11.Response)
                     status = event.status_code
                     response_headers = _decoded(event)
                     content = Body(request, status, response_headers)
-                elif isinstance(event, h11.EndOfMessage):
+                elif kind is h11.Data:
+                    assert isinstance(event, h11.Data)
+                    assert content is not None
+                    content.add(event.data)
+                elif kind is h11.EndOfMessage:
                     assert content is not None
                     return Response(status, response_headers, content.value())
-                elif isinstance(event, h11.ConnectionClosed):
+                elif kind is h11.ConnectionClosed:
                     raise ConnectionBroken("the server closed the connection without a response")
                 elif isinstance(event, h11.InformationalResponse) and event.status_code == 101:
                     Body(request, 101, ())  # refused: what follows is not HTTP

@@ -24,7 +24,7 @@ from ._registry import ENVS, FULL, JOBS, KIND_REPEATS, KINDS, QUICK, Context, Jo
 # Importing a module registers its jobs. This order (not the alphabetical one an
 # import statement gets from the formatter) is the order of each repeat and of
 # the report's rows.
-for _module in ("ours", "observed", "official", "floors", "core", "startup", "bulk"):
+for _module in ("ours", "observed", "official", "floors", "paired", "core", "startup", "bulk"):
     importlib.import_module(f"{__name__}.{_module}")
 
 JOB_BY_KEY = {j.key: j for j in JOBS}

@@ -45,6 +45,8 @@ class Profile(NamedTuple):
     n_rss: int
     n_bulk: int  # emails per bulk run (at the sandbox's rate limit: minutes, not seconds)
     bulk_repeats: int  # bulk runs take minutes: fewer repeats than the rest
+    paired_block: int  # paired jobs: sends per block of each side
+    paired_rounds: int  # paired jobs: blocks of each side
 
 
 FULL = Profile(
@@ -58,6 +60,8 @@ FULL = Profile(
     n_rss=500,
     n_bulk=5000,
     bulk_repeats=1,
+    paired_block=300,
+    paired_rounds=40,
 )
 QUICK = Profile(
     repeats=2,
@@ -70,6 +74,8 @@ QUICK = Profile(
     n_rss=30,
     n_bulk=200,
     bulk_repeats=1,
+    paired_block=64,
+    paired_rounds=2,
 )
 
 # Each kind of measurement: (n, warmup) for one run of one of its jobs. The
@@ -82,6 +88,8 @@ KINDS: dict[str, Callable[[Profile], tuple[int, int]]] = {
     "import": lambda p: (p.import_pairs, 0),
     "rss": lambda p: (p.n_rss, p.warmup),
     "bulk": lambda p: (p.n_bulk, 0),
+    # n: the sends of each side in all; warmup: one block (see jobs/paired.py).
+    "paired": lambda p: (p.paired_block * p.paired_rounds, p.paired_block),
 }
 # Kinds that run fewer repeats than the profile's (each of their runs takes minutes).
 KIND_REPEATS: dict[str, Callable[[Profile], int]] = {"bulk": lambda p: p.bulk_repeats}
