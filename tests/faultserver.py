@@ -121,7 +121,9 @@ class Reply:
     ``x-request-id: req_<n>`` is added unless ``headers`` has one, and Content-Length is
     added unless ``chunked`` (then the body is sent in at least three chunks) or
     ``headers`` already has one. ``close=True`` sends ``Connection: close`` and closes the
-    connection after the response.
+    connection after the response. ``unasked`` bytes go out right behind the response, in
+    the same write, on a connection that stays open (what looks like the answer to a
+    request the client has not sent yet).
     """
 
     status: int
@@ -131,6 +133,7 @@ class Reply:
     chunked: bool = False
     reason: bytes | None = None
     close: bool = False
+    unasked: bytes = b""
 
     def __post_init__(self) -> None:
         if not 200 <= self.status <= 999:
@@ -584,6 +587,9 @@ class _Connection:
             for piece in pieces:
                 self.send_events([h11.Data(data=piece)])
             self.send_events([h11.EndOfMessage()])
+        elif reply.unasked:
+            events = [response, *(h11.Data(data=p) for p in pieces), h11.EndOfMessage()]
+            self.sendall(b"".join(self.h11.send(event) or b"" for event in events) + reply.unasked)
         else:
             self.send_events([response, *(h11.Data(data=p) for p in pieces), h11.EndOfMessage()])
 

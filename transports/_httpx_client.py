@@ -27,6 +27,10 @@ What is done with it, once, when the transport is created:
 
 A client built some other way (a mock transport, a custom one) is used as
 is: its body is still cut off at the deadline, between chunks.
+
+One more promise reaches one level further, for the transports' own pools
+and a user's client alike: a connection that read bytes past the end of a
+response is never reused (:func:`retire_if_read_past_end`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,14 @@ from typing import Any
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend
 from ._sockets import SocketBackend
 
-__all__ = ["Library", "close_connections", "library_of", "pools_of", "take_over_network"]
+__all__ = [
+    "Library",
+    "close_connections",
+    "library_of",
+    "pools_of",
+    "retire_if_read_past_end",
+    "take_over_network",
+]
 
 
 class Library:
@@ -134,3 +145,28 @@ def close_connections(pool: Any) -> None:
     """
     for connection in pool.connections:
         connection.close()
+
+
+def retire_if_read_past_end(stream: object) -> None:
+    """Keep the connection that read a whole response out of the pool if it read past its end.
+
+    Bytes behind a response, in the same read, were sent unasked: a 408
+    before an idle timeout, or a hostile server's answer to a request not
+    yet made. h11 keeps them, the socket shows nothing, and the next request
+    on that connection would take them for its own answer. ``stream`` is the
+    response's byte stream: httpx's wrappers (``_stream``,
+    ``_httpcore_stream``) around httpcore's pool stream (``_stream``) around
+    the HTTP/1.1 connection's (``_connection``), whose h11 state is
+    ``_h11_state``. Marking that state failed makes httpcore close the
+    connection when the response is closed, instead of pooling it. The same
+    layout in httpcore 1.x and httpcore2; the conformance suite runs against
+    both. A stream without it (HTTP/2, a mock transport) is left alone.
+    """
+    for _ in range(5):
+        connection = getattr(stream, "_connection", None)
+        if connection is not None:
+            state = getattr(connection, "_h11_state", None)
+            if state is not None and state.trailing_data[0]:
+                state.send_failed()
+            return
+        stream = getattr(stream, "_stream", None) or getattr(stream, "_httpcore_stream", None)

@@ -43,7 +43,14 @@ from ._body import Body
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
-from ._httpx_client import Library, close_connections, library_of, pools_of, take_over_network
+from ._httpx_client import (
+    Library,
+    close_connections,
+    library_of,
+    pools_of,
+    retire_if_read_past_end,
+    take_over_network,
+)
 from ._runtime import current_loop, deadline, has_readiness_waits
 from ._sockets import SocketBackend
 
@@ -251,6 +258,7 @@ class HttpxTransport:
             body = Body(request, response.status, headers)
             for chunk in response.iter_stream():
                 body.add(chunk)
+            retire_if_read_past_end(response.stream)
         finally:
             response.close()
         return Response(response.status, headers, body.value())
@@ -267,6 +275,7 @@ class HttpxTransport:
             for chunk in response.iter_raw():
                 body.add(chunk)
                 _past_deadline(library)
+            retire_if_read_past_end(response.stream)
         finally:
             response.close()
         return Response(response.status_code, headers, body.value())
@@ -424,6 +433,7 @@ class AsyncHttpxTransport:
             headers = _decoded_headers(response.headers)
             body = Body(request, response.status, headers)
             await _collect(response.aiter_stream(), body, None)
+            retire_if_read_past_end(response.stream)
         finally:
             await response.aclose()
         return Response(response.status, headers, body.value())
@@ -438,6 +448,7 @@ class AsyncHttpxTransport:
             headers = tuple(response.headers.multi_items())
             body = Body(request, response.status_code, headers)
             await _collect(response.aiter_raw(), body, library)
+            retire_if_read_past_end(response.stream)
         finally:
             await response.aclose()
         return Response(response.status_code, headers, body.value())

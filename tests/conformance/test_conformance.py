@@ -75,6 +75,10 @@ BIG_PAYLOAD = {
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 SLOW_BODY = b'{"id": "em_slow", "padding": "' + b"x" * 60 + b'"}'
 GET = Step("get", ("em_1",))
+UNASKED_REPLY = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n"
+    b'{"id":"em_evil"}'
+)
 CAP = 1024 * 1024
 GZIPPED = {"email": {"id": "em_gz", "html": "<p>" + "compressible text " * 4000 + "</p>"}}
 GZIP_JSON = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
@@ -522,6 +526,14 @@ SCENARIOS = [
         ],
         fails(PostStackConnectionError, 0, "connection_error", attempts=1),
         max_retries=0,
+    ),
+    Scenario(
+        # Bytes behind a response, in the same read, that look like the next answer: a
+        # connection holding them is never reused, so the second call gets its own.
+        "unasked_response_behind_an_answer",
+        lambda: [Reply(200, {"id": "em_1"}, unasked=UNASKED_REPLY), Reply(200, {"id": "em_2"})],
+        ok({"id": "em_1"}, {"id": "em_2"}),
+        steps=(GET, Step("get", ("em_2",))),
     ),
     # --- the whole attempt within its timeout, however the server sends
     Scenario(
