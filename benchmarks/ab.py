@@ -9,12 +9,14 @@ the per-block ratios, with quartiles; or one side alone, for a profiler::
     python benchmarks/ab.py --pair aiohttp --mode 64 --rounds 100
     python benchmarks/ab.py --mode ours-only --seconds 20   # then py-spy record ...
 
-The server is the benchmarks' own (nginx when installed).
+The server is the benchmarks' own (nginx when installed), pinned as in the full
+run: the server on the last CPU, this process on the first.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -33,6 +35,7 @@ from jobs.paired import (
     run_trio,
     trio_concurrently,
 )
+from runner import pinning
 from server import start_server
 
 PAIRS = {"trio": (run_trio, trio_concurrently), "aiohttp": (run_aiohttp, asyncio_concurrently)}
@@ -71,7 +74,11 @@ def main(argv: list[str]) -> int:
         rps = _spread("req/s ratio", [r.rps_ratio for r in measured])
         print(f"{label:>10}: {cpu}; {rps}", flush=True)
 
-    with start_server(force_fallback=args.fallback_server) as server:
+    # As the full run does: the server on the last CPU, this process on the first.
+    server_cpu, own_cpu = pinning()
+    if own_cpu is not None:
+        os.sched_setaffinity(0, {own_cpu})
+    with start_server(force_fallback=args.fallback_server, cpu=server_cpu) as server:
         print(f"server: {server.name}; {args.pair}, {args.rounds} rounds of {args.block}")
         run(server.base_url, body)
     return 0
