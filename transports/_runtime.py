@@ -26,22 +26,39 @@ sees its own.
 """
 
 
-def is_readable(sock: socket.socket) -> bool:
-    """True if an idle connection has something to read: the server closed it, or sent data.
+class IdleCheck:
+    """Whether an idle connection's socket has anything to say: data, a hang-up, an error.
 
-    Either way it must not carry another request. A closed socket counts as readable.
+    Any of them means the connection must not carry another request (the
+    server closed it, reset it, or sent something unasked), and so does a
+    socket closed on our side. One ``poll()`` with no timeout on a poll object
+    registered once per connection, where ``select.poll`` exists: no failing
+    system call and no exception for a healthy connection. Elsewhere
+    (Windows) one ``select()`` with no timeout, which reports the same three.
     """
-    import socket
 
-    if sock.fileno() < 0:
-        return True
-    try:
-        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    return True
+    __slots__ = ("_poll", "_sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        import select
+
+        self._sock = sock
+        self._poll = None
+        if hasattr(select, "poll"):
+            self._poll = select.poll()
+            self._poll.register(sock, select.POLLIN)
+
+    def stale(self) -> bool:
+        """True when the socket is closed, readable, hung up or in error."""
+        sock = self._sock
+        if sock.fileno() < 0:
+            return True
+        if self._poll is not None:
+            return bool(self._poll.poll(0))
+        import select
+
+        readable, _, failed = select.select([sock], [], [sock], 0)
+        return bool(readable or failed)
 
 
 def running_under_trio() -> bool:

@@ -30,10 +30,10 @@ from typing import Any
 import httpcore
 
 from ._runtime import (
+    IdleCheck,
     current_loop,
     deadline,
     getaddrinfo,
-    is_readable,
     wait_readable,
     wait_writable,
 )
@@ -201,6 +201,7 @@ class _Plain(_Stream):
     def __init__(self, sock: socket.socket, errors: ModuleType) -> None:
         self.sock = sock
         self.errors = errors
+        self.idle = IdleCheck(sock)
 
     async def read_by(self, max_bytes: int, end: float) -> bytes:
         errors = self.errors
@@ -247,7 +248,7 @@ class _Plain(_Stream):
         if info == "socket":
             return sock
         if info == "is_readable":
-            return is_readable(sock)
+            return self.idle.stale()
         try:
             if info == "client_addr":
                 return sock.getsockname()

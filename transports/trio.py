@@ -46,7 +46,7 @@ admits at most that many exchanges at a time and a new connection is opened
 only when no idle one is left (or an idle one to another origin is closed to
 make room). An idle connection is not reused after ``keepalive_expiry``
 seconds, nor when its socket became readable while idle (the server closed
-it, reset it or sent something unasked; one ``poll()`` tells): a new
+it, reset it or sent something unasked; see ``_runtime.IdleCheck``): a new
 connection is opened instead, which is not a retry, since the request never
 left. A connection that the server closes
 just as a request goes out is a :class:`ConnectionBroken` the core retries.
@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import collections
 import math
-import select
 import socket as _socket
 import ssl
 from collections.abc import Awaitable, Callable
@@ -86,6 +85,7 @@ from poststack_core import (
 from ._body import Body
 from ._environment import Environment, Proxy
 from ._fork import drop_in_forked_children
+from ._runtime import IdleCheck
 
 __all__ = ["TrioTransport"]
 
@@ -198,7 +198,7 @@ class _Connection:
     """
 
     __slots__ = (
-        "_poll",
+        "_idle",
         "forward",
         "h11",
         "idle_since",
@@ -221,10 +221,7 @@ class _Connection:
         self.proxy_headers = _encoded(proxy.headers) if forward and proxy is not None else []
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.idle_since = 0.0
-        # Registered once: asking it costs one poll() with no timeout, where a
-        # recv(MSG_PEEK) that finds nothing costs a system call and an exception.
-        self._poll = select.poll()
-        self._poll.register(self.socket, select.POLLIN)
+        self._idle = IdleCheck(self.socket)
 
     def close(self) -> None:
         """Close at once, without a TLS goodbye: safe in a cancelled scope, or a forked child."""
@@ -234,9 +231,9 @@ class _Connection:
         """Whether the idle connection must not carry another request.
 
         True when its socket became readable while idle (the server closed it,
-        reset it or sent something unasked), or is closed: any poll event at all.
+        reset it or sent something unasked), or is closed (see ``IdleCheck``).
         """
-        return self.socket.fileno() < 0 or bool(self._poll.poll(0))
+        return self._idle.stale()
 
     async def exchange(self, request: Request) -> Response:
         """Write ``request`` and read the whole response; map failures to ConnectionBroken."""
