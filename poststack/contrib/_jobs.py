@@ -19,7 +19,8 @@ here, once:
 - **One client per worker process** (:class:`ProcessClient`), made on first
   use, which is after any fork: prefork pools, RQ's work horses and
   Dramatiq's worker processes never share a parent's connections. Each
-  integration closes it in its library's shutdown hook.
+  integration keeps its clients in one :class:`ClientSet` and closes them
+  all in its library's shutdown hook.
 
 A bulk run travels as chunk jobs (:func:`chunk_job`, :func:`chunk_from_job`):
 each chunk of a :func:`~poststack_core.plan_send_many` plan carries its own
@@ -53,6 +54,7 @@ __all__ = [
     "DEFAULT_BACKOFF_MAX",
     "DEFAULT_MAX_RETRIES",
     "ChunkDone",
+    "ClientSet",
     "JobRetries",
     "ProcessClient",
     "async_client_from_environment",
@@ -264,6 +266,39 @@ class ProcessClient(Generic[C]):
             client, self._client = self._client, None
             mine = self._pid == os.getpid()
         return client if mine else None
+
+
+class ClientSet(Generic[C]):
+    """An integration's clients: the default :class:`ProcessClient` and one per factory.
+
+    :meth:`of` gives a job its ProcessClient and remembers it; the
+    integration's shutdown hook closes what :meth:`release_all` hands over,
+    so a job with its own ``client_factory`` has its client closed too.
+    """
+
+    def __init__(self, default: Callable[[], C]) -> None:
+        self.default = ProcessClient(default)
+        self._every = [self.default]
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()
+
+    def of(self, factory: Callable[[], C] | None) -> ProcessClient[C]:
+        """The ProcessClient for ``factory`` (None: the default one)."""
+        if factory is None:
+            return self.default
+        clients = ProcessClient(factory)
+        with self._lock:
+            self._every.append(clients)
+        return clients
+
+    def release_all(self) -> list[C]:
+        """This process's clients, every one, forgotten here and handed over to be closed."""
+        with self._lock:
+            every = list(self._every)
+        return [client for clients in every if (client := clients.release()) is not None]
 
 
 # -- bulk runs as chunk jobs ---------------------------------------------------------------

@@ -56,8 +56,8 @@ from poststack.contrib._jobs import (
     DEFAULT_BACKOFF,
     DEFAULT_BACKOFF_MAX,
     ChunkDone,
+    ClientSet,
     JobRetries,
-    ProcessClient,
     async_client_from_environment,
     check_payload,
     chunk_from_job,
@@ -90,8 +90,7 @@ Context = dict[Any, Any]
 
 _logger = logging.getLogger("poststack")
 
-_default_clients = ProcessClient(async_client_from_environment)
-_all_clients: list[ProcessClient[AsyncPostStack]] = [_default_clients]
+_clients = ClientSet(async_client_from_environment)
 """Every job's clients, the default and each ``client_factory``'s: :func:`shutdown` closes them."""
 
 
@@ -100,15 +99,13 @@ async def startup(ctx: Context) -> None:
 
     Call it from your own hook if you have one: ``await poststack_startup(ctx)``.
     """
-    _default_clients.get()
+    _clients.default.get()
 
 
 async def shutdown(ctx: Context) -> None:
     """An ``on_shutdown`` hook: close the worker's clients and their connections."""
-    for clients in _all_clients:
-        client = clients.release()
-        if client is not None:
-            await client.aclose()
+    for client in _clients.release_all():
+        await client.aclose()
 
 
 UserJob = Callable[Concatenate[Context, AsyncPostStack, str, P], Awaitable[R]]
@@ -162,10 +159,7 @@ def with_poststack(
     """
     # arq counts the tries (max_tries): no limit of ours on top of it.
     retries = JobRetries(None, backoff, backoff_max)
-    clients = _default_clients
-    if client_factory is not None:
-        clients = ProcessClient(client_factory)
-        _all_clients.append(clients)
+    clients = _clients.of(client_factory)
 
     def decorate(fn: UserJob[P, R]) -> Job_[R]:
         @functools.wraps(fn)

@@ -48,7 +48,7 @@ from celery.signals import worker_process_shutdown, worker_shutdown
 
 from poststack import PostStack, PostStackError
 from poststack.contrib._jobs import (
-    ProcessClient,
+    ClientSet,
     client_from_environment,
     job_key,
     retry_delay,
@@ -80,18 +80,17 @@ def idempotency_key_for(payload: SendEmailParams, task_id: str | None) -> str | 
     return send_key(payload, job_key("celery", task_id))
 
 
-def _process_client(factory: Callable[[], PostStack]) -> ProcessClient[PostStack]:
-    """One client per worker process, closed when the process or the worker shuts down."""
-    clients = ProcessClient(factory)
+_clients = ClientSet(client_from_environment)
+"""One client per worker process and factory, closed when the process or the worker shuts down."""
 
-    def close(**kwargs: object) -> None:
-        client = clients.release()
-        if client is not None:
-            client.close()
 
-    worker_process_shutdown.connect(close, weak=False)
-    worker_shutdown.connect(close, weak=False)
-    return clients
+def _close_all(**kwargs: object) -> None:
+    for client in _clients.release_all():
+        client.close()
+
+
+worker_process_shutdown.connect(_close_all, weak=False)
+worker_shutdown.connect(_close_all, weak=False)
 
 
 def register(
@@ -116,7 +115,7 @@ def register(
     Other keyword arguments are Celery task options (``rate_limit``,
     ``time_limit``, ...); route it to a queue with the ``task_routes`` setting.
     """
-    clients = _process_client(client_factory or client_from_environment)
+    clients = _clients.of(client_factory)
 
     def send_email(task: Task[Any, Any], payload: SendEmailParams) -> SendEmailResponse:
         key = idempotency_key_for(payload, task.request.id)

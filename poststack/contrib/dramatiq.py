@@ -62,8 +62,8 @@ from poststack.contrib._jobs import (
     DEFAULT_BACKOFF_MAX,
     DEFAULT_MAX_RETRIES,
     ChunkDone,
+    ClientSet,
     JobRetries,
-    ProcessClient,
     check_payload,
     chunk_from_job,
     chunk_job,
@@ -97,7 +97,7 @@ _FINAL = (PostStackError, TypeError, ValueError)
 _current: contextvars.ContextVar[MessageProxy | None] = contextvars.ContextVar(
     "poststack_dramatiq_message", default=None
 )
-_default_clients = ProcessClient(client_from_environment)
+_clients = ClientSet(client_from_environment)
 
 
 class PostStackMiddleware(Middleware):
@@ -106,14 +106,6 @@ class PostStackMiddleware(Middleware):
     Declaring an actor with :func:`with_poststack` adds one to the actor's
     broker when it has none, so there is nothing to add by hand.
     """
-
-    def __init__(self) -> None:
-        self._clients: list[ProcessClient[PostStack]] = [_default_clients]
-
-    def track(self, clients: ProcessClient[PostStack]) -> None:
-        """Close ``clients``'s client too when the worker shuts down."""
-        if all(known is not clients for known in self._clients):
-            self._clients.append(clients)
 
     def before_process_message(self, broker: Broker, message: MessageProxy) -> None:
         _current.set(message)
@@ -132,20 +124,14 @@ class PostStackMiddleware(Middleware):
         _current.set(None)
 
     def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
-        for clients in self._clients:
-            client = clients.release()
-            if client is not None:
-                client.close()
+        for client in _clients.release_all():
+            client.close()
 
 
-def _middleware(broker: Broker) -> PostStackMiddleware:
-    """The broker's PostStackMiddleware, added now if it has none."""
-    for middleware in broker.middleware:
-        if isinstance(middleware, PostStackMiddleware):
-            return middleware
-    middleware = PostStackMiddleware()
-    broker.add_middleware(middleware)
-    return middleware
+def _add_middleware(broker: Broker) -> None:
+    """Add a PostStackMiddleware to ``broker`` unless it has one."""
+    if not any(isinstance(middleware, PostStackMiddleware) for middleware in broker.middleware):
+        broker.add_middleware(PostStackMiddleware())
 
 
 def _message_key(message: MessageProxy | None) -> str:
@@ -190,7 +176,7 @@ def with_poststack(
     fresh key and raises instead of retrying.
     """
     retries = JobRetries(max_retries, backoff, backoff_max)
-    clients = ProcessClient(client_factory) if client_factory else _default_clients
+    clients = _clients.of(client_factory)
     throws = actor_options.pop("throws", ())
     throws = (throws,) if isinstance(throws, type) else tuple(throws)
 
@@ -218,7 +204,7 @@ def with_poststack(
             **actor_options,
         )
         declared = declare(run)
-        _middleware(declared.broker).track(clients)
+        _add_middleware(declared.broker)
         return declared
 
     return decorate if fn is None else decorate(fn)

@@ -57,8 +57,8 @@ from poststack.contrib._jobs import (
     DEFAULT_BACKOFF_MAX,
     DEFAULT_MAX_RETRIES,
     ChunkDone,
+    ClientSet,
     JobRetries,
-    ProcessClient,
     check_payload,
     chunk_from_job,
     chunk_job,
@@ -89,16 +89,15 @@ CRASH_RETRIES = 3
 """Re-runs of a job whose horse or worker died (``retry=Retry(max=CRASH_RETRIES)``)."""
 
 
-def _close_at_exit(clients: ProcessClient[PostStack]) -> None:
+_clients = ClientSet(client_from_environment)
+
+
+@atexit.register
+def _close_at_exit() -> None:
     # A SimpleWorker's process ends normally; a work horse ends with os._exit and
     # skips this, its connections closing with it.
-    client = clients.release()
-    if client is not None:
+    for client in _clients.release_all():
         client.close()
-
-
-_default_clients = ProcessClient(client_from_environment)
-atexit.register(_close_at_exit, _default_clients)
 
 
 @overload
@@ -139,9 +138,7 @@ def with_poststack(
     function runs with a fresh key and raises instead of retrying.
     """
     retries = JobRetries(max_retries, backoff, backoff_max)
-    clients = ProcessClient(client_factory) if client_factory else _default_clients
-    if client_factory is not None:
-        atexit.register(_close_at_exit, clients)
+    clients = _clients.of(client_factory)
 
     def decorate(fn: Callable[Concatenate[PostStack, str, P], R]) -> Callable[P, R | Retry]:
         @functools.wraps(fn)

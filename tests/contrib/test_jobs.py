@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from poststack import PostStack, PostStackError, SendManyError
 from poststack.contrib._jobs import (
+    ClientSet,
     JobRetries,
     ProcessClient,
     chunk_from_job,
@@ -162,6 +163,28 @@ def test_threads_of_a_process_share_one_client() -> None:
         thread.join()
     assert len(made) == 1
     assert got == made * 8
+
+
+def test_a_client_set_hands_over_every_client_it_made_once() -> None:
+    made: list[tuple[str, object]] = []
+
+    def factory(name: str) -> Any:
+        def make() -> object:
+            made.append((name, client := object()))
+            return client
+
+        return make
+
+    clients = ClientSet(factory("default"))
+    assert clients.of(None) is clients.default
+    own = clients.of(factory("own"))
+    unused = clients.of(factory("unused"))
+    default_client, own_client = clients.default.get(), own.get()
+    assert unused is not own
+    # Every client made, the default and the factory's, once; none for the unused factory.
+    assert clients.release_all() == [default_client, own_client]
+    assert made == [("default", default_client), ("own", own_client)]
+    assert clients.release_all() == []
 
 
 @given(RUN_IDS, st.integers(1, 250), st.integers(1, 100))
