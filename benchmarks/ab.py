@@ -26,19 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from jobs._measure import CONCURRENCY, check
-from jobs.paired import (
-    Send,
-    alternate,
-    asyncio_concurrently,
-    block,
-    run_aiohttp,
-    run_trio,
-    trio_concurrently,
-)
+from jobs.paired import PAIRS, Send, alternate, block
 from runner import pinning
 from server import start_server
-
-PAIRS = {"trio": (run_trio, trio_concurrently), "aiohttp": (run_aiohttp, asyncio_concurrently)}
 
 
 def main(argv: list[str]) -> int:

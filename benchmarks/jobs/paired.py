@@ -151,35 +151,6 @@ def run_trio(url: str, body: Callable[[Send, Send], Awaitable[Any]]) -> Any:
     return trio.run(main)
 
 
-def _trio(ctx: Context, tasks: int) -> dict[str, Any]:
-    size, rounds = _shape(ctx)
-
-    async def body(ours_send: Send, floor_send: Send) -> dict[str, Any]:
-        return summary(
-            await alternate(
-                ours_send,
-                floor_send,
-                tasks=tasks,
-                size=size,
-                rounds=rounds,
-                concurrently=trio_concurrently,
-            )
-        )
-
-    result: dict[str, Any] = run_trio(ctx.url, body)
-    return result
-
-
-@job("ab-trio-seq", "TrioTransport vs h11 over trio, sequential", kind="paired")
-def ab_trio_seq(ctx: Context) -> dict[str, Any]:
-    return _trio(ctx, 1)
-
-
-@job("ab-trio-64", "TrioTransport vs h11 over trio, 64 tasks", kind="paired")
-def ab_trio_64(ctx: Context) -> dict[str, Any]:
-    return _trio(ctx, CONCURRENCY)
-
-
 # --- asyncio: AiohttpTransport against raw aiohttp -----------------------------------
 
 
@@ -210,30 +181,46 @@ def run_aiohttp(url: str, body: Callable[[Send, Send], Awaitable[Any]]) -> Any:
     return asyncio.run(main())
 
 
-def _aiohttp(ctx: Context, tasks: int) -> dict[str, Any]:
+# --- the jobs -------------------------------------------------------------------------
+
+
+Runner = Callable[[str, Callable[[Send, Send], Awaitable[Any]]], Any]
+PAIRS: dict[str, tuple[Runner, Concurrently]] = {
+    "trio": (run_trio, trio_concurrently),
+    "aiohttp": (run_aiohttp, asyncio_concurrently),
+}
+"""Each pair's runner (its event loop, ours and the floor) and how it runs tasks at once."""
+
+
+def _paired(ctx: Context, pair: str, tasks: int) -> dict[str, Any]:
+    run, concurrently = PAIRS[pair]
     size, rounds = _shape(ctx)
 
     async def body(ours_send: Send, floor_send: Send) -> dict[str, Any]:
-        return summary(
-            await alternate(
-                ours_send,
-                floor_send,
-                tasks=tasks,
-                size=size,
-                rounds=rounds,
-                concurrently=asyncio_concurrently,
-            )
+        measured = await alternate(
+            ours_send, floor_send, tasks=tasks, size=size, rounds=rounds, concurrently=concurrently
         )
+        return summary(measured)
 
-    result: dict[str, Any] = run_aiohttp(ctx.url, body)
+    result: dict[str, Any] = run(ctx.url, body)
     return result
+
+
+@job("ab-trio-seq", "TrioTransport vs h11 over trio, sequential", kind="paired")
+def ab_trio_seq(ctx: Context) -> dict[str, Any]:
+    return _paired(ctx, "trio", 1)
+
+
+@job("ab-trio-64", "TrioTransport vs h11 over trio, 64 tasks", kind="paired")
+def ab_trio_64(ctx: Context) -> dict[str, Any]:
+    return _paired(ctx, "trio", CONCURRENCY)
 
 
 @job("ab-aiohttp-seq", "AiohttpTransport vs raw aiohttp, sequential", kind="paired")
 def ab_aiohttp_seq(ctx: Context) -> dict[str, Any]:
-    return _aiohttp(ctx, 1)
+    return _paired(ctx, "aiohttp", 1)
 
 
 @job("ab-aiohttp-64", "AiohttpTransport vs raw aiohttp, 64 tasks", kind="paired")
 def ab_aiohttp_64(ctx: Context) -> dict[str, Any]:
-    return _aiohttp(ctx, CONCURRENCY)
+    return _paired(ctx, "aiohttp", CONCURRENCY)
