@@ -608,6 +608,25 @@ def test_the_keyboard_moves_through_the_list(page: Page, client: PostStack) -> N
     expect(page.get_by_label("Search emails")).to_be_focused()
 
 
+def test_slash_right_after_escape_leaves_the_focus_in_the_search(
+    page: Page, client: PostStack
+) -> None:
+    send(client, "Quick keys")
+    open_email(page, "Quick keys")
+    # Escape closes the email by changing the URL's hash, and the page acts on that change
+    # a moment later; both keys are handled before it does, as when typed quickly.
+    page.evaluate(
+        """() => {
+            for (const key of ["Escape", "/"]) {
+                const options = { key, bubbles: true, cancelable: true };
+                document.body.dispatchEvent(new KeyboardEvent("keydown", options));
+            }
+        }"""
+    )
+    expect(page.locator("#detail .detail-empty")).to_be_visible()
+    expect(page.get_by_label("Search emails")).to_be_focused()
+
+
 def test_the_page_reconnects_to_a_restarted_sandbox(browser: Browser) -> None:
     first = Sandbox(api_key="sk_test_inbox").start()
     port = first.port

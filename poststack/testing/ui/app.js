@@ -479,8 +479,14 @@ function route() {
     else link.removeAttribute("aria-current");
   }
   if (!id) {
+    // Focus goes back to the email's row if it was in the email (or nowhere), never away
+    // from where the user has moved it since: "/" right after Escape keeps the search box.
+    const active = document.activeElement;
+    const inEmail = !active || active === document.body || els.detail.contains(active);
     detail.empty();
-    if (previous) els.list.querySelector(`.row[data-id="${CSS.escape(previous)}"] a`)?.focus();
+    if (previous && inEmail) {
+      els.list.querySelector(`.row[data-id="${CSS.escape(previous)}"] a`)?.focus();
+    }
     return;
   }
   if (state.fresh.delete(id)) {
