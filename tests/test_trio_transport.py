@@ -146,6 +146,42 @@ def test_timed_out_attempt_frees_its_slot_for_a_waiting_task() -> None:
         assert server.max_concurrent_connections == 1
 
 
+def test_each_waiting_attempt_ends_at_its_own_deadline() -> None:
+    """Waits are woken by the transport's alarm: a shorter deadline than one in flight,
+    and a second one left after the first fired, still end their attempts."""
+    ended: list[tuple[str, BaseException]] = []
+
+    async def main(url: str, transport: TrioTransport) -> None:
+        both_ended = trio.Event()
+        async with AsyncPostStack(API_KEY, url, max_retries=0, transport=transport) as ps:
+
+            async def send(name: str, seconds: float) -> None:
+                try:
+                    await ps.emails.send(PAYLOAD, timeout=seconds)
+                except PostStackTimeoutError as exc:
+                    ended.append((name, exc))
+                    if len(ended) == 2:
+                        both_ended.set()
+
+            with trio.fail_after(20):  # a wait nobody wakes fails the test, not pytest
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(send, "long", 600)
+                    await _in_thread(lambda: server.wait_for_requests(1))
+                    nursery.start_soon(send, "short", 0.2)
+                    nursery.start_soon(send, "shorter", 0.1)
+                    await _in_thread(lambda: server.wait_for_requests(3))
+                    await both_ended.wait()
+                    nursery.cancel_scope.cancel()  # the 600 s one
+        await transport.aclose()
+
+    with FaultServer() as server:
+        server.script(Hang(), Hang(), Hang())
+        trio.run(main, server.url, TrioTransport())
+        assert sorted(name for name, _ in ended) == ["short", "shorter"]
+        assert all("no whole response within" in str(exc) for _, exc in ended)
+        server.wait_for_open_connections(0)
+
+
 def test_one_transport_across_trio_runs() -> None:
     async def main(url: str, transport: TrioTransport) -> None:
         ps = AsyncPostStack(API_KEY, url, transport=transport)

@@ -16,10 +16,11 @@ connecting, the TLS handshake, writing the request and reading the whole
 response. The deadline is enforced where the attempt can wait, as the httpx
 transports do (``_deadline.py``): a cancel scope with that deadline around
 the wait for a free connection and around connecting, and the connection's
-stream checks it before each socket operation (a server that keeps sending
-never makes it wait) and bounds each of its socket waits by it. An exchange
-that never has to wait for the socket enters no cancel scope at all. When
-the deadline passes, the attempt ends with :class:`AttemptTimedOut`. The
+stream checks it before each socket operation and each wait (a server that
+keeps sending never makes it wait). A wait for the socket enters no cancel
+scope: one task per ``trio.run`` sleeps until the earliest deadline of the
+exchanges in flight and wakes the waits past theirs (``TrioTransport._alarm``).
+When the deadline passes, the attempt ends with :class:`AttemptTimedOut`. The
 body is collected under the request's ``max_response_bytes`` (see
 ``_body.py``): a longer one ends the attempt with ``ResponseTooLarge``.
 
@@ -113,8 +114,9 @@ class _SocketStream(trio.abc.Stream):
     buffer is full: the receive that follows in every exchange is the
     schedule point. ``receive_some`` is a full checkpoint, as trio's is.
     Socket errors become ``trio.BrokenResourceError``, as in trio's stream.
-    Every operation, and every wait for the socket, ends by ``deadline``
-    (trio's clock), else ``trio.TooSlowError`` is raised.
+    No operation starts, and no wait for the socket begins, after
+    ``deadline`` (trio's clock): ``trio.TooSlowError`` is raised instead. A
+    wait that the transport's alarm wakes at the deadline raises it too.
     """
 
     def __init__(self, sock: _socket.socket) -> None:
@@ -126,10 +128,16 @@ class _SocketStream(trio.abc.Stream):
         self._just_sent = False
 
     async def _wait(self, wait: Callable[[_socket.socket], Awaitable[None]]) -> None:
-        with trio.CancelScope(deadline=self.deadline) as scope:
+        # No cancel scope per wait (one costs about a twentieth of a send): the
+        # transport's alarm wakes a wait whose deadline passed, as if the socket
+        # were closed (see TrioTransport._alarm). Checked first, since the alarm
+        # wakes only the waits it finds.
+        self._in_time()
+        try:
             await wait(self.socket)
-        if scope.cancelled_caught:
-            raise trio.TooSlowError
+        except trio.ClosedResourceError:
+            self._in_time()
+            raise
 
     def _in_time(self) -> None:
         # A server that keeps sending never makes us wait: the deadline is checked here too.
@@ -386,6 +394,9 @@ class TrioTransport:
         self._open = 0
         self._slots: trio.Semaphore | None = None
         self._run: trio.lowlevel.TrioToken | None = None
+        # The alarm's scope (set while its task sleeps) and when it is due (trio's clock).
+        self._alarm_scope: trio.CancelScope | None = None
+        self._alarm_at = math.inf
         self._closed = False
         drop_in_forked_children(self)
 
@@ -434,8 +445,10 @@ class TrioTransport:
             slots.release()
             raise
         self._busy.add(connection)
+        connection.tcp.deadline = deadline
+        if deadline < self._alarm_at:
+            self._set_alarm(deadline)
         try:
-            connection.tcp.deadline = deadline
             response = await connection.exchange(request)
         except BaseException:
             # Timed out, cancelled, broken, too large: whatever its state, nobody reuses it.
@@ -457,6 +470,40 @@ class TrioTransport:
         self._close_all()
         self._slots = trio.Semaphore(self._max_connections)
         self._run = run
+        self._alarm_scope = None
+        self._alarm_at = math.inf
+        trio.lowlevel.spawn_system_task(self._alarm, name=f"{self!r} deadlines")
+
+    def _set_alarm(self, when: float) -> None:
+        self._alarm_at = when
+        if self._alarm_scope is not None:
+            self._alarm_scope.deadline = when
+
+    async def _alarm(self) -> None:
+        """Wake the socket waits of exchanges whose deadline has passed, for this trio.run.
+
+        One task sleeps until the earliest deadline of the busy connections (a
+        send with an earlier one than it sleeps until moves its alarm). When it
+        is due, each busy connection past its deadline gets
+        ``notify_closing``: a wait on its socket ends with
+        ``ClosedResourceError``, which the stream turns into ``TooSlowError``
+        (and the exchange closes the connection). A connection not waiting
+        then checks its deadline before its next wait, so none is missed.
+        """
+        while True:
+            with trio.CancelScope(deadline=self._alarm_at) as scope:
+                self._alarm_scope = scope
+                await trio.sleep_forever()
+            self._alarm_scope = None
+            now = trio.current_time()
+            due = math.inf
+            for connection in self._busy:
+                deadline = connection.tcp.deadline
+                if deadline > now:
+                    due = min(due, deadline)
+                elif connection.socket.fileno() >= 0:
+                    trio.lowlevel.notify_closing(connection.socket)
+            self._alarm_at = due
 
     def _checkout(self, origin: _Origin, now: float) -> _Connection | None:
         idle = self._idle.get(origin)
