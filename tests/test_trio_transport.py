@@ -182,6 +182,27 @@ def test_each_waiting_attempt_ends_at_its_own_deadline() -> None:
         server.wait_for_open_connections(0)
 
 
+def test_a_run_that_refuses_the_alarm_task_is_not_taken_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """trio refuses new system tasks in a run that is closing down: nothing is sent
+    without the alarm that ends overdue waits, and every send says why."""
+
+    def closing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Nursery is closed to new arrivals")
+
+    async def main(url: str, transport: TrioTransport) -> None:
+        async with AsyncPostStack(API_KEY, url, max_retries=1, transport=transport) as ps:
+            for _ in range(2):
+                with pytest.raises(PostStackConnectionError, match="closed to new arrivals"):
+                    await ps.emails.send(PAYLOAD, timeout=5)
+
+    monkeypatch.setattr(trio.lowlevel, "spawn_system_task", closing)
+    with FaultServer() as server:
+        trio.run(main, server.url, TrioTransport())
+        assert server.connections == 0
+
+
 def test_one_transport_across_trio_runs() -> None:
     async def main(url: str, transport: TrioTransport) -> None:
         ps = AsyncPostStack(API_KEY, url, transport=transport)

@@ -468,11 +468,13 @@ class TrioTransport:
     def _start_run(self, run: trio.lowlevel.TrioToken) -> None:
         # Sockets of an earlier trio.run cannot be used in this one.
         self._close_all()
-        self._slots = trio.Semaphore(self._max_connections)
-        self._run = run
         self._alarm_scope = None
         self._alarm_at = math.inf
+        # First: a run closing down refuses new tasks, and then this run is not taken on
+        # (every send fails with that error) rather than used without its alarm.
         trio.lowlevel.spawn_system_task(self._alarm, name=f"{self!r} deadlines")
+        self._slots = trio.Semaphore(self._max_connections)
+        self._run = run
 
     def _set_alarm(self, when: float) -> None:
         self._alarm_at = when
