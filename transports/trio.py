@@ -394,9 +394,8 @@ class TrioTransport:
         self._open = 0
         self._slots: trio.Semaphore | None = None
         self._run: trio.lowlevel.TrioToken | None = None
-        # The alarm's scope (set while its task sleeps) and when it is due (trio's clock).
-        self._alarm_scope: trio.CancelScope | None = None
-        self._alarm_at = math.inf
+        # What the alarm task sleeps in: its deadline is when the alarm is due.
+        self._alarm_scope = trio.CancelScope()
         self._closed = False
         drop_in_forked_children(self)
 
@@ -446,8 +445,9 @@ class TrioTransport:
             raise
         self._busy.add(connection)
         connection.tcp.deadline = deadline
-        if deadline < self._alarm_at:
-            self._set_alarm(deadline)
+        # Only an earlier deadline moves the alarm: setting it re-registers the sleeping scope.
+        if deadline < self._alarm_scope.deadline:  # noqa: PLR1730
+            self._alarm_scope.deadline = deadline
         try:
             response = await connection.exchange(request)
         except BaseException:
@@ -468,18 +468,12 @@ class TrioTransport:
     def _start_run(self, run: trio.lowlevel.TrioToken) -> None:
         # Sockets of an earlier trio.run cannot be used in this one.
         self._close_all()
-        self._alarm_scope = None
-        self._alarm_at = math.inf
+        self._alarm_scope = trio.CancelScope()
         # First: a run closing down refuses new tasks, and then this run is not taken on
         # (every send fails with that error) rather than used without its alarm.
         trio.lowlevel.spawn_system_task(self._alarm, name=f"{self!r} deadlines")
         self._slots = trio.Semaphore(self._max_connections)
         self._run = run
-
-    def _set_alarm(self, when: float) -> None:
-        self._alarm_at = when
-        if self._alarm_scope is not None:
-            self._alarm_scope.deadline = when
 
     async def _alarm(self) -> None:
         """Wake the socket waits of exchanges whose deadline has passed, for this trio.run.
@@ -493,10 +487,8 @@ class TrioTransport:
         then checks its deadline before its next wait, so none is missed.
         """
         while True:
-            with trio.CancelScope(deadline=self._alarm_at) as scope:
-                self._alarm_scope = scope
+            with self._alarm_scope:
                 await trio.sleep_forever()
-            self._alarm_scope = None
             now = trio.current_time()
             due = math.inf
             for connection in self._busy:
@@ -505,7 +497,7 @@ class TrioTransport:
                     due = min(due, deadline)
                 elif connection.socket.fileno() >= 0:
                     trio.lowlevel.notify_closing(connection.socket)
-            self._alarm_at = due
+            self._alarm_scope = trio.CancelScope(deadline=due)
 
     def _checkout(self, origin: _Origin, now: float) -> _Connection | None:
         idle = self._idle.get(origin)
