@@ -134,11 +134,24 @@ class _Routes:
             return proxy
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _core_request(request: Request, timeout: float) -> httpcore.Request:
     timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    # From the core's pieces of the URL (all ASCII), not its text: parsing it again
+    # would cost httpcore more than half of building the whole request. The default
+    # port is left out, as a parsed URL leaves it out.
+    port = request.port
+    url = httpcore.URL(
+        scheme=request.scheme.encode("ascii"),
+        host=request.host.encode("ascii"),
+        port=None if port == _DEFAULT_PORTS.get(request.scheme) else port,
+        target=request.target.encode("ascii"),
+    )
     return httpcore.Request(
         request.method,
-        request.url,
+        url,
         # The core's headers, framing included, exactly as they are.
         headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers],
         content=request.body,
