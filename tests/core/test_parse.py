@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from poststack_core import PostStackError
+from poststack_core._parse import loads_json
 
 from .helpers import error_for, outcome, response
 
@@ -129,3 +134,64 @@ def test_error_carries_retry_after_and_joins_repeated_headers() -> None:
     e = error_for(r)
     assert e.retry_after == 7.0
     assert e.headers["via"] == "a, b"
+
+
+# --- loads_json: json.loads, faster for UTF-8 ------------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+_ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+
+
+def _same_as_json_loads(body: bytes) -> None:
+    try:
+        expected = json.loads(body)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            loads_json(body)
+    else:
+        assert loads_json(body) == expected
+
+
+@given(
+    _JSON_VALUES,
+    st.sampled_from(_ENCODINGS),
+    st.booleans(),
+    st.text(" \t\n\r", max_size=3),
+    st.text(" \t\n\r", max_size=3),
+    st.text(max_size=3),
+)
+def test_loads_json_gives_what_json_loads_gives(
+    value: object, encoding: str, ascii_only: bool, before: str, after: str, extra: str
+) -> None:
+    text = before + json.dumps(value, ensure_ascii=ascii_only) + after
+    for candidate in (text, text + extra):
+        try:
+            body = candidate.encode(encoding)
+        except UnicodeEncodeError:  # a lone surrogate from st.text()
+            continue
+        _same_as_json_loads(body)
+
+
+@given(st.binary(max_size=24))
+def test_loads_json_on_any_bytes_gives_what_json_loads_gives(body: bytes) -> None:
+    _same_as_json_loads(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'\xef\xbb\xbf{"a":1}',  # a UTF-8 byte order mark
+        b'{\x00"\x00a\x00"\x00:\x001\x00}\x00',  # UTF-16-LE
+        b"5\x00",
+        b' {"a":1}',
+        b"{}x",
+        b'"\xff"',  # not UTF-8: json.loads refuses these two
+        b'{"name":"Ren\xe9"}',
+    ],
+)
+def test_loads_json_on_the_encodings_utf8_does_not_read(body: bytes) -> None:
+    _same_as_json_loads(body)
