@@ -66,6 +66,26 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "Side by side with the official SDK",
+        ("against_official",),
+        "comparison",
+        (
+            Column("CPU ratio", "cpu_ratio", 3),
+            Column("req/s ratio", "rps_ratio", 3),
+            Column("ours CPU µs/send", "ours_cpu_us"),
+            Column("official CPU µs/send", "official_cpu_us"),
+            Column("ours req/s", "ours_rps"),
+            Column("official req/s", "official_rps"),
+        ),
+        intro=(
+            "Ours and the official SDK in two processes on the same CPU, taking turns: a "
+            "block of sends of one, then of the other, alternating which goes first "
+            "(`jobs/against_official.py`). Each cell: the median over blocks in a repeat, "
+            "then median (min–max) over repeats. The ratios are ours over the official's; "
+            "the target on httpx sync uses them."
+        ),
+    ),
+    Table(
         "Core alone",
         ("core",),
         "measurement",

@@ -37,6 +37,7 @@ import runner
 import server as bench_server
 from chart import draw_chart
 from jobs import FULL, JOB_BY_KEY, JOBS, QUICK, Profile
+from jobs.against_official import OFFICIAL_PYTHON
 from report import render
 from results import Outcome, evaluate
 from targets import CHECKS
@@ -159,6 +160,8 @@ def benchmark(a: argparse.Namespace, prof: Profile, out_md: Path, command: str) 
         "official": str(official_py) if official_py else None,
     }
     envs = {"ours": dict(os.environ), "official": runner.official_env()}
+    if official_py:  # for the jobs that run the official SDK beside ours
+        envs["ours"][OFFICIAL_PYTHON] = str(official_py)
 
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # unwinds through the finally that stops the server

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jobs import JOBS, KIND_REPEATS, KINDS, Job, Profile
+from jobs import JOBS, KIND_REPEATS, KINDS, Job, Profile, official_env
 from results import Outcome
 
 HERE = Path(__file__).resolve().parent
@@ -40,14 +40,6 @@ log = logging.getLogger("bench")
 
 def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def official_env() -> dict[str, str]:
-    """The environment for the official SDK's interpreter: nothing of ours leaks in."""
-    env = dict(os.environ)
-    for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"):
-        env.pop(var, None)
-    return env
 
 
 def official_ok(python: Path) -> bool:

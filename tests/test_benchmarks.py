@@ -134,3 +134,29 @@ def test_a_job_whose_sdk_is_missing_is_not_available_not_failed() -> None:
     result = json.loads(done.stdout)
     assert result["unavailable"] == "this interpreter has our poststack, not the official SDK"
     assert result["job"] == "official-sync"
+
+
+def test_a_job_against_the_official_sdk_says_why_its_other_process_ended() -> None:
+    # Started with our interpreter, the official SDK's side refuses to run: the job's
+    # first block raises with the other process's own last words, rather than hanging.
+    from jobs.against_official import other_process
+
+    url = "http://127.0.0.1:9"
+    with (
+        pytest.raises(RuntimeError) as info,
+        other_process(sys.executable, "official-sync", url) as block,
+    ):
+        block(10)
+    assert "the official SDK's process ended (1)" in str(info.value)
+    assert "this interpreter has our poststack, not the official SDK" in str(info.value)
+
+
+def test_a_job_against_the_official_sdk_without_its_interpreter_is_not_available(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jobs import Context, Unavailable
+    from jobs.against_official import OFFICIAL_PYTHON, ab_official_sync
+
+    monkeypatch.delenv(OFFICIAL_PYTHON, raising=False)
+    with pytest.raises(Unavailable, match=OFFICIAL_PYTHON):
+        ab_official_sync(Context("http://127.0.0.1:9", 10, 10))

@@ -18,13 +18,23 @@ from __future__ import annotations
 
 import importlib
 
-from ._measure import Unavailable
+from ._measure import Unavailable, official_env
 from ._registry import ENVS, FULL, JOBS, KIND_REPEATS, KINDS, QUICK, Context, Job, Profile, job
 
 # Importing a module registers its jobs. This order (not the alphabetical one an
 # import statement gets from the formatter) is the order of each repeat and of
 # the report's rows.
-for _module in ("ours", "observed", "official", "floors", "paired", "core", "startup", "bulk"):
+for _module in (
+    "ours",
+    "observed",
+    "official",
+    "against_official",
+    "floors",
+    "paired",
+    "core",
+    "startup",
+    "bulk",
+):
     importlib.import_module(f"{__name__}.{_module}")
 
 JOB_BY_KEY = {j.key: j for j in JOBS}
@@ -42,4 +52,5 @@ __all__ = [
     "Profile",
     "Unavailable",
     "job",
+    "official_env",
 ]

@@ -13,6 +13,7 @@ which the report shows as a "not available" row instead of failing the run.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -79,6 +80,14 @@ def ours() -> Any:
     if not hasattr(poststack, "PostStack"):
         raise Unavailable("poststack has no PostStack yet")
     return poststack
+
+
+def official_env() -> dict[str, str]:
+    """The environment for the official SDK's interpreter: nothing of ours leaks in."""
+    env = dict(os.environ)
+    for var in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP"):
+        env.pop(var, None)
+    return env
 
 
 def official() -> Any:

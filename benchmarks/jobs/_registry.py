@@ -90,6 +90,8 @@ KINDS: dict[str, Callable[[Profile], tuple[int, int]]] = {
     "bulk": lambda p: (p.n_bulk, 0),
     # n: the sends of each side in all; warmup: one block (see jobs/paired.py).
     "paired": lambda p: (p.paired_block * p.paired_rounds, p.paired_block),
+    # The same, with the official SDK's blocks in a second process (jobs/against_official.py).
+    "against_official": lambda p: (p.paired_block * p.paired_rounds, p.paired_block),
 }
 # Kinds that run fewer repeats than the profile's (each of their runs takes minutes).
 KIND_REPEATS: dict[str, Callable[[Profile], int]] = {"bulk": lambda p: p.bulk_repeats}
