@@ -16,7 +16,6 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 from poststack_core import (
@@ -221,6 +220,9 @@ def run_sync(
         if job.concurrency == 1:
             worker()
         else:
+            # Here, not at the top: concurrent.futures costs every `import poststack` 3 ms.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(job.concurrency, thread_name_prefix="poststack-bulk") as pool:
                 try:
                     # Submitting is inside: a Ctrl-C may come as soon as the first worker runs.

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from pathlib import Path
 
 
 class EventLoopBlockingWarning(RuntimeWarning):
@@ -32,7 +31,7 @@ class EventLoopBlockingWarning(RuntimeWarning):
 
 
 _warned = False
-_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+_PACKAGE = os.path.dirname(os.path.realpath(__file__)) + os.sep
 _modules = sys.modules
 
 

@@ -32,7 +32,6 @@ The rules, where the tools differ, are:
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -205,6 +204,8 @@ def _proxy(found: tuple[str, str] | None) -> Proxy | None:
         raise ValueError(f"{where} names no host")
     authorization = None
     if parts.username is not None or parts.password is not None:
+        import base64  # only for a proxy with credentials
+
         user_password = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
         token = base64.b64encode(user_password.encode("utf-8")).decode("ascii")
         authorization = f"Basic {token}"
