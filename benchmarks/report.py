@@ -112,6 +112,21 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "Cold import side by side with the official SDK",
+        ("import_against_official",),
+        "comparison",
+        (
+            Column("ratio", "ratio", 2),
+            Column("ours wall ms above bare Python", "ours_ms", 1),
+            Column("official wall ms above bare Python", "official_ms", 1),
+        ),
+        intro=(
+            "Each round runs `python -c pass` and the statement with each SDK's interpreter, "
+            "the two SDKs in alternating order; the ratio is taken per round, then the median "
+            "per repeat, then median (min–max) over repeats. The target on the import uses it."
+        ),
+    ),
+    Table(
         "Peak RSS of a sending process",
         ("rss",),
         "process",

@@ -100,11 +100,12 @@ CHECKS: list[Check] = [
     ),
     Check("core alone, µs per call", ("core-only", "cpu_us_per_req"), None, "<=", 25.0, " µs"),
     Check(
-        "import poststack; PostStack() vs official import poststack",
-        ("ours-import-construct", "import_ms"),
-        ("official-import", "import_ms"),
+        "import poststack; PostStack() vs official import poststack (side by side)",
+        ("ab-official-import", "ratio"),
+        None,
         "<=",
         0.70,
+        "×",
     ),
     Check(
         "import poststack_core, ms above bare Python",
@@ -196,6 +197,11 @@ CHECKS: list[Check] = [
         "official async sequential CPU/send vs official sync",
         ("official-async-seq", "cpu_us_per_req"),
         ("official-sync", "cpu_us_per_req"),
+    ),
+    Check(
+        "import poststack; PostStack() vs official import poststack (separate jobs)",
+        ("ours-import-construct", "import_ms"),
+        ("official-import", "import_ms"),
     ),
     Check(
         "import poststack vs official import poststack",

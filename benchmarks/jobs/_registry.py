@@ -86,6 +86,7 @@ KINDS: dict[str, Callable[[Profile], tuple[int, int]]] = {
     "send64": lambda p: (p.n_conc, p.warmup_conc),
     "core": lambda p: (p.n_core, p.n_core // 10),
     "import": lambda p: (p.import_pairs, 0),
+    "import_against_official": lambda p: (p.import_pairs, 0),
     "rss": lambda p: (p.n_rss, p.warmup),
     "bulk": lambda p: (p.n_bulk, 0),
     # n: the sends of each side in all; warmup: one block (see jobs/paired.py).
