@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Environment", "Proxy"]
 
-_SCHEMES = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+"""The port of each scheme a proxy URL or a request may have, when none is written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +192,13 @@ def _proxy(found: tuple[str, str] | None) -> Proxy | None:
     # Never echo the value: it may hold a password.
     where = f"{variable} ({parts.scheme}://{parts.hostname or ''}…)"
     scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
+    if scheme not in DEFAULT_PORTS:
         raise ValueError(
             f"{where}: only http:// and https:// proxies are supported, not {scheme}://; "
             "pass trust_env=False to ignore the environment"
         )
     try:
-        port = parts.port or _SCHEMES[scheme]
+        port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:
         raise ValueError(f"{where} has an invalid port") from None
     if not parts.hostname:

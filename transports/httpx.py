@@ -41,7 +41,7 @@ from poststack_core import (
 
 from ._body import Body
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend
-from ._environment import Environment, Proxy
+from ._environment import DEFAULT_PORTS, Environment, Proxy
 from ._fork import drop_in_forked_children
 from ._httpx_client import (
     Library,
@@ -134,9 +134,6 @@ class _Routes:
             return proxy
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def _core_request(request: Request, timeout: float) -> httpcore.Request:
     timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     # From the core's pieces of the URL (all ASCII), not its text: parsing it again
@@ -146,7 +143,7 @@ def _core_request(request: Request, timeout: float) -> httpcore.Request:
     url = httpcore.URL(
         scheme=request.scheme.encode("ascii"),
         host=request.host.encode("ascii"),
-        port=None if port == _DEFAULT_PORTS.get(request.scheme) else port,
+        port=None if port == DEFAULT_PORTS.get(request.scheme) else port,
         target=request.target.encode("ascii"),
     )
     return httpcore.Request(

@@ -54,6 +54,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from poststack import __version__
 from poststack._observing import CallTrace, current_tracer, set_tracer
+from poststack.transports._environment import DEFAULT_PORTS
 from poststack_core import Attempt, Call, PostStackError
 
 __all__ = ["PostStackInstrumentor"]
@@ -61,7 +62,6 @@ __all__ = ["PostStackInstrumentor"]
 _log = logging.getLogger("poststack.contrib.opentelemetry")
 # The semantic conventions these attribute names follow (HTTP spans are stable since 1.23).
 SCHEMA_URL = "https://opentelemetry.io/schemas/1.26.0"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
@@ -224,7 +224,7 @@ def _request_attributes(record: Attempt) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "http.request.method": record.method,
         "server.address": url.hostname or "",
-        "server.port": url.port or _DEFAULT_PORTS.get(scheme, 0),
+        "server.port": url.port or DEFAULT_PORTS.get(scheme, 0),
         "url.full": record.url,
         "url.path": record.path,
         "url.scheme": scheme,
