@@ -42,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Environment", "Proxy"]
+__all__ = ["DEFAULT_PORTS", "Environment", "Proxy"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 """The port of each scheme a proxy URL or a request may have, when none is written."""
