@@ -10,7 +10,9 @@ the per-block ratios, with quartiles; or one side alone, for a profiler::
     python benchmarks/ab.py --mode ours-only --seconds 20   # then py-spy record ...
 
 The server is the benchmarks' own (nginx when installed), pinned as in the full
-run: the server on the last CPU, this process on the first.
+run: the server on the last CPU, this process on the first. Unlike the full run,
+which times the installed package, this times the working tree (the checkout
+this file is in comes first on ``sys.path``), and says so in its first line.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the working tree's poststack
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from jobs._measure import CONCURRENCY, check
+from jobs._measure import CONCURRENCY, check, need
 from jobs.paired import PAIRS, Send, alternate, block
 from runner import pinning
 from server import start_server
@@ -70,6 +73,7 @@ def main(argv: list[str]) -> int:
         os.sched_setaffinity(0, {own_cpu})
     with start_server(force_fallback=args.fallback_server, cpu=server_cpu) as server:
         print(f"server: {server.name}; {args.pair}, {args.rounds} rounds of {args.block}")
+        print(f"timing {Path(need('poststack_core').__file__ or '').parent}")
         run(server.base_url, body)
     return 0
 
