@@ -25,6 +25,8 @@ import os
 import sys
 import warnings
 
+from .transports._runtime import imported
+
 
 class EventLoopBlockingWarning(RuntimeWarning):
     """A blocking ``PostStack`` call was made inside a running event loop, which it blocks."""
@@ -32,24 +34,24 @@ class EventLoopBlockingWarning(RuntimeWarning):
 
 _warned = False
 _PACKAGE = os.path.dirname(os.path.realpath(__file__)) + os.sep
-_modules = sys.modules
 
 
 def _running_loop() -> str | None:
     """``"asyncio"`` or ``"trio"`` when this thread is in a task of that event loop, else None."""
-    # Neither imported, neither running: a blocking program pays two dict lookups.
-    asyncio = _modules.get("asyncio")
-    if asyncio is not None:
-        loop = asyncio._get_running_loop()  # pyright: ignore[reportPrivateUsage]
-        if loop is not None and asyncio.current_task(loop) is not None:
+    # Neither imported, neither running: a blocking program pays two dict lookups. A
+    # module another thread is still importing has no attributes yet (see imported()).
+    running_loop = imported("asyncio", "_get_running_loop")
+    if running_loop is not None:
+        loop = running_loop()
+        if loop is not None and sys.modules["asyncio"].current_task(loop) is not None:
             return "asyncio"
     # trio names itself in sniffio's thread-local while it runs this thread (trio depends
     # on sniffio). That attribute read comes first because trio's own test raises and
     # catches an AttributeError inside, about 1 µs, whenever trio is imported but not running.
-    sniffio = _modules.get("sniffio")
-    if sniffio is not None and sniffio.thread_local.name == "trio":
-        trio = _modules.get("trio")
-        if trio is not None and trio.lowlevel.in_trio_task():
+    thread_local = imported("sniffio", "thread_local")
+    if thread_local is not None and thread_local.name == "trio":
+        lowlevel = imported("trio", "lowlevel")
+        if lowlevel is not None and lowlevel.in_trio_task():
             return "trio"
     return None
 

@@ -49,11 +49,11 @@ def server() -> Iterator[FaultServer]:
         yield fault_server
 
 
-def _warnings(server: FaultServer, body: str, tmp_path: Path) -> list[dict[str, Any]]:
+def _warnings(server: FaultServer, body: str, tmp_path: Path, *args: str) -> list[dict[str, Any]]:
     program = tmp_path / "program.py"
     program.write_text(PRELUDE + body + REPORT, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(program), server.url],
+        [sys.executable, str(program), server.url, *args],
         capture_output=True,
         text=True,
         env=user_env(),
@@ -187,3 +187,60 @@ gc.collect()
         ),
     ]
     assert server.requests == []  # and nothing was sent
+
+
+# A module is in sys.modules from the moment its import begins. Another thread that is
+# still running the module's body leaves it there without its attributes: the checks that
+# look modules up (the guard above, trio detection, httpx or httpx2) must take it as
+# not imported, never fail the call (a Celery worker's threads import on first use).
+HALF_IMPORTED = """
+import importlib, importlib.abc, importlib.machinery, threading
+import httpx
+from poststack.transports.httpx import HttpxTransport
+
+name = sys.argv[2]
+sys.modules.pop(name, None)
+started, release = threading.Event(), threading.Event()
+
+
+class Slow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path, target=None):
+        return importlib.machinery.ModuleSpec(fullname, self) if fullname == name else None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):  # the other thread, stopped inside the module's body
+        started.set()
+        release.wait(60)
+
+
+sys.meta_path.insert(0, Slow())
+threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
+assert started.wait(60)
+assert name in sys.modules and not hasattr(sys.modules[name], "__all__")
+
+ps.emails.get("em_1")
+with PostStack("sk_test_guard", sys.argv[1], transport=HttpxTransport(httpx.Client())) as own:
+    own.emails.get("em_2")
+
+
+async def main():
+    async with AsyncPostStack("sk_test_guard", sys.argv[1]) as aps:
+        await aps.emails.get("em_3")
+
+
+if name == "trio":  # the async transports ask whether trio runs them
+    asyncio.run(main())
+else:
+    ps.emails.get("em_3")
+release.set()
+"""
+
+
+@pytest.mark.parametrize("module", ["sniffio", "httpx2"])
+def test_a_module_another_thread_is_still_importing_fails_no_call(
+    module: str, server: FaultServer, tmp_path: Path
+) -> None:
+    assert _warnings(server, HALF_IMPORTED, tmp_path, module) == []
+    assert [r.path for r in server.requests] == ["/emails/em_1", "/emails/em_2", "/emails/em_3"]

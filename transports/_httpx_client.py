@@ -41,6 +41,7 @@ from types import ModuleType
 from typing import Any
 
 from ._deadline import AsyncDeadlineBackend, DeadlineBackend
+from ._runtime import imported
 from ._sockets import SocketBackend
 
 __all__ = [
@@ -86,13 +87,14 @@ def library_of(client: object, *, asynchronous: bool) -> Library:
     """httpx or httpx2, whichever ``client`` comes from; TypeError for anything else."""
     kind = "AsyncClient" if asynchronous else "Client"
     for name in ("httpx", "httpx2"):
-        module = sys.modules.get(name)  # a client of a library implies it is imported
-        if module is not None and isinstance(client, getattr(module, kind)):
-            return Library(module)
+        # A client of a library implies it is imported; the other may be half imported.
+        cls = imported(name, kind)
+        if cls is not None and isinstance(client, cls):
+            return Library(sys.modules[name])
     other = "Client" if asynchronous else "AsyncClient"
     for name in ("httpx", "httpx2"):
-        module = sys.modules.get(name)
-        if module is not None and isinstance(client, getattr(module, other)):
+        cls = imported(name, other)
+        if cls is not None and isinstance(client, cls):
             transport = "HttpxTransport" if other == "Client" else "AsyncHttpxTransport"
             raise TypeError(f"an {name}.{other} goes with {transport}, not this transport")
     raise TypeError(

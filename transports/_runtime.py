@@ -61,13 +61,23 @@ class IdleCheck:
         return bool(readable or failed)
 
 
+def imported(module: str, attribute: str) -> Any:
+    """``module.attribute`` when ``module`` is imported and has it, else None; never imports.
+
+    A module is in ``sys.modules`` from the moment its import begins, so while
+    another thread still runs its body, its attributes may not exist yet. Nothing
+    of a module half imported can be running in this thread: None is right then.
+    """
+    return getattr(sys.modules.get(module), attribute, None)
+
+
 def running_under_trio() -> bool:
     """True inside ``trio.run``; False under asyncio (or with trio not even imported)."""
-    trio = sys.modules.get("trio")
-    if trio is None:
+    lowlevel = imported("trio", "lowlevel")
+    if lowlevel is None:
         return False
     try:
-        trio.lowlevel.current_task()
+        lowlevel.current_task()
     except RuntimeError:
         return False
     return True
