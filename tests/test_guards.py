@@ -191,8 +191,8 @@ gc.collect()
 
 # A module is in sys.modules from the moment its import begins. Another thread that is
 # still running the module's body leaves it there without its attributes: the checks that
-# look modules up (the guard above, trio detection, httpx or httpx2) must take it as
-# not imported, never fail the call (a Celery worker's threads import on first use).
+# look modules up (the guard above, httpx or httpx2) must take it as not imported, never
+# fail the call (a Celery worker's threads import on first use).
 HALF_IMPORTED = """
 import importlib, importlib.abc, importlib.machinery, threading
 import httpx
@@ -223,17 +223,7 @@ assert name in sys.modules and not hasattr(sys.modules[name], "__all__")
 ps.emails.get("em_1")
 with PostStack("sk_test_guard", sys.argv[1], transport=HttpxTransport(httpx.Client())) as own:
     own.emails.get("em_2")
-
-
-async def main():
-    async with AsyncPostStack("sk_test_guard", sys.argv[1]) as aps:
-        await aps.emails.get("em_3")
-
-
-if name == "trio":  # the async transports ask whether trio runs them
-    asyncio.run(main())
-else:
-    ps.emails.get("em_3")
+ps.emails.get("em_3")
 release.set()
 """
 
